@@ -1,0 +1,122 @@
+"""samples.csv -> summary.csv: one row per case, median and 95% CI.
+
+The CI is a bootstrap interval of the median (scipy), which assumes
+nothing about the shape of the distribution: switch timings on a shared
+VM are skewed and have outliers, so mean and standard deviation mislead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bench.cases import Case
+
+CONFIDENCE = 0.95
+BASELINE_CASE = "go.chan.p1"
+
+SUMMARY_COLUMNS = [
+    "case",
+    "status",
+    "reason",
+    "description",
+    "switches_per_op",
+    "ns_per_switch",
+    "ci_low",
+    "ci_high",
+    "samples",
+    "processes",
+    "os_ctx_switches_per_switch",
+    "voluntary_ctx_per_switch",
+    "involuntary_ctx_per_switch",
+    "expected_os_ctx_switches_per_switch",
+    "os_ctx_check",
+    "ratio_to_go_chan_p1",
+]
+
+
+def median_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """Median and its bootstrap CI; the CI is NaN with fewer than 3 values."""
+    median = float(np.median(values))
+    if len(values) < 3:
+        return median, math.nan, math.nan
+    if np.ptp(values) == 0:
+        return median, median, median
+    res = stats.bootstrap(
+        (values,),
+        np.median,
+        confidence_level=CONFIDENCE,
+        n_resamples=4999,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return median, float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def os_ctx_check(case: Case, measured: float) -> str:
+    """'ok' if the measured OS switches per switch are in the case's range, else 'MISS'."""
+    if math.isnan(measured):
+        return "unavailable"
+    low, high = case.expected_os_ctx_range
+    return "ok" if low <= measured <= high else "MISS"
+
+
+def summarise(
+    samples: pd.DataFrame, cases: Iterable[Case], not_measured: dict[str, tuple[str, str]]
+) -> pd.DataFrame:
+    """One row per case. not_measured maps case id -> (status, reason) for skips and failures."""
+    rows = []
+    for case in cases:
+        row: dict[str, object] = {
+            "case": case.id,
+            "description": case.description,
+            "switches_per_op": case.switches_per_op,
+            "expected_os_ctx_switches_per_switch": case.expected_os_ctx_switches_per_switch,
+        }
+        mine = samples[samples["case"] == case.id]
+        if case.id in not_measured or mine.empty:
+            status, reason = not_measured.get(case.id, ("failed", "no samples"))
+            row.update(status=status, reason=reason, samples=0, processes=0)
+            rows.append(row)
+            continue
+        median, low, high = median_ci(mine["ns_per_switch"].to_numpy())
+        # OS switches per switch over all samples: total counts over total switches.
+        counted = mine.dropna(subset=["voluntary_ctx", "involuntary_ctx"])
+        if len(counted) == len(mine):
+            switches = counted["switches"].sum()
+            vol = counted["voluntary_ctx"].sum() / switches
+            invol = counted["involuntary_ctx"].sum() / switches
+        else:
+            vol = invol = math.nan
+        row.update(
+            status="ok",
+            reason="",
+            ns_per_switch=median,
+            ci_low=low,
+            ci_high=high,
+            samples=len(mine),
+            processes=mine["process"].nunique(),
+            os_ctx_switches_per_switch=vol + invol,
+            voluntary_ctx_per_switch=vol,
+            involuntary_ctx_per_switch=invol,
+            os_ctx_check=os_ctx_check(case, vol + invol),
+        )
+        rows.append(row)
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    base = summary.loc[
+        (summary["case"] == BASELINE_CASE) & (summary["status"] == "ok"), "ns_per_switch"
+    ]
+    if not base.empty:
+        summary["ratio_to_go_chan_p1"] = summary["ns_per_switch"] / float(base.iloc[0])
+    return summary
+
+
+def write_summary(summary: pd.DataFrame, out: Path) -> None:
+    tmp = out.with_name(out.name + ".tmp")
+    summary.to_csv(tmp, index=False)
+    tmp.replace(out)

@@ -1,0 +1,164 @@
+"""Run each case under pyperf, in its own subprocess (bench.worker).
+
+Each case's pyperf JSON lands in the run folder's raw/ as it finishes, so
+a case that fails or hangs costs only itself; at the end the finished
+cases are merged into suite.json, pyperf's own suite format.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyperf
+
+from bench.build import Artifacts
+from bench.cases import Case, skip_reason, usable_cpus
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How hard pyperf samples each case."""
+
+    name: str
+    processes: int  # worker processes taking values (pyperf adds one to calibrate)
+    values: int  # values per worker process
+    warmups: int  # warm-up values per worker, thrown away
+    min_time: float  # seconds one value must take at least (pyperf calibrates loops to it)
+    summary: str
+
+    @property
+    def worker_processes(self) -> int:
+        return self.processes + 1
+
+    def deadline_s(self) -> float:
+        """A generous wall-clock limit for one case, after which it is killed as hung."""
+        values = self.worker_processes * (self.values + self.warmups + 12)
+        return 60.0 + 20.0 * values * self.min_time
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile("smoke", 2, 2, 1, 0.01, "a few ms per case: checks that everything runs"),
+        Profile("quick", 3, 3, 1, 0.05, "about ten seconds per case: a first look"),
+        Profile("default", 8, 5, 1, 0.1, "the figures to report: 40 samples from 8 processes"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    case: Case
+    status: str  # "ok", "skipped" or "failed"
+    reason: str = ""
+    raw_json: Path | None = None
+    wall_s: float = 0.0
+
+
+def _last_lines(text: str, n: int = 3) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[-n:]) if lines else "no output"
+
+
+def run_case(
+    case: Case,
+    profile: Profile,
+    artifacts: Artifacts,
+    raw_dir: Path,
+    on_worker_done: Callable[[], None] = lambda: None,
+) -> CaseOutcome:
+    """Measure one case; never raises for a failure of the case itself."""
+    reason = skip_reason(case, usable_cpus())
+    if reason:
+        return CaseOutcome(case, "skipped", reason)
+
+    out = raw_dir / f"{case.id}.json"
+    tmp = raw_dir / f"{case.id}.partial.json"
+    tmp.unlink(missing_ok=True)
+    cmd = [
+        sys.executable, "-m", "bench.worker",
+        "--case", case.id,
+        "--c-library", str(artifacts.c_library),
+        "--go-driver", str(artifacts.go_driver),
+        "--processes", str(profile.processes),
+        "--values", str(profile.values),
+        "--warmups", str(profile.warmups),
+        "--min-time", str(profile.min_time),
+        "--output", str(tmp),
+    ]  # fmt: skip
+    start = time.monotonic()
+    deadline = start + profile.deadline_s()
+    # Its own session, so a hung case is killed with every process it started.
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    assert proc.stdout is not None
+    output = bytearray()
+    timed_out = False
+    counting_dots = True
+    try:
+        fd = proc.stdout.fileno()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            output += chunk
+            if counting_dots:
+                # pyperf prints one dot per finished worker process, then a newline.
+                dots, newline, _ = chunk.partition(b"\n")
+                for _ in range(dots.count(b".")):
+                    on_worker_done()
+                counting_dots = not newline
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    finally:
+        proc.stdout.close()
+        returncode = proc.wait()
+    wall = time.monotonic() - start
+    text = output.decode(errors="replace")
+
+    if timed_out:
+        tmp.unlink(missing_ok=True)
+        return CaseOutcome(
+            case,
+            "failed",
+            f"killed after {profile.deadline_s():.0f} s without finishing",
+            wall_s=wall,
+        )
+    if returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        return CaseOutcome(
+            case,
+            "failed",
+            f"worker exited with status {returncode}: {_last_lines(text)}",
+            wall_s=wall,
+        )
+    tmp.replace(out)
+    return CaseOutcome(case, "ok", raw_json=out, wall_s=wall)
+
+
+def write_suite(outcomes: list[CaseOutcome], path: Path) -> None:
+    """Merge the finished cases into one pyperf BenchmarkSuite file."""
+    benchmarks = [pyperf.Benchmark.load(str(o.raw_json)) for o in outcomes if o.raw_json]
+    if not benchmarks:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    pyperf.BenchmarkSuite(benchmarks).dump(str(tmp), replace=True)
+    tmp.replace(path)

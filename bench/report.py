@@ -1,0 +1,251 @@
+"""A run folder -> report.md and the figures. Reads only the folder's files,
+so a report can be rebuilt anywhere with `switchbench report RUN_DIR`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display needed
+import matplotlib.pyplot as plt
+import pandas as pd
+
+FIGURE_STEM = "ns_per_switch"
+GOROUTINE_CASE = "go.chan.p1"
+THREAD_CASE = "c.condvar.same-core"
+LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
+
+
+def _md(text: object) -> str:
+    """A string from the folder, made safe for a Markdown table cell."""
+    s = "" if text is None else str(text)
+    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
+        s = s.replace(ch, "\\" + ch)
+    return " ".join(s.split())
+
+
+def _ns(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} µs"
+    return f"{value:,.1f} ns" if value < 100 else f"{value:,.0f} ns"
+
+
+def _num(value: float, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unavailable"
+    return f"{value:.{digits}g}"
+
+
+def _ci(row: pd.Series) -> str:
+    if math.isnan(row["ci_low"]):
+        return "—"
+    return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}"
+
+
+def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Bars of median ns per switch with their 95% CIs, log scale, cheapest at the top."""
+    ok = summary[summary["status"] == "ok"].sort_values("ns_per_switch", ascending=False)
+    if ok.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(ok)))
+    y = list(range(len(ok)))
+    medians = ok["ns_per_switch"].to_numpy()
+    lows = (ok["ns_per_switch"] - ok["ci_low"]).fillna(0).clip(lower=0).to_numpy()
+    highs = (ok["ci_high"] - ok["ns_per_switch"]).fillna(0).clip(lower=0).to_numpy()
+    # Points, not bars: on a log axis a bar's length from an arbitrary floor means nothing.
+    for lang, colour in LANG_COLOURS.items():
+        mine = [i for i, c in enumerate(ok["case"]) if c.split(".")[0] == lang]
+        if mine:
+            ax.errorbar(
+                medians[mine],
+                [y[i] for i in mine],
+                xerr=[lows[mine], highs[mine]],
+                fmt="o",
+                color=colour,
+                ecolor="black",
+                capsize=4,
+                markersize=8,
+                markeredgecolor="black",
+                label="goroutines" if lang == "go" else "threads",
+            )
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_yticks(y, ok["case"])
+    ax.set_xscale("log")
+    ax.set_xlabel("ns per switch (median, 95% CI; log scale)")
+    for i, (_, row) in enumerate(ok.iterrows()):
+        ctx = row["os_ctx_switches_per_switch"]
+        label = f"  {_ns(row['ns_per_switch'])}, OS ctx/switch {_num(ctx, 2)}"
+        ax.text(
+            row["ci_high"] if not math.isnan(row["ci_high"]) else row["ns_per_switch"],
+            i,
+            label,
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xlim(right=ax.get_xlim()[1] * 8)
+    ax.set_title("One switch: goroutines against OS threads")
+    fig.tight_layout()
+    paths = [out_dir / f"{FIGURE_STEM}.png", out_dir / f"{FIGURE_STEM}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def _headline(summary: pd.DataFrame) -> list[str]:
+    ok = summary[summary["status"] == "ok"].set_index("case")
+    lines = []
+    for case, kind in ((GOROUTINE_CASE, "goroutine"), (THREAD_CASE, "thread")):
+        if case in ok.index:
+            row = ok.loc[case]
+            lines.append(
+                f"- One {kind} switch (`{case}`): **{_ns(row['ns_per_switch'])}** "
+                f"(95% CI {_ci(row)}), {_num(row['os_ctx_switches_per_switch'])} OS context "
+                f"switches per switch."
+            )
+        else:
+            lines.append(f"- One {kind} switch (`{case}`): not measured in this run.")
+    if GOROUTINE_CASE in ok.index and THREAD_CASE in ok.index:
+        ratio = ok.loc[THREAD_CASE, "ns_per_switch"] / ok.loc[GOROUTINE_CASE, "ns_per_switch"]
+        lines.append(
+            f"- On this machine a thread switch costs **{ratio:.1f}×** a goroutine switch."
+        )
+    return lines
+
+
+def _host_lines(host: dict[str, Any]) -> list[str]:
+    virt = host.get("virtualisation") or {}
+    versions = host.get("versions") or {}
+    stack = (host.get("ulimit_s") or {}).get("soft_bytes")
+    stack_text = stack if isinstance(stack, str) else f"{stack // 1024} KiB" if stack else None
+    facts = [
+        ("CPU", host.get("cpu_model")),
+        (
+            "logical CPUs (usable)",
+            f"{host.get('logical_cpus')} ({len(host.get('usable_cpus') or [])})",
+        ),
+        ("physical cores", host.get("physical_cores")),
+        ("kernel", host.get("kernel")),
+        ("OS", host.get("os")),
+        ("hypervisor", virt.get("vm") or ("yes" if virt.get("hypervisor_flag") else "none seen")),
+        ("container", virt.get("container") or "none seen"),
+        ("CPU frequency governor", host.get("cpufreq_governor") or "not exposed"),
+        ("perf_event_paranoid", host.get("perf_event_paranoid")),
+        ("ulimit -s", stack_text),
+        ("Go", versions.get("go")),
+        ("gcc", versions.get("gcc")),
+        ("Python / pyperf", f"{versions.get('python')} / {versions.get('pyperf')}"),
+    ]
+    return ["| | |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in facts]
+
+
+def render_markdown(
+    folder: Path,
+    summary: pd.DataFrame,
+    host: dict[str, Any],
+    run: dict[str, Any],
+    figures: list[Path],
+) -> str:
+    lines = [f"# switchbench run {_md(folder.name)}", ""]
+    lines.append(
+        f"{_md(host.get('cpu_model'))}, {_md(host.get('logical_cpus'))} logical CPUs, "
+        f"Linux {_md(host.get('kernel'))}. Profile `{_md(run.get('profile'))}`, "
+        f"started {_md(run.get('started_utc'))}, took {run.get('wall_s', 0):.0f} s, "
+        f"status: {_md(run.get('status'))}."
+    )
+    lines += ["", "## The answer", "", *_headline(summary), ""]
+    for fig in figures:
+        if fig.suffix == ".png":
+            lines += [f"![ns per switch for each case]({fig.name})", ""]
+
+    ok = summary[summary["status"] == "ok"].sort_values("ns_per_switch")
+    lines += [
+        "## All cases, cheapest first",
+        "",
+        "| case | ns per switch | 95% CI | samples (processes) | OS ctx switches per switch "
+        "| expected | check | × go.chan.p1 |",
+        "|---|---:|---|---:|---:|---:|---|---:|",
+    ]
+    for _, row in ok.iterrows():
+        check = "**MISS**" if row["os_ctx_check"] == "MISS" else _md(row["os_ctx_check"])
+        lines.append(
+            f"| `{_md(row['case'])}` | {_ns(row['ns_per_switch'])} | {_ci(row)} "
+            f"| {int(row['samples'])} ({int(row['processes'])}) "
+            f"| {_num(row['os_ctx_switches_per_switch'])} "
+            f"(vol {_num(row['voluntary_ctx_per_switch'], 2)}, "
+            f"invol {_num(row['involuntary_ctx_per_switch'], 2)}) "
+            f"| {_num(row['expected_os_ctx_switches_per_switch'], 2)} | {check} "
+            f"| {_num(row['ratio_to_go_chan_p1'], 3)} |"
+        )
+    missed = ok[ok["os_ctx_check"] == "MISS"]
+    if not missed.empty:
+        lines += [
+            "",
+            "Flagged **MISS**: the measured OS context switches per switch are far from "
+            "what the case expects; read that figure with care: "
+            + ", ".join(f"`{_md(c)}`" for c in missed["case"])
+            + ".",
+        ]
+    not_ok = summary[summary["status"] != "ok"]
+    if not not_ok.empty:
+        lines += ["", "## Not measured", "", "| case | status | reason |", "|---|---|---|"]
+        for _, row in not_ok.iterrows():
+            lines.append(f"| `{_md(row['case'])}` | {_md(row['status'])} | {_md(row['reason'])} |")
+
+    lines += [
+        "",
+        "## What the cases are",
+        "",
+        "| case | what runs | one op |",
+        "|---|---|---|",
+    ]
+    for _, row in summary.iterrows():
+        lines.append(
+            f"| `{_md(row['case'])}` | {_md(row['description'])} "
+            f"| {int(row['switches_per_op'])} switches |"
+        )
+    lines += [
+        "",
+        "## How to read this",
+        "",
+        "- One **switch** is one hand-off of control from one goroutine or thread to the other. "
+        "A ping-pong round trip is two switches; each sample is the time of many round trips "
+        "divided by the switches they hold.",
+        "- Only the switching loop is timed: creating, pinning and joining the goroutines or "
+        "threads happen outside it.",
+        "- **ns per switch** is the median of all samples (pyperf worker processes × values); the "
+        "95% CI is a bootstrap interval of that median.",
+        "- **OS ctx switches per switch** counts the kernel's context switches over the same "
+        "timed region (getrusage: for C the two benchmark threads, for Go the whole driver "
+        "process), divided by the switches. About 0 means the switch stayed in user space; "
+        "about 1 or more means every hand-off went through the kernel scheduler.",
+        "- Figures from a shared VM are noisy: compare cases within one run, and runs by their "
+        "CIs, not their last digit.",
+        "",
+        "## Host",
+        "",
+        *_host_lines(host),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(folder: Path) -> Path:
+    summary = pd.read_csv(folder / "summary.csv")
+    summary["reason"] = summary["reason"].astype("object").fillna("")
+    host = json.loads((folder / "host.json").read_text())
+    run_file = folder / "run.json"
+    run = json.loads(run_file.read_text()) if run_file.is_file() else {}
+    figures = plot_ns_per_switch(summary, folder)
+    out = folder / "report.md"
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(render_markdown(folder, summary, host, run, figures))
+    tmp.replace(out)
+    return out

@@ -1,0 +1,121 @@
+"""One case under pyperf: `python -m bench.worker --case ID [pyperf options]`.
+
+The orchestrator runs this module as a subprocess per case, as
+pyperformance does, and never builds a pyperf Runner itself (a Runner
+re-parses sys.argv in its worker processes). pyperf then spawns worker
+processes of this same module; each calibrates or takes samples through
+`time_round_trips`, pyperf's bench_time_func contract: run `loops` ops,
+return the elapsed seconds of the timed region only.
+
+pyperf keeps only times. The OS context-switch counts of each sample
+travel in the run's metadata through a pyperf hook, in the order of the
+run's values (bench.tidy reads them back).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from bench.build import Artifacts
+from bench.cases import get_case, pin_cpus, usable_cpus
+from bench.native import TimedRun, runner_for
+
+COUNTERS_HOOK = "switchbench_counters"
+COUNTERS_METADATA = "switchbench_counters"
+# The order of the fields in each metadata record.
+COUNTER_FIELDS = ("round_trips", "elapsed_ns", "voluntary_ctx", "involuntary_ctx")
+
+# Every timed run of this worker process, in order.
+_timed_runs: list[TimedRun] = []
+
+
+class _CountersHook:
+    """Records the timed runs made while pyperf measures one phase.
+
+    pyperf makes one hook per phase (warm-ups, then values) and calls
+    teardown with the run's metadata at the end of each; the values phase
+    comes last, so its records are the ones left in the metadata.
+    """
+
+    def __init__(self) -> None:
+        self.first = len(_timed_runs)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def teardown(self, metadata: dict[str, Any]) -> None:
+        records = [[getattr(r, f) for f in COUNTER_FIELDS] for r in _timed_runs[self.first :]]
+        metadata[COUNTERS_METADATA] = json.dumps(records, separators=(",", ":"))
+
+
+class _CountersHookEntry:
+    """What pyperf expects of a hook: a name and a load() returning the hook class."""
+
+    name = COUNTERS_HOOK
+
+    def load(self) -> type[_CountersHook]:
+        return _CountersHook
+
+
+def _add_worker_args(cmd: list[str], args: Any) -> None:
+    cmd.extend(["--case", args.case, "--c-library", args.c_library, "--go-driver", args.go_driver])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if COUNTERS_HOOK not in argv:
+        argv += ["--hook", COUNTERS_HOOK]
+    runner = pyperf.Runner(
+        program_args=("-m", "bench.worker"),
+        add_cmdline_args=_add_worker_args,
+        hooks=[_CountersHookEntry()],
+    )
+    runner.argparser.add_argument("--case", required=True, help="case id")
+    default = Artifacts.locate()
+    runner.argparser.add_argument("--c-library", default=str(default.c_library))
+    runner.argparser.add_argument("--go-driver", default=str(default.go_driver))
+    args = runner.parse_args(argv)
+
+    case = get_case(args.case)
+    artifacts = Artifacts(Path(args.c_library), default.c_check, Path(args.go_driver))
+    metadata: dict[str, Any] = {
+        "switchbench_case": case.id,
+        "switchbench_description": case.description,
+        "switchbench_switches_per_op": case.switches_per_op,
+    }
+    if case.lang == "c":
+        metadata["switchbench_cpus"] = ",".join(map(str, pin_cpus(case.placement, usable_cpus())))
+    if case.gomaxprocs is not None:
+        metadata["switchbench_gomaxprocs"] = case.gomaxprocs
+
+    body = None
+
+    def time_round_trips(loops: int) -> float:
+        nonlocal body
+        if body is None:
+            # Started on first use, so only pyperf's workers start native code.
+            body = runner_for(case, artifacts)
+            atexit.register(body.close)
+        run = body(loops)
+        run.check()
+        _timed_runs.append(run)
+        return run.elapsed_ns / 1e9
+
+    # inner_loops: pyperf divides each sample by loops * inner_loops, so
+    # suite.json holds seconds per switch.
+    runner.bench_time_func(
+        case.id, time_round_trips, inner_loops=case.switches_per_op, metadata=metadata
+    )
+
+
+if __name__ == "__main__":
+    main()

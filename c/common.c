@@ -1,0 +1,44 @@
+#include "common.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+uint64_t sb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int sb_thread_ctx(struct sb_ctx_count *count)
+{
+    /* RUSAGE_THREAD counts this thread only, so the figure covers exactly
+     * the benchmark's threads and not the Python interpreter around them. */
+    struct rusage usage;
+    if (getrusage(RUSAGE_THREAD, &usage) != 0)
+        return errno;
+    count->voluntary = usage.ru_nvcsw;
+    count->involuntary = usage.ru_nivcsw;
+    return 0;
+}
+
+int sb_pin_self(int cpu)
+{
+    if (cpu < 0)
+        return 0;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int sb_fail(struct sb_result *out, int err, const char *what)
+{
+    out->error = err;
+    snprintf(out->message, sizeof out->message, "%s: %s", what, strerror(err));
+    return err;
+}

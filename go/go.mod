@@ -1,0 +1,3 @@
+module switchbench/go
+
+go 1.22

@@ -1,0 +1,129 @@
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pyperf
+import pytest
+
+from bench import analyse, cases, report, tidy
+from bench.worker import COUNTERS_METADATA
+
+
+def test_median_ci_brackets_the_median():
+    rng = np.random.default_rng(1)
+    values = rng.lognormal(mean=5, sigma=0.3, size=40)
+    median, low, high = analyse.median_ci(values)
+    assert median == pytest.approx(np.median(values))
+    assert low <= median <= high
+    assert low >= values.min() and high <= values.max()
+
+
+def test_median_ci_is_undefined_for_too_few_values():
+    median, low, high = analyse.median_ci(np.array([3.0, 5.0]))
+    assert median == 4.0 and math.isnan(low) and math.isnan(high)
+
+
+def test_median_ci_scales_with_the_data():
+    values = np.random.default_rng(2).normal(100, 5, size=30)
+    m1, l1, h1 = analyse.median_ci(values)
+    m2, l2, h2 = analyse.median_ci(values * 3)
+    assert (m2, l2, h2) == pytest.approx((3 * m1, 3 * l1, 3 * h1))
+
+
+def _samples(case, ns, vol, invol, switches=1000):
+    return pd.DataFrame(
+        {
+            "case": case,
+            "process": [1 + i % 2 for i in range(len(ns))],
+            "sample": range(1, len(ns) + 1),
+            "round_trips": switches // 2,
+            "switches": switches,
+            "ns_per_switch": ns,
+            "voluntary_ctx": vol,
+            "involuntary_ctx": invol,
+            "os_ctx_switches_per_switch": [
+                (v + i) / switches for v, i in zip(vol, invol, strict=True)
+            ],
+        }
+    )
+
+
+def test_summary_counts_and_flags():
+    go = _samples("go.chan.p1", [100.0, 110, 120, 130], [0, 0, 1, 0], [0, 0, 0, 0])
+    # A "thread" case whose OS switches are far below its expectation must be flagged.
+    c = _samples("c.condvar.same-core", [4000.0, 4100, 4200, 4300], [1, 2, 1, 0], [0, 0, 0, 0])
+    summary = analyse.summarise(
+        pd.concat([go, c]),
+        [
+            cases.get_case("go.chan.p1"),
+            cases.get_case("c.condvar.same-core"),
+            cases.get_case("c.condvar.cross-core"),
+        ],
+        {"c.condvar.cross-core": ("skipped", "needs 2 CPUs")},
+    )
+    rows = summary.set_index("case")
+    assert list(summary.columns) == analyse.SUMMARY_COLUMNS
+    assert rows.loc["go.chan.p1", "ns_per_switch"] == 115
+    assert rows.loc["go.chan.p1", "os_ctx_switches_per_switch"] == pytest.approx(1 / 4000)
+    assert rows.loc["go.chan.p1", "os_ctx_check"] == "ok"
+    assert rows.loc["c.condvar.same-core", "os_ctx_check"] == "MISS"
+    assert rows.loc["c.condvar.same-core", "ratio_to_go_chan_p1"] == pytest.approx(4150 / 115)
+    assert rows.loc["c.condvar.cross-core", "status"] == "skipped"
+    assert rows.loc["c.condvar.cross-core", "reason"] == "needs 2 CPUs"
+    assert rows.loc["go.chan.p1", "samples"] == 4 and rows.loc["go.chan.p1", "processes"] == 2
+
+
+def test_unreadable_counters_are_unavailable_not_zero(tmp_path):
+    nan = float("nan")
+    go = _samples("go.chan.p1", [100.0, 110, 120], [nan, nan, nan], [nan, nan, nan])
+    summary = analyse.summarise(go, [cases.get_case("go.chan.p1")], {})
+    row = summary.iloc[0]
+    assert math.isnan(row["os_ctx_switches_per_switch"])
+    assert row["os_ctx_check"] == "unavailable"
+    # ... and the report says so in words, never as a 0.
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    (tmp_path / "host.json").write_text(json.dumps({"cpu_model": "test"}))
+    text = report.write_report(tmp_path).read_text()
+    line = next(line for line in text.splitlines() if line.startswith("| `go.chan.p1`"))
+    assert "unavailable" in line
+
+
+def _run(values, loops, counters):
+    metadata = {"name": "go.chan.p1", "loops": loops, "inner_loops": 2, "unit": "second"}
+    if counters is not None:
+        metadata[COUNTERS_METADATA] = counters
+    return pyperf.Run(
+        values, warmups=[(loops, values[0])], metadata=metadata, collect_metadata=False
+    )
+
+
+def test_tidy_reads_counters_in_order_and_refuses_misaligned_ones():
+    good = json.dumps([[64, 12800, 1, 0], [64, 25600, 0, 2]])
+    suite = pyperf.BenchmarkSuite(
+        [
+            pyperf.Benchmark(
+                [
+                    _run([100e-9, 200e-9], 64, good),
+                    _run([100e-9, 200e-9], 64, json.dumps([[64, 12800, 1, 0]])),  # one record short
+                    _run([100e-9, 200e-9], 64, "not json"),
+                    _run([100e-9, 200e-9], 64, None),
+                ]
+            )
+        ]
+    )
+    samples = tidy.samples_from_suite(suite)
+    assert list(samples.columns) == tidy.SAMPLE_COLUMNS
+    assert len(samples) == 8
+    first = samples[samples["process"] == 1]
+    assert first["ns_per_switch"].tolist() == pytest.approx([100, 200])
+    assert first["switches"].tolist() == [128, 128]
+    assert first["os_ctx_switches_per_switch"].tolist() == pytest.approx([1 / 128, 2 / 128])
+    rest = samples[samples["process"] > 1]
+    assert rest["os_ctx_switches_per_switch"].isna().all()
+    assert rest["voluntary_ctx"].isna().all()
+
+
+def test_markdown_escapes_strings_from_the_folder():
+    assert report._md("a|b<script>") == "a\\|b\\<script\\>"
+    assert "\n" not in report._md("two\nlines")

@@ -1,0 +1,208 @@
+"""End-to-end: the CLI as a user runs it, at the smoke profile."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyperf
+import pytest
+
+from bench import analyse, cases, tidy
+from tests.conftest import switchbench
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, artifacts):
+    out = tmp_path_factory.mktemp("run") / "smoke"
+    done = switchbench("run", "--profile", "smoke", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+def test_run_prints_the_folder_last(smoke_run):
+    out, done = smoke_run
+    assert done.stdout.strip().splitlines()[-1] == str(out)
+
+
+def test_run_writes_every_file(smoke_run):
+    out, _ = smoke_run
+    for name in (
+        "host.json",
+        "run.json",
+        "suite.json",
+        "samples.csv",
+        "summary.csv",
+        "report.md",
+        "ns_per_switch.png",
+        "ns_per_switch.svg",
+    ):
+        assert (out / name).is_file(), name
+    host = json.loads((out / "host.json").read_text())
+    for key in (
+        "cpu_model",
+        "logical_cpus",
+        "kernel",
+        "virtualisation",
+        "ulimit_s",
+        "versions",
+        "schema_version",
+    ):
+        assert key in host
+    for tool in ("go", "gcc", "python", "pyperf"):
+        assert host["versions"][tool]
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+
+
+def test_suite_json_is_pyperf_format(smoke_run):
+    out, _ = smoke_run
+    suite = pyperf.BenchmarkSuite.load(str(out / "suite.json"))
+    measured = {b.get_name() for b in suite.get_benchmarks()}
+    runnable = {
+        c.id
+        for c in cases.all_cases()
+        if cases.skip_reason(c, sorted(os.sched_getaffinity(0))) is None
+    }
+    assert measured == runnable
+    done = subprocess.run(
+        [sys.executable, "-m", "pyperf", "stats", str(out / "suite.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Median" in done.stdout
+
+
+def test_csvs_load_back_and_agree_with_pyperf(smoke_run):
+    out, _ = smoke_run
+    samples = pd.read_csv(out / "samples.csv")
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(samples.columns) == tidy.SAMPLE_COLUMNS
+    assert list(summary.columns) == analyse.SUMMARY_COLUMNS
+    suite = pyperf.BenchmarkSuite.load(str(out / "suite.json"))
+    for bench in suite.get_benchmarks():
+        mine = samples[samples["case"] == bench.get_name()]
+        assert sorted(mine["ns_per_switch"]) == pytest.approx(
+            sorted(v * 1e9 for v in bench.get_values())
+        )
+    ok = summary[summary["status"] == "ok"]
+    assert (ok["ns_per_switch"] > 0).all() and ok["ns_per_switch"].map(
+        float.__float__
+    ).notna().all()
+    assert ((ok["ci_low"] <= ok["ns_per_switch"]) & (ok["ns_per_switch"] <= ok["ci_high"])).all()
+    assert ok["os_ctx_switches_per_switch"].notna().all()
+    assert ok["expected_os_ctx_switches_per_switch"].notna().all()
+
+
+def test_summary_shows_the_central_relations(smoke_run):
+    out, _ = smoke_run
+    rows = pd.read_csv(out / "summary.csv").set_index("case")
+    go, thread = rows.loc["go.chan.p1"], rows.loc["c.condvar.same-core"]
+    assert go["os_ctx_switches_per_switch"] < 0.05
+    assert thread["os_ctx_switches_per_switch"] >= 0.5
+    assert go["ns_per_switch"] < thread["ns_per_switch"]
+
+
+def test_report_shows_measured_and_expected(smoke_run):
+    out, _ = smoke_run
+    text = (out / "report.md").read_text()
+    summary = pd.read_csv(out / "summary.csv")
+    for case_id in summary.loc[summary["status"] == "ok", "case"]:
+        assert f"| `{case_id}` |" in text
+    assert "expected" in text and "ns_per_switch.png" in text
+    assert "thread switch costs" in text
+
+
+def test_report_rebuilds_from_the_folder_alone(smoke_run, tmp_path):
+    out, _ = smoke_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "report.md").unlink()
+    done = switchbench("report", str(copy))
+    assert done.returncode == 0, done.stderr
+    assert (copy / "report.md").read_text().replace("copy", "smoke") == (
+        out / "report.md"
+    ).read_text()
+
+
+def test_list_prints_ids():
+    done = switchbench("list")
+    assert done.returncode == 0
+    assert done.stdout.split() == [c.id for c in cases.all_cases()]
+
+
+def test_one_cpu_machine_skips_cross_core_with_a_reason(tmp_path, artifacts, cpus):
+    out = tmp_path / "one-cpu"
+    done = switchbench(
+        "run", "--profile", "smoke", "--only", "c.condvar.*", "--out", str(out), cpus={cpus[0]}
+    )
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(out / "summary.csv").set_index("case")
+    assert rows.loc["c.condvar.cross-core", "status"] == "skipped"
+    assert "needs 2 CPUs" in rows.loc["c.condvar.cross-core", "reason"]
+    assert rows.loc["c.condvar.same-core", "status"] == "ok"
+    assert "needs 2 CPUs" in (out / "report.md").read_text()
+
+
+def _one_line_error(done):
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("switchbench: error:")
+    assert "Traceback" not in done.stderr
+    return lines[0]
+
+
+def test_unknown_pattern(tmp_path):
+    out = tmp_path / "never"
+    line = _one_line_error(switchbench("run", "--only", "go.nothing.*", "--out", str(out)))
+    assert "go.nothing.*" in line and "switchbench list" in line
+    assert not out.exists()
+
+
+def test_unwritable_out(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    line = _one_line_error(switchbench("run", "--profile", "smoke", "--out", str(blocker / "run")))
+    assert "--out" in line
+
+
+def test_out_that_already_holds_files(tmp_path):
+    (tmp_path / "old.txt").write_text("keep me")
+    line = _one_line_error(switchbench("run", "--profile", "smoke", "--out", str(tmp_path)))
+    assert "already exists" in line
+    assert (tmp_path / "old.txt").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.txt"]
+
+
+def test_unknown_profile():
+    line = _one_line_error(switchbench("run", "--profile", "forever"))
+    assert "forever" in line
+
+
+def _env_without(tool: str, tmp_path: Path) -> dict:
+    """PATH without `tool`, and an empty build folder so the build must run."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for keep in ("gcc", "cc", "go", "as", "ld"):
+        found = shutil.which(keep)
+        if keep != tool and found:
+            (bin_dir / keep).symlink_to(found)
+    env = dict(os.environ, PATH=str(bin_dir), SWITCHBENCH_BUILD_DIR=str(tmp_path / "build"))
+    env.pop("CC", None)
+    env.pop("GO", None)
+    return env
+
+
+@pytest.mark.parametrize(("tool", "only"), [("go", "go.*"), ("gcc", "c.*")])
+def test_missing_toolchain(tool, only, tmp_path):
+    out = tmp_path / "never"
+    line = _one_line_error(
+        switchbench("run", "--only", only, "--out", str(out), env=_env_without(tool, tmp_path))
+    )
+    assert f"'{tool}' is not on PATH" in line and "install" in line
+    assert not out.exists()
