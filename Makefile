@@ -29,7 +29,7 @@ lint: $(BIN)/switchbench
 	cd go && test -z "$$(gofmt -l .)" || { gofmt -l .; echo "go/: run gofmt -w ."; exit 1; }
 	cd go && go vet ./...
 
-# pytest runs the C checks (c/check_pingpong) and the end-to-end runs.
+# pytest runs the C checks (c/check_handoffs) and the end-to-end runs.
 test: build lint
 	cd go && go test ./...
 	$(BIN)/python -m pytest

@@ -25,6 +25,8 @@ SUMMARY_COLUMNS = [
     "status",
     "reason",
     "description",
+    "unit",
+    "one_op",
     "switches_per_op",
     "ns_per_switch",
     "ci_low",
@@ -37,6 +39,8 @@ SUMMARY_COLUMNS = [
     "expected_os_ctx_switches_per_switch",
     "os_ctx_check",
     "ratio_to_go_chan_p1",
+    "sweep",
+    "sweep_x",
 ]
 
 
@@ -75,7 +79,11 @@ def summarise(
         row: dict[str, object] = {
             "case": case.id,
             "description": case.description,
+            "unit": case.unit,
+            "one_op": case.op,
             "switches_per_op": case.switches_per_op,
+            "sweep": case.sweep,
+            "sweep_x": case.sweep_x if case.sweep else math.nan,
             "expected_os_ctx_switches_per_switch": case.expected_os_ctx_switches_per_switch,
         }
         mine = samples[samples["case"] == case.id]

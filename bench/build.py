@@ -19,9 +19,9 @@ from bench.errors import UsageError
 
 # C11 with every warning an error, as the project's standard asks.
 C_FLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
-C_LIBRARY_SOURCES = ["common.c", "pingpong.c", "condvar.c"]
-C_HEADERS = ["switchbench.h", "common.h", "pingpong.h"]
-C_CHECK_SOURCE = "check_pingpong.c"
+C_LIBRARY_SOURCES = ["common.c", "ring.c", "primitives.c", "single.c"]
+C_HEADERS = ["switchbench.h", "common.h", "ring.h"]
+C_CHECK_SOURCE = "check_handoffs.c"
 
 
 def source_root() -> Path:
@@ -49,11 +49,11 @@ class Artifacts:
         override = os.environ.get("SWITCHBENCH_BUILD_DIR")
         if override:
             out = Path(override)
-            return cls(out / "libswitchbench.so", out / "check_pingpong", out / "switchdriver")
+            return cls(out / "libswitchbench.so", out / "check_handoffs", out / "switchdriver")
         root = source_root()
         return cls(
             root / "c" / "build" / "libswitchbench.so",
-            root / "c" / "build" / "check_pingpong",
+            root / "c" / "build" / "check_handoffs",
             root / "go" / "bin" / "switchdriver",
         )
 

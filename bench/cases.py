@@ -19,17 +19,28 @@ from bench.errors import UsageError
 class Case:
     id: str
     lang: str  # "go" or "c"
-    primitive: str  # "chan", "condvar", ...
-    placement: str  # "p1", "p2" (GOMAXPROCS) or "same-core", "cross-core"
+    primitive: str  # what hands off control: "chan", "condvar", "pipe", ...
+    placement: str  # "p1", "p2", "pN" (GOMAXPROCS) or "same-core", "cross-core", "unpinned"
     description: str
     op: str  # what one op (one pyperf loop) is
-    switches_per_op: int
+    switches_per_op: int  # units (switches, spawns, calls) in one op
     expected_os_ctx_switches_per_switch: float
     # The measured figure outside this range is flagged in the report.
     expected_os_ctx_range: tuple[float, float]
     why_expected: str
+    unit: str = "switch"  # what the per-unit figures are per: switch, goroutine, thread, call
     cpus_needed: int = 1
-    gomaxprocs: int | None = None  # Go cases only
+    # How to run it: the Go driver's body, or the C entry point and its parameters.
+    go_body: str = ""
+    gomaxprocs: int | None = None  # Go only; 0 means every CPU
+    c_entry: str = ""  # "ring", "ucontext", "spawn" or "baseline"
+    c_primitive: str = ""  # the ring primitive, or the baseline call
+    processes: bool = False  # ring sides as separate processes
+    pairs: int = 1
+    ring_size: int = 2
+    working_set: int = 0
+    sweep: str = ""  # "pairs" or "ring" for the scaling sweeps, "" otherwise
+    sweep_x: int = 0  # the swept value: pairs, or working-set bytes
 
     @property
     def family(self) -> str:
@@ -37,66 +48,322 @@ class Case:
 
 
 _ROUND_TRIP = "one round trip (A hands control to B, B hands it back)"
-
-CATALOGUE: tuple[Case, ...] = (
-    Case(
-        id="go.chan.p1",
-        lang="go",
-        primitive="chan",
-        placement="p1",
-        description="two goroutines ping-pong over unbuffered channels, GOMAXPROCS=1",
-        op=_ROUND_TRIP,
-        switches_per_op=2,
-        expected_os_ctx_switches_per_switch=0.0,
-        expected_os_ctx_range=(0.0, 0.05),
-        why_expected="the Go scheduler switches goroutines in user space on one thread",
-        gomaxprocs=1,
-    ),
-    Case(
-        id="go.chan.p2",
-        lang="go",
-        primitive="chan",
-        placement="p2",
-        description="two goroutines ping-pong over unbuffered channels, GOMAXPROCS=2",
-        op=_ROUND_TRIP,
-        switches_per_op=2,
-        expected_os_ctx_switches_per_switch=0.0,
-        expected_os_ctx_range=(0.0, 0.5),
-        why_expected=(
-            "a woken goroutine usually runs next on the waker's P, in user space; "
-            "waking and parking the idle second P adds some OS switches"
-        ),
-        gomaxprocs=2,
-    ),
-    Case(
-        id="c.condvar.same-core",
-        lang="c",
-        primitive="condvar",
-        placement="same-core",
-        description="two pthreads ping-pong with a mutex and condition variables, both on one CPU",
-        op=_ROUND_TRIP,
-        switches_per_op=2,
-        expected_os_ctx_switches_per_switch=1.0,
-        expected_os_ctx_range=(0.5, math.inf),
-        why_expected=(
-            "each hand-off blocks one thread in the kernel; wake-up preemption can add "
-            "an involuntary switch"
-        ),
-    ),
-    Case(
-        id="c.condvar.cross-core",
-        lang="c",
-        primitive="condvar",
-        placement="cross-core",
-        description="two pthreads ping-pong with a mutex and condition variables, on two CPUs",
-        op=_ROUND_TRIP,
-        switches_per_op=2,
-        expected_os_ctx_switches_per_switch=1.0,
-        expected_os_ctx_range=(0.5, math.inf),
-        why_expected="each hand-off blocks the sender and wakes the other thread on its own CPU",
-        cpus_needed=2,
-    ),
+_IN_USER_SPACE = "the Go scheduler switches goroutines in user space on one thread"
+_MORE_PS = (
+    "a woken goroutine usually runs next on the waker's P, in user space; waking and "
+    "parking idle Ps adds some OS switches"
 )
+_THROUGH_KERNEL = (
+    "each hand-off blocks one thread in the kernel and wakes another; wake-up preemption "
+    "can add an involuntary switch"
+)
+_NEAR_ZERO = (0.0, 0.05)
+_BELOW_HALF = (0.0, 0.5)
+_ONE_OR_MORE = (0.5, math.inf)
+
+GO_PLACEMENTS = {"p1": 1, "p2": 2, "pN": 0}
+C_PLACEMENTS = ("same-core", "cross-core", "unpinned")
+PAIRS_GO = tuple(2**i for i in range(11))  # 1 ... 1024
+PAIRS_THREADS = tuple(2**i for i in range(9))  # 1 ... 256
+RING_SIZE = 8
+RING_WORKING_SETS = (0, 16 * 1024, 64 * 1024, 256 * 1024)
+
+
+def _go_pingpong(primitive: str, body: str, what: str, placements: dict[str, int]) -> list[Case]:
+    out = []
+    for placement, procs in placements.items():
+        shown = "every CPU" if procs == 0 else str(procs)
+        out.append(
+            Case(
+                id=f"go.{primitive}.{placement}",
+                lang="go",
+                primitive=primitive,
+                placement=placement,
+                description=f"two goroutines ping-pong {what}, GOMAXPROCS={shown}",
+                op=_ROUND_TRIP,
+                switches_per_op=2,
+                expected_os_ctx_switches_per_switch=0.0,
+                expected_os_ctx_range=_NEAR_ZERO if procs == 1 else _BELOW_HALF,
+                why_expected=_IN_USER_SPACE if procs == 1 else _MORE_PS,
+                go_body=body,
+                gomaxprocs=procs,
+            )
+        )
+    return out
+
+
+def _c_pingpong(primitive: str, c_primitive: str, what: str, processes: bool = False) -> list[Case]:
+    where = {
+        "same-core": "both pinned to one CPU",
+        "cross-core": "pinned to two CPUs",
+        "unpinned": "left to the scheduler",
+    }
+    who = "two processes" if processes else "two pthreads"
+    return [
+        Case(
+            id=f"c.{primitive}.{placement}",
+            lang="c",
+            primitive=primitive,
+            placement=placement,
+            description=f"{who} ping-pong {what}, {where[placement]}",
+            op=_ROUND_TRIP,
+            switches_per_op=2,
+            expected_os_ctx_switches_per_switch=1.0,
+            expected_os_ctx_range=_ONE_OR_MORE,
+            why_expected=_THROUGH_KERNEL,
+            cpus_needed=2 if placement == "cross-core" else 1,
+            c_entry="ring",
+            c_primitive=c_primitive,
+            processes=processes,
+        )
+        for placement in C_PLACEMENTS
+    ]
+
+
+def _catalogue() -> tuple[Case, ...]:
+    cases: list[Case] = []
+    cases += _go_pingpong("chan", "chan", "over unbuffered channels", GO_PLACEMENTS)
+    cases += _go_pingpong("chanbuf1", "chanbuf1", "over channels of capacity 1", GO_PLACEMENTS)
+    cases += _go_pingpong("cond", "cond", "with sync.Cond and sync.Mutex", GO_PLACEMENTS)
+    cases += [
+        Case(
+            id="go.gosched.p1",
+            lang="go",
+            primitive="gosched",
+            placement="p1",
+            description="two runnable goroutines take turns with runtime.Gosched, GOMAXPROCS=1",
+            op="one round trip of the turn",
+            switches_per_op=2,
+            expected_os_ctx_switches_per_switch=0.0,
+            expected_os_ctx_range=_NEAR_ZERO,
+            why_expected=_IN_USER_SPACE,
+            go_body="gosched",
+            gomaxprocs=1,
+        )
+    ]
+    for placement, procs in GO_PLACEMENTS.items():
+        shown = "every CPU" if procs == 0 else str(procs)
+        cases.append(
+            Case(
+                id=f"go.chan.locked.{placement}",
+                lang="go",
+                primitive="chan",
+                placement=placement,
+                description=(
+                    "two goroutines ping-pong over unbuffered channels, each holding "
+                    f"runtime.LockOSThread, GOMAXPROCS={shown}"
+                ),
+                op=_ROUND_TRIP,
+                switches_per_op=2,
+                expected_os_ctx_switches_per_switch=1.0,
+                expected_os_ctx_range=_ONE_OR_MORE,
+                why_expected="a locked goroutine runs only on its own OS thread, so every "
+                "hand-off is an OS thread switch",
+                go_body="chan.locked",
+                gomaxprocs=procs,
+            )
+        )
+    for placement, procs in GO_PLACEMENTS.items():
+        shown = "every CPU" if procs == 0 else str(procs)
+        cases.append(
+            Case(
+                id=f"go.spawn.{placement}",
+                lang="go",
+                primitive="spawn",
+                placement=placement,
+                description=(
+                    f"create a goroutine, let it exit, join it (WaitGroup), GOMAXPROCS={shown}"
+                ),
+                op="one goroutine created, run and joined",
+                switches_per_op=1,
+                unit="goroutine",
+                expected_os_ctx_switches_per_switch=0.0,
+                expected_os_ctx_range=_NEAR_ZERO if procs == 1 else _BELOW_HALF,
+                why_expected="goroutine creation and joining stay in the Go scheduler",
+                go_body="spawn",
+                gomaxprocs=procs,
+            )
+        )
+
+    cases += _c_pingpong("condvar", "condvar", "with a mutex and condition variables")
+    cases += _c_pingpong("futex", "futex", "with raw futex wait/wake")
+    cases += _c_pingpong("sem", "sem", "with POSIX semaphores")
+    cases += _c_pingpong("eventfd", "eventfd", "with eventfds")
+    cases += _c_pingpong("pipe.threads", "pipe", "over pipes")
+    cases += _c_pingpong("pipe.procs", "pipe", "over pipes", processes=True)
+    cases += [
+        Case(
+            id="c.yield.same-core",
+            lang="c",
+            primitive="yield",
+            placement="same-core",
+            description=(
+                "two pthreads on one CPU take turns, calling sched_yield until it is theirs"
+            ),
+            op="one round trip of the turn",
+            switches_per_op=2,
+            expected_os_ctx_switches_per_switch=1.0,
+            expected_os_ctx_range=_ONE_OR_MORE,
+            why_expected=(
+                "a yield that finds the other thread runnable switches to it in the kernel"
+            ),
+            c_entry="ring",
+            c_primitive="yield",
+        ),
+        Case(
+            id="c.ucontext",
+            lang="c",
+            primitive="ucontext",
+            placement="",
+            description="two user-level contexts of one thread swap with swapcontext(3)",
+            op=_ROUND_TRIP,
+            switches_per_op=2,
+            expected_os_ctx_switches_per_switch=0.0,
+            expected_os_ctx_range=_NEAR_ZERO,
+            why_expected="a user-level switch, the C counterpart of a goroutine switch "
+            "(glibc's swapcontext makes one sigprocmask system call, but no context switch)",
+            c_entry="ucontext",
+        ),
+        Case(
+            id="c.spawn",
+            lang="c",
+            primitive="spawn",
+            placement="",
+            description="create a pthread, let it exit, join it",
+            op="one thread created, run and joined",
+            switches_per_op=1,
+            unit="thread",
+            expected_os_ctx_switches_per_switch=1.0,
+            expected_os_ctx_range=(0.0, math.inf),
+            why_expected="the creator usually blocks in pthread_join once; counted for the "
+            "creating thread only, since each new thread is gone before it can be counted",
+            c_entry="spawn",
+        ),
+        Case(
+            id="c.syscall.getppid",
+            lang="c",
+            primitive="syscall",
+            placement="",
+            description="baseline: a null system call, getppid(2) through syscall(2)",
+            op="one call",
+            switches_per_op=1,
+            unit="call",
+            expected_os_ctx_switches_per_switch=0.0,
+            expected_os_ctx_range=_NEAR_ZERO,
+            why_expected="entering the kernel is not a context switch",
+            c_entry="baseline",
+            c_primitive="getppid",
+        ),
+        Case(
+            id="c.clock.monotonic",
+            lang="c",
+            primitive="clock",
+            placement="",
+            description="baseline: clock_gettime(CLOCK_MONOTONIC), usually served by the vDSO",
+            op="one call",
+            switches_per_op=1,
+            unit="call",
+            expected_os_ctx_switches_per_switch=0.0,
+            expected_os_ctx_range=_NEAR_ZERO,
+            why_expected="a clock read stays in user space",
+            c_entry="baseline",
+            c_primitive="clock_monotonic",
+        ),
+    ]
+
+    # Scaling: N independent ping-pong pairs at once.
+    for n in PAIRS_GO:
+        cases.append(
+            Case(
+                id=f"go.chan.pairs{n}.pN",
+                lang="go",
+                primitive="chan",
+                placement="pN",
+                description=f"{n} goroutine pairs ping-pong over unbuffered channels at once, "
+                "GOMAXPROCS=every CPU",
+                op=f"one round trip in every pair ({2 * n} switches)",
+                switches_per_op=2 * n,
+                expected_os_ctx_switches_per_switch=0.0,
+                expected_os_ctx_range=_BELOW_HALF,
+                why_expected=_MORE_PS,
+                go_body="chan.pairs",
+                gomaxprocs=0,
+                pairs=n,
+                sweep="pairs",
+                sweep_x=n,
+            )
+        )
+    for n in PAIRS_THREADS:
+        cases.append(
+            Case(
+                id=f"c.condvar.pairs{n}.unpinned",
+                lang="c",
+                primitive="condvar",
+                placement="unpinned",
+                description=f"{n} pthread pairs ping-pong with condition variables at once, "
+                "left to the scheduler",
+                op=f"one round trip in every pair ({2 * n} switches)",
+                switches_per_op=2 * n,
+                expected_os_ctx_switches_per_switch=1.0,
+                expected_os_ctx_range=_ONE_OR_MORE,
+                why_expected=_THROUGH_KERNEL,
+                c_entry="ring",
+                c_primitive="condvar",
+                pairs=n,
+                sweep="pairs",
+                sweep_x=n,
+            )
+        )
+    # The cache cost of a switch: a ring passing one token, each context
+    # touching its own working set at every turn (lmbench lat_ctx style).
+    for ws in RING_WORKING_SETS:
+        kib = f"{ws // 1024}k"
+        cases.append(
+            Case(
+                id=f"go.chan.ring{RING_SIZE}-ws{kib}.p1",
+                lang="go",
+                primitive="chan",
+                placement="p1",
+                description=f"a ring of {RING_SIZE} goroutines passes a token over channels, "
+                f"each touching {ws // 1024} KiB at every turn, GOMAXPROCS=1",
+                op=f"one lap of the ring ({RING_SIZE} switches)",
+                switches_per_op=RING_SIZE,
+                expected_os_ctx_switches_per_switch=0.0,
+                expected_os_ctx_range=_NEAR_ZERO,
+                why_expected=_IN_USER_SPACE,
+                go_body="chan.ring",
+                gomaxprocs=1,
+                ring_size=RING_SIZE,
+                working_set=ws,
+                sweep="ring",
+                sweep_x=ws,
+            )
+        )
+        cases.append(
+            Case(
+                id=f"c.condvar.ring{RING_SIZE}-ws{kib}.same-core",
+                lang="c",
+                primitive="condvar",
+                placement="same-core",
+                description=f"a ring of {RING_SIZE} pthreads on one CPU passes a turn with "
+                f"condition variables, each touching {ws // 1024} KiB at every turn",
+                op=f"one lap of the ring ({RING_SIZE} switches)",
+                switches_per_op=RING_SIZE,
+                expected_os_ctx_switches_per_switch=1.0,
+                expected_os_ctx_range=_ONE_OR_MORE,
+                why_expected=_THROUGH_KERNEL,
+                c_entry="ring",
+                c_primitive="condvar",
+                ring_size=RING_SIZE,
+                working_set=ws,
+                sweep="ring",
+                sweep_x=ws,
+            )
+        )
+    return tuple(cases)
+
+
+CATALOGUE: tuple[Case, ...] = _catalogue()
 
 
 def all_cases() -> list[Case]:
@@ -165,6 +432,6 @@ def pin_cpus(placement: str, cpus: list[int]) -> tuple[int, int]:
             if core is None or core != first_core:
                 return cpus[0], cpu
         return cpus[0], cpus[1]
-    if placement == "unpinned":
+    if placement in ("unpinned", ""):
         return -1, -1
     raise ValueError(f"placement {placement!r} has no CPU pinning")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import socket
 import sys
@@ -77,8 +78,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    selected = cases.select(args.only)
     profile = measure.PROFILES[args.profile]
+    selected = cases.select(args.only)
+    if not args.only:
+        selected = [c for c in selected if profile.includes(c)]
     console = Console(stderr=True)
     artifacts = build({c.lang for c in selected})
     out = Path(args.out) if args.out else _default_out()
@@ -103,7 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("starting", total=len(runnable) * profile.worker_processes)
+            total = sum(profile.sampling(c).worker_processes for c in runnable)
+            task = progress.add_task("starting", total=total)
             for i, case in enumerate(selected, 1):
                 progress.update(task, description=f"[{i}/{len(selected)}] {case.id}")
                 done_before = progress.tasks[0].completed
@@ -111,7 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     case, profile, artifacts, raw, lambda: progress.advance(task)
                 )
                 if cases.skip_reason(case, cpus) is None:
-                    progress.update(task, completed=done_before + profile.worker_processes)
+                    workers = profile.sampling(case).worker_processes
+                    progress.update(task, completed=done_before + workers)
                 outcomes.append(outcome)
                 note = f"{outcome.wall_s:.1f} s" if outcome.status == "ok" else outcome.reason
                 console.print(f"  {case.id:24} {outcome.status:8} {note}")
@@ -140,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         {
             "status": status,
             "profile": profile.name,
-            "profile_settings": profile.__dict__,
+            "profile_settings": dataclasses.asdict(profile),
             "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "wall_s": round(time.monotonic() - t0, 1),
             "argv": sys.argv,

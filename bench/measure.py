@@ -24,15 +24,13 @@ from bench.cases import Case, skip_reason, usable_cpus
 
 
 @dataclass(frozen=True)
-class Profile:
-    """How hard pyperf samples each case."""
+class Sampling:
+    """How hard pyperf samples one case."""
 
-    name: str
     processes: int  # worker processes taking values (pyperf adds one to calibrate)
     values: int  # values per worker process
     warmups: int  # warm-up values per worker, thrown away
     min_time: float  # seconds one value must take at least (pyperf calibrates loops to it)
-    summary: str
 
     @property
     def worker_processes(self) -> int:
@@ -44,12 +42,43 @@ class Profile:
         return 60.0 + 20.0 * values * self.min_time
 
 
+@dataclass(frozen=True)
+class Profile:
+    """Which cases a run covers by default, and how hard it samples them."""
+
+    name: str
+    cases: Sampling
+    sweeps: Sampling | None  # None: the scaling sweeps are left out unless --only names them
+    summary: str
+
+    def sampling(self, case: Case) -> Sampling:
+        return self.sweeps if case.sweep and self.sweeps else self.cases
+
+    def includes(self, case: Case) -> bool:
+        return not case.sweep or self.sweeps is not None
+
+
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("smoke", 2, 2, 1, 0.01, "a few ms per case: checks that everything runs"),
-        Profile("quick", 3, 3, 1, 0.05, "about ten seconds per case: a first look"),
-        Profile("default", 8, 5, 1, 0.1, "the figures to report: 40 samples from 8 processes"),
+        Profile(
+            "smoke",
+            Sampling(processes=1, values=3, warmups=1, min_time=0.01),
+            None,
+            "every case but the sweeps, 1 process x 3 values of 10 ms: checks that all runs",
+        ),
+        Profile(
+            "quick",
+            Sampling(processes=1, values=3, warmups=1, min_time=0.03),
+            None,
+            "every case but the sweeps, 1 process x 3 values of 30 ms: a first look in a minute",
+        ),
+        Profile(
+            "default",
+            Sampling(processes=5, values=4, warmups=1, min_time=0.05),
+            Sampling(processes=2, values=3, warmups=1, min_time=0.05),
+            "every case and the sweeps, 5 processes x 4 values of 50 ms (sweep points 2 x 3)",
+        ),
     )
 }
 
@@ -79,6 +108,7 @@ def run_case(
     reason = skip_reason(case, usable_cpus())
     if reason:
         return CaseOutcome(case, "skipped", reason)
+    sampling = profile.sampling(case)
 
     out = raw_dir / f"{case.id}.json"
     tmp = raw_dir / f"{case.id}.partial.json"
@@ -88,14 +118,14 @@ def run_case(
         "--case", case.id,
         "--c-library", str(artifacts.c_library),
         "--go-driver", str(artifacts.go_driver),
-        "--processes", str(profile.processes),
-        "--values", str(profile.values),
-        "--warmups", str(profile.warmups),
-        "--min-time", str(profile.min_time),
+        "--processes", str(sampling.processes),
+        "--values", str(sampling.values),
+        "--warmups", str(sampling.warmups),
+        "--min-time", str(sampling.min_time),
         "--output", str(tmp),
     ]  # fmt: skip
     start = time.monotonic()
-    deadline = start + profile.deadline_s()
+    deadline = start + sampling.deadline_s()
     # Its own session, so a hung case is killed with every process it started.
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
@@ -139,7 +169,7 @@ def run_case(
         return CaseOutcome(
             case,
             "failed",
-            f"killed after {profile.deadline_s():.0f} s without finishing",
+            f"killed after {sampling.deadline_s():.0f} s without finishing",
             wall_s=wall,
         )
     if returncode != 0 or not tmp.is_file():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -25,25 +24,25 @@ class NativeError(RuntimeError):
 
 @dataclass(frozen=True)
 class TimedRun:
-    """One timed run of a ping-pong: the loop's wall time and OS switch counts."""
+    """One timed run: the loop's wall time, the hand-offs counted and the OS switches."""
 
-    round_trips: int
+    ops: int
     elapsed_ns: int
-    handoffs_a: int
-    handoffs_b: int
+    handoffs: int
+    expected_handoffs: int
     order_errors: int
     voluntary_ctx: int
     involuntary_ctx: int
 
     def check(self) -> None:
         if (
-            self.handoffs_a != self.round_trips
-            or self.handoffs_b != self.round_trips
+            self.expected_handoffs < 1
+            or self.handoffs != self.expected_handoffs
             or self.order_errors
         ):
             raise NativeError(
-                f"broken hand-off: sides did {self.handoffs_a} and {self.handoffs_b} "
-                f"hand-offs for {self.round_trips} round trips, {self.order_errors} out of turn"
+                f"broken hand-off: {self.handoffs} of {self.expected_handoffs} hand-offs "
+                f"for {self.ops} ops, {self.order_errors} out of turn"
             )
         if self.elapsed_ns <= 0:
             raise NativeError(f"the timed loop reported {self.elapsed_ns} ns")
@@ -66,23 +65,46 @@ def _c_library(path: Path) -> tuple[object, object]:
     return ffi, ffi.dlopen(str(path))
 
 
-class CPingPong:
-    """A C ping-pong, pinned as its case's placement says."""
+class CBody:
+    """A C benchmark, called in-process through cffi and pinned as its case says."""
 
     def __init__(self, case: Case, library: Path) -> None:
+        self.case = case
         self.ffi, self.lib = _c_library(library)
-        self.function = getattr(self.lib, f"sb_{case.primitive}_pingpong")
         self.cpu_a, self.cpu_b = pin_cpus(case.placement, usable_cpus())
 
-    def __call__(self, round_trips: int) -> TimedRun:
+    def _call(self, ops: int, out: object) -> int:
+        case, lib = self.case, self.lib
+        if case.c_entry == "ring":
+            rings, size = (case.pairs, 2) if case.pairs > 1 else (1, case.ring_size)
+            return lib.sb_ring(
+                case.c_primitive.encode(),
+                rings,
+                size,
+                ops,
+                case.working_set,
+                int(case.processes),
+                self.cpu_a,
+                self.cpu_b,
+                out,
+            )
+        if case.c_entry == "ucontext":
+            return lib.sb_ucontext_pingpong(ops, out)
+        if case.c_entry == "spawn":
+            return lib.sb_spawn_threads(ops, self.cpu_a, out)
+        if case.c_entry == "baseline":
+            return lib.sb_baseline(case.c_primitive.encode(), ops, out)
+        raise ValueError(f"case {case.id} has unknown C entry {case.c_entry!r}")
+
+    def __call__(self, ops: int) -> TimedRun:
         out = self.ffi.new("struct sb_result *")
-        if self.function(round_trips, self.cpu_a, self.cpu_b, out) != 0:
+        if self._call(ops, out) != 0:
             raise NativeError(self.ffi.string(out.message).decode(errors="replace"))
         return TimedRun(
-            round_trips=round_trips,
+            ops=ops,
             elapsed_ns=out.elapsed_ns,
-            handoffs_a=out.handoffs_a,
-            handoffs_b=out.handoffs_b,
+            handoffs=out.handoffs,
+            expected_handoffs=out.expected_handoffs,
             order_errors=out.order_errors,
             voluntary_ctx=out.voluntary_ctx,
             involuntary_ctx=out.involuntary_ctx,
@@ -92,18 +114,26 @@ class CPingPong:
         pass
 
 
-class GoPingPong:
+class GoBody:
     """A Go body, run by a long-lived switchdriver process (one per pyperf worker)."""
 
     def __init__(self, case: Case, driver: Path) -> None:
-        argv = [str(driver), "-body", case.primitive, "-gomaxprocs", str(case.gomaxprocs), "-serve"]
+        argv = [
+            str(driver),
+            "-body", case.go_body,
+            "-gomaxprocs", str(case.gomaxprocs),
+            "-pairs", str(case.pairs),
+            "-ring-size", str(case.ring_size),
+            "-working-set", str(case.working_set),
+            "-serve",
+        ]  # fmt: skip
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
 
-    def __call__(self, round_trips: int) -> TimedRun:
+    def __call__(self, ops: int) -> TimedRun:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"{round_trips}\n")
+        self.proc.stdin.write(f"{ops}\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -112,10 +142,10 @@ class GoPingPong:
         if sample.get("error"):
             raise NativeError(f"Go driver: {sample['error']}")
         return TimedRun(
-            round_trips=sample["round_trips"],
+            ops=sample["ops"],
             elapsed_ns=sample["elapsed_ns"],
-            handoffs_a=sample["handoffs_a"],
-            handoffs_b=sample["handoffs_b"],
+            handoffs=sample["handoffs"],
+            expected_handoffs=sample["expected_handoffs"],
             order_errors=sample["order_errors"],
             voluntary_ctx=sample["voluntary_ctx"],
             involuntary_ctx=sample["involuntary_ctx"],
@@ -127,10 +157,10 @@ class GoPingPong:
         self.proc.wait(timeout=10)
 
 
-def runner_for(case: Case, artifacts: Artifacts) -> Callable[[int], TimedRun]:
-    """A callable running `round_trips` round trips of the case, checked."""
+def runner_for(case: Case, artifacts: Artifacts) -> CBody | GoBody:
+    """A callable running `ops` ops of the case and returning a TimedRun."""
     if case.lang == "c":
-        return CPingPong(case, artifacts.c_library)
+        return CBody(case, artifacts.c_library)
     if case.lang == "go":
-        return GoPingPong(case, artifacts.go_driver)
+        return GoBody(case, artifacts.go_driver)
     raise ValueError(f"case {case.id} has unknown language {case.lang!r}")

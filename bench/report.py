@@ -18,6 +18,7 @@ FIGURE_STEM = "ns_per_switch"
 GOROUTINE_CASE = "go.chan.p1"
 THREAD_CASE = "c.condvar.same-core"
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
+GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
 
 
 def _md(text: object) -> str:
@@ -48,31 +49,102 @@ def _ci(row: pd.Series) -> str:
     return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}"
 
 
-def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Bars of median ns per switch with their 95% CIs, log scale, cheapest at the top."""
-    ok = summary[summary["status"] == "ok"].sort_values("ns_per_switch", ascending=False)
+def _is_sweep(summary: pd.DataFrame) -> pd.Series:
+    return summary["sweep"] != ""
+
+
+def _per_unit(row: pd.Series) -> str:
+    """A cell's figure with its unit, when the case's unit is not a switch."""
+    unit = row.get("unit", "switch")
+    text = _ns(row["ns_per_switch"])
+    return text if unit in ("switch", None) or unit != unit else f"{text} per {unit}"
+
+
+def _save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
+    fig.tight_layout()
+    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def plot_sweep(summary: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
+    """ns per switch against the swept value, one line for goroutines, one for threads."""
+    ok = summary[(summary["status"] == "ok") & (summary["sweep"] == sweep)]
     if ok.empty:
         return []
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(ok)))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for lang, label in (("go", "goroutines"), ("c", "threads")):
+        mine = ok[ok["case"].str.startswith(f"{lang}.")].sort_values("sweep_x")
+        if mine.empty:
+            continue
+        x = mine["sweep_x"].to_numpy(dtype=float)
+        if sweep == "ring":
+            x = x / 1024
+        y = mine["ns_per_switch"].to_numpy()
+        err = [
+            (mine["ns_per_switch"] - mine["ci_low"]).fillna(0).clip(lower=0).to_numpy(),
+            (mine["ci_high"] - mine["ns_per_switch"]).fillna(0).clip(lower=0).to_numpy(),
+        ]
+        ax.errorbar(
+            x,
+            y,
+            yerr=err,
+            fmt="o-",
+            color=LANG_COLOURS[lang],
+            capsize=3,
+            label=label,
+            markeredgecolor="black",
+        )
+    ax.set_yscale("log")
+    if sweep == "pairs":
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("independent ping-pong pairs running at once")
+        ax.set_title("Scaling: ns per switch as pairs are added")
+    else:
+        ax.set_xscale("symlog", base=2, linthresh=16)
+        ax.set_xlabel("working set each context touches per turn (KiB)")
+        ax.set_title("The cache cost of a switch: a ring of contexts")
+    ax.set_ylabel("ns per switch (median, 95% CI)")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend()
+    return _save(fig, out_dir, f"sweep_{sweep}")
+
+
+def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Bars of median ns per switch with their 95% CIs, log scale, cheapest at the top."""
+    ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)]
+    ok = ok.sort_values("ns_per_switch", ascending=False)
+    if ok.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.32 * len(ok)))
     y = list(range(len(ok)))
     medians = ok["ns_per_switch"].to_numpy()
     lows = (ok["ns_per_switch"] - ok["ci_low"]).fillna(0).clip(lower=0).to_numpy()
     highs = (ok["ci_high"] - ok["ns_per_switch"]).fillna(0).clip(lower=0).to_numpy()
     # Points, not bars: on a log axis a bar's length from an arbitrary floor means nothing.
-    for lang, colour in LANG_COLOURS.items():
-        mine = [i for i, c in enumerate(ok["case"]) if c.split(".")[0] == lang]
-        if mine:
+    groups = {
+        "goroutines": ok["case"].str.startswith("go."),
+        "OS threads / processes": ok["case"].str.startswith("c.")
+        & (ok["expected_os_ctx_switches_per_switch"] > 0),
+        "C in one thread (ucontext, baselines)": ok["case"].str.startswith("c.")
+        & (ok["expected_os_ctx_switches_per_switch"] == 0),
+    }
+    for (label, mask), colour in zip(groups.items(), GROUP_COLOURS, strict=True):
+        idx = [i for i, m in enumerate(mask) if m]
+        if idx:
             ax.errorbar(
-                medians[mine],
-                [y[i] for i in mine],
-                xerr=[lows[mine], highs[mine]],
+                medians[idx],
+                [y[i] for i in idx],
+                xerr=[lows[idx], highs[idx]],
                 fmt="o",
                 color=colour,
                 ecolor="black",
                 capsize=4,
                 markersize=8,
                 markeredgecolor="black",
-                label="goroutines" if lang == "go" else "threads",
+                label=label,
             )
     ax.grid(axis="x", which="both", alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
@@ -81,7 +153,7 @@ def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax.set_xlabel("ns per switch (median, 95% CI; log scale)")
     for i, (_, row) in enumerate(ok.iterrows()):
         ctx = row["os_ctx_switches_per_switch"]
-        label = f"  {_ns(row['ns_per_switch'])}, OS ctx/switch {_num(ctx, 2)}"
+        label = f"  {_per_unit(row)}, OS ctx/{row.get('unit', 'switch')} {_num(ctx, 2)}"
         ax.text(
             row["ci_high"] if not math.isnan(row["ci_high"]) else row["ns_per_switch"],
             i,
@@ -90,13 +162,8 @@ def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
             fontsize=8,
         )
     ax.set_xlim(right=ax.get_xlim()[1] * 8)
-    ax.set_title("One switch: goroutines against OS threads")
-    fig.tight_layout()
-    paths = [out_dir / f"{FIGURE_STEM}.png", out_dir / f"{FIGURE_STEM}.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
+    ax.set_title("One switch (or spawn, or call), cheapest at the top")
+    return _save(fig, out_dir, FIGURE_STEM)
 
 
 def _headline(summary: pd.DataFrame) -> list[str]:
@@ -146,6 +213,51 @@ def _host_lines(host: dict[str, Any]) -> list[str]:
     return ["| | |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in facts]
 
 
+def _images(paths: list[Path], alt: str) -> list[str]:
+    return [f"![{alt}]({p.name})\n" for p in paths if p.suffix == ".png"]
+
+
+SWEEP_TEXT = {
+    "pairs": (
+        "Scaling: independent pairs at once",
+        "N ping-pong pairs run at the same time; the figure is the wall time of the run "
+        "divided by every switch of every pair, so it falls when pairs overlap on several "
+        "CPUs and rises when the scheduler struggles with many runnable threads.",
+        "pairs",
+    ),
+    "ring": (
+        "The cache cost of a switch: a ring of contexts",
+        "A ring of contexts passes one token; each touches its own working set (one write "
+        "per 64-byte line) at every turn, as lmbench's lat_ctx does. The figure includes "
+        "that touching, so the rise with the working set is the cost of refilling caches "
+        "that the other contexts evicted.",
+        "working set",
+    ),
+}
+
+
+def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> list[str]:
+    lines: list[str] = []
+    for sweep, (title, text, x_name) in SWEEP_TEXT.items():
+        rows = summary[(summary["sweep"] == sweep) & (summary["status"] == "ok")]
+        if rows.empty:
+            continue
+        lines += [f"## {title}", "", text, "", *_images(figures.get(sweep, []), title)]
+        lines += [
+            f"| case | {x_name} | ns per switch | 95% CI | OS ctx switches per switch | check |",
+            "|---|---:|---:|---|---:|---|",
+        ]
+        for _, row in rows.sort_values(["case", "sweep_x"]).iterrows():
+            x = int(row["sweep_x"])
+            shown = f"{x // 1024} KiB" if sweep == "ring" else str(x)
+            lines.append(
+                f"| `{_md(row['case'])}` | {shown} | {_ns(row['ns_per_switch'])} | {_ci(row)} "
+                f"| {_num(row['os_ctx_switches_per_switch'])} | {_md(row['os_ctx_check'])} |"
+            )
+        lines.append("")
+    return lines
+
+
 def render_markdown(
     folder: Path,
     summary: pd.DataFrame,
@@ -161,13 +273,13 @@ def render_markdown(
         f"status: {_md(run.get('status'))}."
     )
     lines += ["", "## The answer", "", *_headline(summary), ""]
-    for fig in figures:
-        if fig.suffix == ".png":
-            lines += [f"![ns per switch for each case]({fig.name})", ""]
+    lines += _images(figures.get("main", []), "ns per switch for each case")
 
-    ok = summary[summary["status"] == "ok"].sort_values("ns_per_switch")
+    ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)].sort_values("ns_per_switch")
     lines += [
         "## All cases, cheapest first",
+        "",
+        "Figures are per switch, or per the unit named (a spawned goroutine or thread, a call).",
         "",
         "| case | ns per switch | 95% CI | samples (processes) | OS ctx switches per switch "
         "| expected | check | × go.chan.p1 |",
@@ -176,7 +288,7 @@ def render_markdown(
     for _, row in ok.iterrows():
         check = "**MISS**" if row["os_ctx_check"] == "MISS" else _md(row["os_ctx_check"])
         lines.append(
-            f"| `{_md(row['case'])}` | {_ns(row['ns_per_switch'])} | {_ci(row)} "
+            f"| `{_md(row['case'])}` | {_per_unit(row)} | {_ci(row)} "
             f"| {int(row['samples'])} ({int(row['processes'])}) "
             f"| {_num(row['os_ctx_switches_per_switch'])} "
             f"(vol {_num(row['voluntary_ctx_per_switch'], 2)}, "
@@ -184,7 +296,7 @@ def render_markdown(
             f"| {_num(row['expected_os_ctx_switches_per_switch'], 2)} | {check} "
             f"| {_num(row['ratio_to_go_chan_p1'], 3)} |"
         )
-    missed = ok[ok["os_ctx_check"] == "MISS"]
+    missed = summary[(summary["status"] == "ok") & (summary["os_ctx_check"] == "MISS")]
     if not missed.empty:
         lines += [
             "",
@@ -193,6 +305,7 @@ def render_markdown(
             + ", ".join(f"`{_md(c)}`" for c in missed["case"])
             + ".",
         ]
+    lines += _sweep_section(summary, figures)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:
         lines += ["", "## Not measured", "", "| case | status | reason |", "|---|---|---|"]
@@ -206,11 +319,8 @@ def render_markdown(
         "| case | what runs | one op |",
         "|---|---|---|",
     ]
-    for _, row in summary.iterrows():
-        lines.append(
-            f"| `{_md(row['case'])}` | {_md(row['description'])} "
-            f"| {int(row['switches_per_op'])} switches |"
-        )
+    for _, row in summary[~_is_sweep(summary)].iterrows():
+        lines.append(f"| `{_md(row['case'])}` | {_md(row['description'])} | {_md(row['one_op'])} |")
     lines += [
         "",
         "## How to read this",
@@ -239,11 +349,16 @@ def render_markdown(
 
 def write_report(folder: Path) -> Path:
     summary = pd.read_csv(folder / "summary.csv")
-    summary["reason"] = summary["reason"].astype("object").fillna("")
+    for text_column in ("reason", "sweep", "unit", "one_op", "os_ctx_check"):
+        summary[text_column] = summary[text_column].astype("object").fillna("")
     host = json.loads((folder / "host.json").read_text())
     run_file = folder / "run.json"
     run = json.loads(run_file.read_text()) if run_file.is_file() else {}
-    figures = plot_ns_per_switch(summary, folder)
+    figures = {
+        "main": plot_ns_per_switch(summary, folder),
+        "pairs": plot_sweep(summary, "pairs", folder),
+        "ring": plot_sweep(summary, "ring", folder),
+    }
     out = folder / "report.md"
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(render_markdown(folder, summary, host, run, figures))

@@ -21,7 +21,7 @@ SAMPLE_COLUMNS = [
     "case",
     "process",
     "sample",
-    "round_trips",
+    "ops",
     "switches",
     "ns_per_switch",
     "voluntary_ctx",
@@ -69,14 +69,14 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
                     "case": name,
                     "process": process,
                     "sample": i + 1,
-                    "round_trips": loops,
+                    "ops": loops,
                     "switches": switches,
                     "ns_per_switch": value * 1e9,
                     "voluntary_ctx": math.nan,
                     "involuntary_ctx": math.nan,
                     "os_ctx_switches_per_switch": math.nan,
                 }
-                if records is not None and records[i]["round_trips"] == loops:
+                if records is not None and records[i]["ops"] == loops:
                     vol, invol = records[i]["voluntary_ctx"], records[i]["involuntary_ctx"]
                     row.update(
                         voluntary_ctx=vol,

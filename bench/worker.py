@@ -4,7 +4,7 @@ The orchestrator runs this module as a subprocess per case, as
 pyperformance does, and never builds a pyperf Runner itself (a Runner
 re-parses sys.argv in its worker processes). pyperf then spawns worker
 processes of this same module; each calibrates or takes samples through
-`time_round_trips`, pyperf's bench_time_func contract: run `loops` ops,
+`time_ops`, pyperf's bench_time_func contract: run `loops` ops,
 return the elapsed seconds of the timed region only.
 
 pyperf keeps only times. The OS context-switch counts of each sample
@@ -29,7 +29,7 @@ from bench.native import TimedRun, runner_for
 COUNTERS_HOOK = "switchbench_counters"
 COUNTERS_METADATA = "switchbench_counters"
 # The order of the fields in each metadata record.
-COUNTER_FIELDS = ("round_trips", "elapsed_ns", "voluntary_ctx", "involuntary_ctx")
+COUNTER_FIELDS = ("ops", "elapsed_ns", "voluntary_ctx", "involuntary_ctx")
 
 # Every timed run of this worker process, in order.
 _timed_runs: list[TimedRun] = []
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
 
     body = None
 
-    def time_round_trips(loops: int) -> float:
+    def time_ops(loops: int) -> float:
         nonlocal body
         if body is None:
             # Started on first use, so only pyperf's workers start native code.
@@ -111,10 +111,8 @@ def main(argv: list[str] | None = None) -> None:
         return run.elapsed_ns / 1e9
 
     # inner_loops: pyperf divides each sample by loops * inner_loops, so
-    # suite.json holds seconds per switch.
-    runner.bench_time_func(
-        case.id, time_round_trips, inner_loops=case.switches_per_op, metadata=metadata
-    )
+    # suite.json holds seconds per switch (or per spawn, per call: the case's unit).
+    runner.bench_time_func(case.id, time_ops, inner_loops=case.switches_per_op, metadata=metadata)
 
 
 if __name__ == "__main__":

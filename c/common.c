@@ -1,11 +1,14 @@
 #include "common.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t sb_now_ns(void)
 {
@@ -26,6 +29,30 @@ int sb_thread_ctx(struct sb_ctx_count *count)
     return 0;
 }
 
+void sb_add_ctx(struct sb_result *out, const struct sb_ctx_count *before,
+                const struct sb_ctx_count *after)
+{
+    out->voluntary_ctx += after->voluntary - before->voluntary;
+    out->involuntary_ctx += after->involuntary - before->involuntary;
+}
+
+int sb_futex_wait(_Atomic int *word, int expected, int private)
+{
+    int op = private ? FUTEX_WAIT_PRIVATE : FUTEX_WAIT;
+    if (syscall(SYS_futex, word, op, expected, NULL, NULL, 0) != 0 && errno != EAGAIN &&
+        errno != EINTR)
+        return errno;
+    return 0;
+}
+
+int sb_futex_wake(_Atomic int *word, int n, int private)
+{
+    int op = private ? FUTEX_WAKE_PRIVATE : FUTEX_WAKE;
+    if (syscall(SYS_futex, word, op, n, NULL, NULL, 0) < 0)
+        return errno;
+    return 0;
+}
+
 int sb_pin_self(int cpu)
 {
     if (cpu < 0)
@@ -34,6 +61,12 @@ int sb_pin_self(int cpu)
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+void sb_begin(struct sb_result *out, uint64_t ops)
+{
+    memset(out, 0, sizeof *out);
+    out->ops = ops;
 }
 
 int sb_fail(struct sb_result *out, int err, const char *what)

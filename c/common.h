@@ -1,4 +1,4 @@
-/* Helpers shared by the ping-pong families; not part of the Python API. */
+/* Helpers shared by the benchmark families; not part of the Python API. */
 #ifndef SWITCHBENCH_COMMON_H
 #define SWITCHBENCH_COMMON_H
 
@@ -18,8 +18,20 @@ struct sb_ctx_count {
 };
 int sb_thread_ctx(struct sb_ctx_count *count);
 
+/* Add after - before to the result's counts. */
+void sb_add_ctx(struct sb_result *out, const struct sb_ctx_count *before,
+                const struct sb_ctx_count *after);
+
+/* futex(2) wait while *word == expected, and wake up to n waiters.
+ * private: the word is not shared with other processes. */
+int sb_futex_wait(_Atomic int *word, int expected, int private);
+int sb_futex_wake(_Atomic int *word, int n, int private);
+
 /* Pin the calling thread to one CPU; cpu < 0 leaves it as it is. */
 int sb_pin_self(int cpu);
+
+/* Start a result: zero it and note the ops asked for. */
+void sb_begin(struct sb_result *out, uint64_t ops);
 
 /* Record an error in the result; returns err so callers can `return sb_fail(...)`. */
 int sb_fail(struct sb_result *out, int err, const char *what);

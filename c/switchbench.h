@@ -10,28 +10,44 @@
 
 #include <stdint.h>
 
-/* What one timed run of a ping-pong returns. */
+/* What one timed run returns. */
 struct sb_result {
-    uint64_t elapsed_ns;        /* wall time of the switching loop only */
-    uint64_t handoffs_a;        /* hand-offs side A performed */
-    uint64_t handoffs_b;        /* hand-offs side B performed */
+    uint64_t elapsed_ns;        /* wall time of the timed loop only */
+    uint64_t ops;               /* ops the run was asked for (round trips, laps, calls...) */
+    uint64_t handoffs;          /* hand-offs (or completed ops) counted by the sides */
+    uint64_t expected_handoffs; /* what handoffs must be for a correct run */
     uint64_t order_errors;      /* hand-offs that arrived out of turn (must be 0) */
-    int64_t voluntary_ctx;      /* OS context switches of both threads over the loop, */
-    int64_t involuntary_ctx;    /*   from getrusage(RUSAGE_THREAD) in each thread     */
-    int cpu_a;                  /* CPU each side was pinned to, -1 if unpinned */
-    int cpu_b;
+    int64_t voluntary_ctx;      /* OS context switches of every benchmark thread or  */
+    int64_t involuntary_ctx;    /*   process over the timed loop (getrusage per thread) */
+    uint64_t touched;           /* a checksum of working-set touches, so they are not optimised away */
     int error;                  /* 0, or the errno of the call that failed */
     char message[160];          /* what failed, for the user, when error != 0 */
 };
 
 /*
- * Two pthreads hand a turn back and forth with one mutex and two
- * condition variables. One round trip is two switches (A->B, B->A).
- * cpu_a / cpu_b: the CPU to pin each thread to, or -1 to leave it
- * unpinned. Thread creation, pinning and teardown happen outside the
- * timed region. Returns 0 on success, else the error (also in out).
+ * Rings of contexts passing a turn: in each of `rings` independent rings,
+ * `ring_size` threads (or, with processes != 0, processes) take turns in
+ * order; each touches `working_set` bytes of its own memory on every turn.
+ * One op is one lap of every ring, so ring_size hand-offs per ring; a
+ * ping-pong is a ring of 2, one lap being one round trip.
+ *
+ * primitive: "condvar", "futex", "sem", "eventfd", "pipe" or "yield".
+ * cpu_a / cpu_b: even sides run on cpu_a, odd sides on cpu_b; -1 leaves
+ * them unpinned. Creating, pinning and joining happen outside the timed
+ * region. Returns 0 on success, else the error (also in out).
  */
-int sb_condvar_pingpong(uint64_t round_trips, int cpu_a, int cpu_b,
-                        struct sb_result *out);
+int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+            uint64_t working_set, int processes, int cpu_a, int cpu_b, struct sb_result *out);
+
+/* Two user-level contexts of one thread swap with swapcontext(3): one op
+ * is a round trip, two switches. */
+int sb_ucontext_pingpong(uint64_t round_trips, struct sb_result *out);
+
+/* Create one thread and join it, `threads` times: one op per thread. */
+int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out);
+
+/* A loop of `calls` calls of a baseline: "getppid" (a real system call)
+ * or "clock_monotonic" (clock_gettime, usually without entering the kernel). */
+int sb_baseline(const char *call, uint64_t calls, struct sb_result *out);
 
 #endif

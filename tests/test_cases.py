@@ -4,17 +4,36 @@ from bench import cases
 from bench.errors import UsageError
 
 
-def test_catalogue_has_the_pipeline_cases():
+def test_catalogue_has_every_case_of_the_issues():
     ids = [c.id for c in cases.all_cases()]
-    for wanted in ("go.chan.p1", "go.chan.p2", "c.condvar.same-core", "c.condvar.cross-core"):
-        assert wanted in ids
+    wanted = [
+        "go.gosched.p1",
+        "c.yield.same-core",
+        "c.ucontext",
+        "c.spawn",
+        "c.syscall.getppid",
+        "c.clock.monotonic",
+    ]
+    for family in ("chan", "chanbuf1", "cond", "chan.locked", "spawn"):
+        wanted += [f"go.{family}.{p}" for p in ("p1", "p2", "pN")]
+    for family in ("condvar", "futex", "sem", "eventfd", "pipe.threads", "pipe.procs"):
+        wanted += [f"c.{family}.{p}" for p in ("same-core", "cross-core", "unpinned")]
+    wanted += [f"go.chan.pairs{2**i}.pN" for i in range(11)]
+    wanted += [f"c.condvar.pairs{2**i}.unpinned" for i in range(9)]
+    for ws in ("0k", "16k", "64k", "256k"):
+        wanted += [f"go.chan.ring8-ws{ws}.p1", f"c.condvar.ring8-ws{ws}.same-core"]
+    assert sorted(ids) == sorted(wanted)
     assert len(ids) == len(set(ids)), "case ids must be unique"
 
 
 def test_every_case_is_well_formed():
     for case in cases.all_cases():
-        assert case.id.startswith(f"{case.lang}.{case.primitive}.")
+        assert case.id == case.family or case.id.startswith(f"{case.family}.")
         assert case.id.endswith(case.placement)
+        assert bool(case.go_body) == (case.lang == "go")
+        assert bool(case.c_entry) == (case.lang == "c")
+        assert case.unit in ("switch", "goroutine", "thread", "call")
+        assert case.sweep in ("", "pairs", "ring")
         assert case.switches_per_op >= 1
         low, high = case.expected_os_ctx_range
         assert low <= case.expected_os_ctx_switches_per_switch <= high
@@ -22,11 +41,12 @@ def test_every_case_is_well_formed():
 
 
 def test_select_globs_and_lists():
-    assert [c.id for c in cases.select("c.condvar.*")] == [
-        "c.condvar.same-core",
-        "c.condvar.cross-core",
+    assert [c.id for c in cases.select("c.futex.*")] == [
+        "c.futex.same-core",
+        "c.futex.cross-core",
+        "c.futex.unpinned",
     ]
-    assert [c.id for c in cases.select("go.chan.p1, c.*.same-core")] == [
+    assert [c.id for c in cases.select("go.chan.p1, c.condvar.same-core")] == [
         "go.chan.p1",
         "c.condvar.same-core",
     ]
@@ -51,3 +71,19 @@ def test_pinning():
     a, b = cases.pin_cpus("cross-core", [2, 5])
     assert a == 2 and b == 5
     assert cases.pin_cpus("unpinned", [0]) == (-1, -1)
+
+
+def test_profiles_leave_sweeps_to_default():
+    from bench.measure import PROFILES
+
+    sweep = cases.get_case("go.chan.pairs64.pN")
+    core = cases.get_case("go.chan.p1")
+    assert PROFILES["default"].includes(sweep) and PROFILES["default"].includes(core)
+    assert not PROFILES["quick"].includes(sweep) and PROFILES["quick"].includes(core)
+    assert PROFILES["default"].sampling(sweep) != PROFILES["default"].sampling(core)
+
+
+def test_expectations_split_user_space_from_kernel_switches():
+    for case in cases.all_cases():
+        kernel = (case.lang == "c" and case.c_entry == "ring") or case.go_body == "chan.locked"
+        assert (case.expected_os_ctx_range[0] >= 0.5) == kernel, case.id

@@ -6,32 +6,42 @@ import (
 	"testing"
 )
 
-// benchRegion adapts testing.B to Region: only the switching loop is timed.
+// benchRegion adapts testing.B to Region: only the timed loop is timed.
 type benchRegion struct{ b *testing.B }
 
 func (r benchRegion) Start() { r.b.ResetTimer() }
 func (r benchRegion) Stop()  { r.b.StopTimer() }
 
-func withGOMAXPROCS(n int, f func()) {
-	old := runtime.GOMAXPROCS(n)
-	defer runtime.GOMAXPROCS(old)
-	f()
-}
-
-// BenchmarkChanPingPong matches the suite's go.chan.p1 and go.chan.p2
-// cases. One op is one round trip; ns/switch is reported alongside.
-func BenchmarkChanPingPong(b *testing.B) {
-	for _, procs := range []int{1, 2} {
-		b.Run(placementName(procs), func(b *testing.B) {
-			withGOMAXPROCS(procs, func() {
-				h := ChanPingPong(b.N, benchRegion{b})
-				if err := h.Check(b.N); err != nil {
+// benchmarkBody runs one body as a sub-benchmark per GOMAXPROCS. One op is
+// one round trip (or lap, or spawn); the per-switch figure is reported as
+// ns/switch, to compare with the suite's ns_per_switch.
+func benchmarkBody(b *testing.B, name string, p Params, switchesPerOp int, procs ...int) {
+	for _, n := range procs {
+		b.Run(fmt.Sprintf("p%d", n), func(b *testing.B) {
+			withGOMAXPROCS(n, func() {
+				if err := Bodies[name](b.N, p, benchRegion{b}).Check(); err != nil {
 					b.Fatal(err)
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*SwitchesPerRoundTrip), "ns/switch")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*switchesPerOp), "ns/switch")
 			})
 		})
 	}
 }
 
-func placementName(procs int) string { return fmt.Sprintf("p%d", procs) }
+// allProcs is p1, p2 and pN (every CPU), without repeats on small machines.
+var allProcs = func() []int {
+	procs := []int{1, 2}
+	if n := runtime.NumCPU(); n > 2 {
+		procs = append(procs, n)
+	}
+	return procs
+}()
+
+func BenchmarkChanPingPong(b *testing.B)     { benchmarkBody(b, "chan", Params{}, 2, allProcs...) }
+func BenchmarkChanBuf1PingPong(b *testing.B) { benchmarkBody(b, "chanbuf1", Params{}, 2, allProcs...) }
+func BenchmarkCondPingPong(b *testing.B)     { benchmarkBody(b, "cond", Params{}, 2, allProcs...) }
+func BenchmarkGosched(b *testing.B)          { benchmarkBody(b, "gosched", Params{}, 2, 1) }
+func BenchmarkLockedChanPingPong(b *testing.B) {
+	benchmarkBody(b, "chan.locked", Params{}, 2, allProcs...)
+}
+func BenchmarkSpawn(b *testing.B) { benchmarkBody(b, "spawn", Params{}, 1, allProcs...) }

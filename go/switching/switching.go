@@ -7,30 +7,63 @@ package switching
 import "fmt"
 
 // Region marks the timed region of a benchmark body. Start is called
-// once all goroutines exist and have exchanged a first message; Stop as
-// soon as the last hand-off is done. Creation and teardown are outside.
+// once all goroutines exist and are waiting; Stop as soon as the last
+// hand-off is done. Creation and teardown are outside.
 type Region interface {
 	Start()
 	Stop()
 }
 
-// Handoffs is what a body reports about its own correctness: how many
-// hand-offs each side performed and how many arrived out of turn.
-type Handoffs struct {
-	SideA, SideB int
-	OrderErrors  int
+// Params shapes a body. Zero values mean the simplest form: one pair.
+type Params struct {
+	Pairs      int // independent pairs running at once (pairs bodies)
+	RingSize   int // goroutines passing one token (ring bodies)
+	WorkingSet int // bytes each goroutine touches on every turn (ring bodies)
 }
 
-// Check returns an error unless both sides handed off exactly roundTrips
-// times and every hand-off arrived in turn.
-func (h Handoffs) Check(roundTrips int) error {
-	if h.SideA != roundTrips || h.SideB != roundTrips || h.OrderErrors != 0 {
-		return fmt.Errorf("hand-offs: side A %d, side B %d, out of turn %d; want %d, %d, 0",
-			h.SideA, h.SideB, h.OrderErrors, roundTrips, roundTrips)
+// Body runs n ops (round trips, laps or spawns) and reports its hand-offs.
+type Body func(n int, p Params, region Region) Handoffs
+
+// Bodies is every body by the name the driver and the suite use.
+var Bodies = map[string]Body{
+	"chan":        func(n int, p Params, r Region) Handoffs { return chanRing(n, 2, 0, 0, false, r) },
+	"chanbuf1":    func(n int, p Params, r Region) Handoffs { return chanRing(n, 2, 1, 0, false, r) },
+	"chan.locked": func(n int, p Params, r Region) Handoffs { return chanRing(n, 2, 0, 0, true, r) },
+	"chan.ring": func(n int, p Params, r Region) Handoffs {
+		return chanRing(n, p.RingSize, 0, p.WorkingSet, false, r)
+	},
+	"chan.pairs": func(n int, p Params, r Region) Handoffs { return ChanPairs(n, p.Pairs, r) },
+	"cond":       func(n int, p Params, r Region) Handoffs { return CondPingPong(n, r) },
+	"gosched":    func(n int, p Params, r Region) Handoffs { return GoschedPingPong(n, r) },
+	"spawn":      func(n int, p Params, r Region) Handoffs { return Spawn(n, r) },
+}
+
+// Handoffs is what a body reports about its own correctness: hand-offs
+// (or completed ops) counted by the goroutines themselves, how many a
+// correct run makes, and how many arrived out of turn.
+type Handoffs struct {
+	Count, Expected, OrderErrors int
+}
+
+// Add sums two reports.
+func (h Handoffs) Add(o Handoffs) Handoffs {
+	return Handoffs{h.Count + o.Count, h.Expected + o.Expected, h.OrderErrors + o.OrderErrors}
+}
+
+// Check returns an error unless every expected hand-off happened, in turn.
+func (h Handoffs) Check() error {
+	if h.Expected < 1 || h.Count != h.Expected || h.OrderErrors != 0 {
+		return fmt.Errorf("hand-offs: %d of %d, %d out of turn", h.Count, h.Expected, h.OrderErrors)
 	}
 	return nil
 }
 
-// SwitchesPerRoundTrip is how many goroutine switches one round trip of a
-// ping-pong holds: A hands control to B, and B hands it back.
-const SwitchesPerRoundTrip = 2
+// touch writes one byte per cache line of buf and returns a checksum, so
+// a turn pays the cache cost of its working set.
+func touch(buf []byte) (sum int) {
+	for i := 0; i < len(buf); i += 64 {
+		buf[i]++
+		sum += int(buf[i])
+	}
+	return sum
+}

@@ -1,10 +1,10 @@
 // Command switchdriver runs one goroutine benchmark body for the Python
 // orchestrator. It is started once per pyperf worker process and then
-// serves samples: each line on stdin is a round-trip count, and each
-// answer on stdout is one JSON object describing that timed run.
+// serves samples: each line on stdin is an op count, and each answer on
+// stdout is one JSON object describing that timed run.
 //
 //	switchdriver -body chan -gomaxprocs 1 -serve
-//	switchdriver -body chan -gomaxprocs 2 -round-trips 100000
+//	switchdriver -body chan.pairs -pairs 64 -gomaxprocs 0 -ops 1000
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,22 +23,17 @@ import (
 	"switchbench/go/switching"
 )
 
-// bodies maps the -body flag to a benchmark body.
-var bodies = map[string]func(int, switching.Region) switching.Handoffs{
-	"chan": switching.ChanPingPong,
-}
-
 // Sample is one timed run, in the same shape as the C side's sb_result.
 type Sample struct {
-	RoundTrips     int    `json:"round_trips"`
-	ElapsedNs      int64  `json:"elapsed_ns"`
-	HandoffsA      int    `json:"handoffs_a"`
-	HandoffsB      int    `json:"handoffs_b"`
-	OrderErrors    int    `json:"order_errors"`
-	VoluntaryCtx   int64  `json:"voluntary_ctx"`
-	InvoluntaryCtx int64  `json:"involuntary_ctx"`
-	GOMAXPROCS     int    `json:"gomaxprocs"`
-	Error          string `json:"error,omitempty"`
+	Ops              int    `json:"ops"`
+	ElapsedNs        int64  `json:"elapsed_ns"`
+	Handoffs         int    `json:"handoffs"`
+	ExpectedHandoffs int    `json:"expected_handoffs"`
+	OrderErrors      int    `json:"order_errors"`
+	VoluntaryCtx     int64  `json:"voluntary_ctx"`
+	InvoluntaryCtx   int64  `json:"involuntary_ctx"`
+	GOMAXPROCS       int    `json:"gomaxprocs"`
+	Error            string `json:"error,omitempty"`
 }
 
 // rusageRegion times the region and counts the OS context switches of the
@@ -61,48 +57,62 @@ func (r *rusageRegion) Stop() {
 	r.afterErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.after)
 }
 
-func runOnce(body func(int, switching.Region) switching.Handoffs, roundTrips int) Sample {
-	s := Sample{RoundTrips: roundTrips, GOMAXPROCS: runtime.GOMAXPROCS(0)}
-	if roundTrips < 1 {
-		s.Error = fmt.Sprintf("round trips must be at least 1, got %d", roundTrips)
+func runOnce(body switching.Body, params switching.Params, ops int) Sample {
+	s := Sample{Ops: ops, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if ops < 1 {
+		s.Error = fmt.Sprintf("ops must be at least 1, got %d", ops)
 		return s
 	}
 	var r rusageRegion
-	h := body(roundTrips, &r)
+	h := body(ops, params, &r)
 	s.ElapsedNs = r.elapsed.Nanoseconds()
-	s.HandoffsA, s.HandoffsB, s.OrderErrors = h.SideA, h.SideB, h.OrderErrors
+	s.Handoffs, s.ExpectedHandoffs, s.OrderErrors = h.Count, h.Expected, h.OrderErrors
 	s.VoluntaryCtx = r.after.Nvcsw - r.before.Nvcsw
 	s.InvoluntaryCtx = r.after.Nivcsw - r.before.Nivcsw
-	switch {
-	case r.beforeErr != nil || r.afterErr != nil:
+	if r.beforeErr != nil || r.afterErr != nil {
 		s.Error = fmt.Sprintf("getrusage failed: %v %v", r.beforeErr, r.afterErr)
-	case h.Check(roundTrips) != nil:
-		s.Error = h.Check(roundTrips).Error()
+	} else if err := h.Check(); err != nil {
+		s.Error = err.Error()
 	}
 	return s
 }
 
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "switchdriver: "+format+"\n", args...)
+	os.Exit(2)
+}
+
 func main() {
-	bodyName := flag.String("body", "", "benchmark body: chan")
-	procs := flag.Int("gomaxprocs", 1, "GOMAXPROCS for the run")
-	serve := flag.Bool("serve", false, "read round-trip counts from stdin, one per line, and answer each with a JSON sample")
-	roundTrips := flag.Int("round-trips", 0, "run once with this many round trips and exit")
+	bodyName := flag.String("body", "", "benchmark body")
+	procs := flag.Int("gomaxprocs", 1, "GOMAXPROCS for the run; 0 means every CPU")
+	pairs := flag.Int("pairs", 1, "independent pairs (chan.pairs)")
+	ringSize := flag.Int("ring-size", 2, "goroutines in the ring (chan.ring)")
+	workingSet := flag.Int("working-set", 0, "bytes each goroutine touches per turn (chan.ring)")
+	serve := flag.Bool("serve", false, "read op counts from stdin, one per line, and answer each with a JSON sample")
+	ops := flag.Int("ops", 0, "run once with this many ops and exit")
 	flag.Parse()
 
-	body, ok := bodies[*bodyName]
+	body, ok := switching.Bodies[*bodyName]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "switchdriver: unknown -body %q (known: chan)\n", *bodyName)
-		os.Exit(2)
+		names := make([]string, 0, len(switching.Bodies))
+		for name := range switching.Bodies {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		fail("unknown -body %q (known: %s)", *bodyName, strings.Join(names, ", "))
 	}
-	if *procs < 1 {
-		fmt.Fprintf(os.Stderr, "switchdriver: -gomaxprocs must be at least 1, got %d\n", *procs)
-		os.Exit(2)
+	if *procs < 0 || *pairs < 1 || *ringSize < 2 || *workingSet < 0 {
+		fail("need -gomaxprocs >= 0, -pairs >= 1, -ring-size >= 2, -working-set >= 0")
+	}
+	if *procs == 0 {
+		*procs = runtime.NumCPU()
 	}
 	runtime.GOMAXPROCS(*procs)
+	params := switching.Params{Pairs: *pairs, RingSize: *ringSize, WorkingSet: *workingSet}
 
 	out := json.NewEncoder(os.Stdout)
 	if !*serve {
-		s := runOnce(body, *roundTrips)
+		s := runOnce(body, params, *ops)
 		_ = out.Encode(s)
 		if s.Error != "" {
 			os.Exit(1)
@@ -114,10 +124,10 @@ func main() {
 		line := strings.TrimSpace(in.Text())
 		n, err := strconv.Atoi(line)
 		if err != nil {
-			_ = out.Encode(Sample{Error: fmt.Sprintf("not a round-trip count: %q", line)})
+			_ = out.Encode(Sample{Error: fmt.Sprintf("not an op count: %q", line)})
 			continue
 		}
-		if err := out.Encode(runOnce(body, n)); err != nil {
+		if err := out.Encode(runOnce(body, params, n)); err != nil {
 			os.Exit(1)
 		}
 	}

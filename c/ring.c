@@ -1,0 +1,251 @@
+#include "ring.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Everything the sides share lives in one MAP_SHARED mapping, so the
+ * same code serves threads and forked processes. */
+struct shared {
+    atomic_int arrived;       /* sides set up and waiting at the gate */
+    atomic_int gate;          /* 0 closed, 1 go, -1 abort */
+    atomic_int setup_failed;
+};
+
+struct side {
+    /* set up by the runner */
+    const struct sb_handoff_ops *ops;
+    void *state;                /* this side's ring */
+    _Atomic uint64_t *seq;      /* this ring's hand-off counter */
+    struct shared *shared;
+    int index, ring_size, cpu;
+    uint64_t laps, working_set;
+    /* results of this side */
+    int error;
+    const char *what;
+    uint64_t handoffs, order_errors, touched;
+    struct sb_ctx_count ctx_before, ctx_after;
+    uint64_t t_start, t_end;
+};
+
+static const struct sb_handoff_ops *lookup(const char *name)
+{
+    const struct sb_handoff_ops *all[] = {&sb_condvar_ops, &sb_futex_ops, &sb_sem_ops,
+                                          &sb_eventfd_ops, &sb_pipe_ops,  &sb_yield_ops};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(all[i]->name, name) == 0)
+            return all[i];
+    return NULL;
+}
+
+static void side_error(struct side *s, int err, const char *what)
+{
+    if (!s->error) {
+        s->error = err;
+        s->what = what;
+    }
+}
+
+/* Touch every cache line of the working set: the cache cost of a switch. */
+static uint64_t touch(unsigned char *buf, uint64_t size)
+{
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < size; i += 64) {
+        buf[i]++;
+        sum += buf[i];
+    }
+    return sum;
+}
+
+static void *side_main(void *arg)
+{
+    struct side *s = arg;
+    unsigned char *buf = NULL;
+    int err = sb_pin_self(s->cpu);
+    if (err)
+        side_error(s, err, "pinning to a CPU (pthread_setaffinity_np)");
+    if (!err && s->working_set) {
+        buf = calloc(1, s->working_set);
+        if (!buf)
+            side_error(s, ENOMEM, "allocating the working set");
+        else
+            touch(buf, s->working_set);
+    }
+    if (s->error)
+        atomic_store(&s->shared->setup_failed, 1);
+    /* Every side waits at the gate, which the runner opens once all have
+     * arrived, or opens as "abort" if any side could not be set up. */
+    atomic_fetch_add(&s->shared->arrived, 1);
+    while (atomic_load(&s->shared->gate) == 0)
+        sb_futex_wait(&s->shared->gate, 0, 0);
+    if (atomic_load(&s->shared->gate) < 0) {
+        free(buf);
+        return NULL;
+    }
+
+    /* The timed region starts here: nothing above is measured. */
+    sb_thread_ctx(&s->ctx_before);
+    s->t_start = sb_now_ns();
+    const int me = s->index, next = (s->index + 1) % s->ring_size;
+    const uint64_t n = (uint64_t)s->ring_size;
+    for (uint64_t lap = 0; lap < s->laps; lap++) {
+        if ((err = s->ops->wait_turn(s->state, me)) != 0) {
+            side_error(s, err, "waiting for the turn");
+            break;
+        }
+        /* Side i sees hand-off number lap * n + i: anything else is a lost
+         * or duplicated wake-up. */
+        uint64_t seen = atomic_load_explicit(s->seq, memory_order_relaxed);
+        if (seen != lap * n + (uint64_t)me)
+            s->order_errors++;
+        atomic_store_explicit(s->seq, seen + 1, memory_order_relaxed);
+        if (buf)
+            s->touched += touch(buf, s->working_set);
+        s->handoffs++;
+        if ((err = s->ops->give_turn(s->state, next)) != 0) {
+            side_error(s, err, "handing the turn on");
+            break;
+        }
+    }
+    /* The last hand-off of the last lap is the turn coming back to side 0. */
+    if (me == 0 && !s->error && (err = s->ops->wait_turn(s->state, 0)) != 0)
+        side_error(s, err, "waiting for the last turn");
+    s->t_end = sb_now_ns();
+    sb_thread_ctx(&s->ctx_after);
+    free(buf);
+    return NULL;
+}
+
+int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+            uint64_t working_set, int processes, int cpu_a, int cpu_b, struct sb_result *out)
+{
+    sb_begin(out, laps);
+    const struct sb_handoff_ops *ops = lookup(primitive);
+    if (!ops)
+        return sb_fail(out, EINVAL, "unknown primitive");
+    if (rings < 1 || ring_size < 2 || laps < 1 || rings * ring_size > 4096)
+        return sb_fail(out, EINVAL, "need 1+ rings of 2+ sides (4096 sides at most) and 1+ laps");
+    if (processes && !ops->process_safe)
+        return sb_fail(out, EINVAL, "this primitive cannot hand off between processes");
+    if (processes && rings != 1)
+        return sb_fail(out, EINVAL, "processes run one ring only");
+
+    const size_t nsides = (size_t)(rings * ring_size);
+    const size_t state_size = (ops->state_size((int)ring_size) + 63) & ~(size_t)63;
+    const size_t bytes = sizeof(struct shared) + nsides * sizeof(struct side) +
+                         rings * (state_size + 64);
+    unsigned char *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                              -1, 0);
+    if (map == MAP_FAILED)
+        return sb_fail(out, errno, "mapping shared memory");
+    struct shared *shared = (struct shared *)map;
+    struct side *sides = (struct side *)(map + sizeof *shared);
+    unsigned char *ring_mem = (unsigned char *)(sides + nsides);
+
+    int err = 0;
+    uint64_t ready = 0;
+    for (; ready < rings; ready++) {
+        void *state = ring_mem + ready * (state_size + 64) + 64;
+        if ((err = ops->init(state, (int)ring_size, processes)) != 0)
+            break;
+    }
+    if (err) {
+        for (uint64_t r = 0; r < ready; r++)
+            ops->destroy(ring_mem + r * (state_size + 64) + 64, (int)ring_size);
+        munmap(map, bytes);
+        return sb_fail(out, err, "initialising the hand-off primitive");
+    }
+
+    for (size_t i = 0; i < nsides; i++) {
+        size_t ring = i / ring_size;
+        sides[i] = (struct side){
+            .ops = ops,
+            .state = ring_mem + ring * (state_size + 64) + 64,
+            .seq = (_Atomic uint64_t *)(ring_mem + ring * (state_size + 64)),
+            .shared = shared,
+            .index = (int)(i % ring_size),
+            .ring_size = (int)ring_size,
+            .cpu = (i % 2 == 0) ? cpu_a : cpu_b,
+            .laps = laps,
+            .working_set = working_set,
+        };
+    }
+
+    pthread_t *threads = calloc(nsides, sizeof *threads);
+    pid_t *children = calloc(nsides, sizeof *children);
+    size_t started = 0;
+    const char *what = NULL;
+    if (!threads || !children) {
+        err = ENOMEM;
+        what = "allocating thread handles";
+    }
+    for (; !err && started < nsides; started++) {
+        if (processes && sides[started].index != 0) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                /* The child only runs its side: nothing of the parent's
+                 * state (the Python interpreter, say) is touched here. */
+                side_main(&sides[started]);
+                _exit(0);
+            }
+            if (pid < 0) {
+                err = errno;
+                what = "starting a benchmark process (fork)";
+                break;
+            }
+            children[started] = pid;
+        } else if ((err = pthread_create(&threads[started], NULL, side_main,
+                                         &sides[started])) != 0) {
+            what = "creating a benchmark thread (pthread_create)";
+            break;
+        }
+    }
+    /* Open the gate once every started side is waiting at it. */
+    while (atomic_load(&shared->arrived) < (int)started)
+        sched_yield();
+    atomic_store(&shared->gate, err || atomic_load(&shared->setup_failed) ? -1 : 1);
+    sb_futex_wake(&shared->gate, INT32_MAX, 0);
+    for (size_t i = 0; i < started; i++) {
+        if (children && children[i] > 0)
+            waitpid(children[i], NULL, 0);
+        else if (threads)
+            pthread_join(threads[i], NULL);
+    }
+    for (uint64_t r = 0; r < rings; r++)
+        ops->destroy(ring_mem + r * (state_size + 64) + 64, (int)ring_size);
+    free(threads);
+    free(children);
+
+    if (!err) {
+        for (size_t i = 0; i < nsides; i++) {
+            if (sides[i].error) {
+                err = sides[i].error;
+                what = sides[i].what;
+                break;
+            }
+        }
+    }
+    if (!err) {
+        uint64_t first_start = UINT64_MAX, last_end = 0;
+        for (size_t i = 0; i < nsides; i++) {
+            struct side *s = &sides[i];
+            out->handoffs += s->handoffs;
+            out->order_errors += s->order_errors;
+            out->touched += s->touched;
+            sb_add_ctx(out, &s->ctx_before, &s->ctx_after);
+            if (s->index == 0) {
+                first_start = s->t_start < first_start ? s->t_start : first_start;
+                last_end = s->t_end > last_end ? s->t_end : last_end;
+            }
+        }
+        out->elapsed_ns = last_end - first_start;
+        out->expected_handoffs = laps * nsides;
+    }
+    munmap(map, bytes);
+    return err ? sb_fail(out, err, what) : 0;
+}
