@@ -247,7 +247,8 @@ def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> lis
             f"| case | {x_name} | ns per switch | 95% CI | OS ctx switches per switch | check |",
             "|---|---:|---:|---|---:|---|",
         ]
-        for _, row in rows.sort_values(["case", "sweep_x"]).iterrows():
+        rows = rows.assign(lang=rows["case"].str.split(".").str[0])
+        for _, row in rows.sort_values(["lang", "sweep_x"], ascending=[False, True]).iterrows():
             x = int(row["sweep_x"])
             shown = f"{x // 1024} KiB" if sweep == "ring" else str(x)
             lines.append(
@@ -305,6 +306,7 @@ def render_markdown(
             + ", ".join(f"`{_md(c)}`" for c in missed["case"])
             + ".",
         ]
+    lines.append("")
     lines += _sweep_section(summary, figures)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:
