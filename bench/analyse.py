@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from bench.cases import Case
+from bench.native import COUNTER_NAMES
 
 CONFIDENCE = 0.95
 BASELINE_CASE = "go.chan.p1"
@@ -34,8 +35,11 @@ SUMMARY_COLUMNS = [
     "samples",
     "processes",
     "os_ctx_switches_per_switch",
+    "os_ctx_source",
     "voluntary_ctx_per_switch",
     "involuntary_ctx_per_switch",
+    *(f"{name}_per_switch" for name in COUNTER_NAMES if name != "context_switches"),
+    "ipc",
     "expected_os_ctx_switches_per_switch",
     "os_ctx_check",
     "ratio_to_go_chan_p1",
@@ -93,14 +97,23 @@ def summarise(
             rows.append(row)
             continue
         median, low, high = median_ci(mine["ns_per_switch"].to_numpy())
-        # OS switches per switch over all samples: total counts over total switches.
-        counted = mine.dropna(subset=["voluntary_ctx", "involuntary_ctx"])
-        if len(counted) == len(mine):
-            switches = counted["switches"].sum()
-            vol = counted["voluntary_ctx"].sum() / switches
-            invol = counted["involuntary_ctx"].sum() / switches
+        # Counters per switch over all samples: total count over total switches.
+        # A counter missing from any sample is unavailable for the case.
+        switches = mine["switches"].sum()
+        per_switch = {
+            column: mine[column].sum() / switches if mine[column].notna().all() else math.nan
+            for column in ("voluntary_ctx", "involuntary_ctx", *COUNTER_NAMES)
+        }
+        vol, invol = per_switch["voluntary_ctx"], per_switch["involuntary_ctx"]
+        # perf's context-switches where it could be read, getrusage's count otherwise;
+        # both cover the same threads over the same region.
+        if not math.isnan(per_switch["context_switches"]):
+            os_ctx, source = per_switch["context_switches"], "perf_event_open"
+        elif not math.isnan(vol + invol):
+            os_ctx, source = vol + invol, "getrusage"
         else:
-            vol = invol = math.nan
+            os_ctx, source = math.nan, "unavailable"
+        cycles, instructions = per_switch["cycles"], per_switch["instructions"]
         row.update(
             status="ok",
             reason="",
@@ -109,10 +122,17 @@ def summarise(
             ci_high=high,
             samples=len(mine),
             processes=mine["process"].nunique(),
-            os_ctx_switches_per_switch=vol + invol,
+            os_ctx_switches_per_switch=os_ctx,
+            os_ctx_source=source,
             voluntary_ctx_per_switch=vol,
             involuntary_ctx_per_switch=invol,
-            os_ctx_check=os_ctx_check(case, vol + invol),
+            os_ctx_check=os_ctx_check(case, os_ctx),
+            ipc=instructions / cycles if cycles > 0 else math.nan,
+            **{
+                f"{name}_per_switch": per_switch[name]
+                for name in COUNTER_NAMES
+                if name != "context_switches"
+            },
         )
         rows.append(row)
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

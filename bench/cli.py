@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bench import analyse, cases, host, measure, report, tidy
 from bench.build import build, source_root
 from bench.errors import UsageError
+from bench.native import HARDWARE_COUNTERS, probe_counters
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +67,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_counters(args: argparse.Namespace) -> int:
+    artifacts = build({"c"})
+    counters = probe_counters(artifacts.c_library)
+    for name, state in counters.items():
+        print(
+            f"{name:18} {'available' if state['available'] else 'unavailable':12} {state['reason']}"
+        )
+    paranoid = host.probe().get("perf_event_paranoid")
+    if not any(counters[name]["available"] for name in HARDWARE_COUNTERS):
+        print("no hardware counters here (usual in a VM): the report shows software counters")
+    if not counters["context_switches"]["available"]:
+        print(
+            f"perf_event_open is refused (perf_event_paranoid={paranoid}): OS context "
+            "switches come from getrusage instead; run as root or lower "
+            "/proc/sys/kernel/perf_event_paranoid to read the perf counters"
+        )
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     for name in ("summary.csv", "host.json"):
@@ -91,7 +111,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     raw = out / "raw"
     raw.mkdir()
-    _write_json(out / "host.json", host.probe())
+    machine = host.probe()
+    machine["counters"] = (
+        probe_counters(artifacts.c_library)
+        if artifacts.c_library.is_file()
+        else {"not probed": "the C library was not built for this run"}
+    )
+    _write_json(out / "host.json", machine)
     console.print(f"switchbench: {len(selected)} cases, profile {profile.name}, into {out}")
 
     outcomes: list[measure.CaseOutcome] = []
@@ -189,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="result folder (default: results/<host>-<UTC time>)"
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("counters", help="which perf counters this machine offers, and why not")
+    p.set_defaults(func=cmd_counters)
 
     p = sub.add_parser("report", help="rebuild report.md and the figures of a result folder")
     p.add_argument("run_dir", metavar="RUN_DIR")

@@ -22,6 +22,9 @@ import pyperf
 from bench.build import Artifacts
 from bench.cases import Case, skip_reason, usable_cpus
 
+# Environment variables the native code reads (see README, "When things go wrong").
+PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF",)
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -124,6 +127,10 @@ def run_case(
         "--min-time", str(sampling.min_time),
         "--output", str(tmp),
     ]  # fmt: skip
+    # pyperf gives its workers a clean environment; pass on what the suite reads.
+    for name in PASSED_ENVIRONMENT:
+        if os.environ.get(name):
+            cmd += ["--inherit-environ", name]
     start = time.monotonic()
     deadline = start + sampling.deadline_s()
     # Its own session, so a hung case is killed with every process it started.

@@ -8,7 +8,9 @@ rest of the suite cannot tell them apart.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +18,21 @@ from pathlib import Path
 
 from bench.build import Artifacts, source_root
 from bench.cases import Case, pin_cpus, usable_cpus
+
+# The perf counters both sides read, in the order of sb_result.counter
+# (c/switchbench.h) and perfcount.Names (go/perfcount).
+COUNTER_NAMES = (
+    "context_switches",
+    "cpu_migrations",
+    "task_clock_ns",
+    "page_faults",
+    "cycles",
+    "instructions",
+    "branch_misses",
+    "cache_misses",
+)
+SOFTWARE_COUNTERS = COUNTER_NAMES[:4]
+HARDWARE_COUNTERS = COUNTER_NAMES[4:]
 
 
 class NativeError(RuntimeError):
@@ -33,6 +50,10 @@ class TimedRun:
     order_errors: int
     voluntary_ctx: int
     involuntary_ctx: int
+    # perf counter deltas in COUNTER_NAMES order; None where unavailable,
+    # and then the reason in counter_errors.
+    counters: tuple[int | None, ...] = (None,) * len(COUNTER_NAMES)
+    counter_errors: tuple[str, ...] = ("not read",) * len(COUNTER_NAMES)
 
     def check(self) -> None:
         if (
@@ -46,6 +67,13 @@ class TimedRun:
             )
         if self.elapsed_ns <= 0:
             raise NativeError(f"the timed loop reported {self.elapsed_ns} ns")
+
+
+def _errno_text(err: int) -> str:
+    if not err:
+        return ""
+    name = errno.errorcode.get(err, str(err))
+    return f"perf_event_open: {name} ({os.strerror(err)})"
 
 
 def _cdef_source() -> str:
@@ -108,6 +136,12 @@ class CBody:
             order_errors=out.order_errors,
             voluntary_ctx=out.voluntary_ctx,
             involuntary_ctx=out.involuntary_ctx,
+            counters=tuple(
+                None if out.counter_error[i] else out.counter[i] for i in range(len(COUNTER_NAMES))
+            ),
+            counter_errors=tuple(
+                _errno_text(out.counter_error[i]) for i in range(len(COUNTER_NAMES))
+            ),
         )
 
     def close(self) -> None:
@@ -149,6 +183,8 @@ class GoBody:
             order_errors=sample["order_errors"],
             voluntary_ctx=sample["voluntary_ctx"],
             involuntary_ctx=sample["involuntary_ctx"],
+            counters=tuple(sample["counters"]),
+            counter_errors=tuple(sample["counter_errors"]),
         )
 
     def close(self) -> None:
@@ -164,3 +200,14 @@ def runner_for(case: Case, artifacts: Artifacts) -> CBody | GoBody:
     if case.lang == "go":
         return GoBody(case, artifacts.go_driver)
     raise ValueError(f"case {case.id} has unknown language {case.lang!r}")
+
+
+def probe_counters(library: Path) -> dict[str, dict[str, object]]:
+    """Which perf counters a thread of this process may open, and why not."""
+    ffi, lib = _c_library(library)
+    errors = ffi.new("int32_t[8]")
+    lib.sb_counters_probe(errors)
+    return {
+        name: {"available": errors[i] == 0, "reason": _errno_text(errors[i])}
+        for i, name in enumerate(COUNTER_NAMES)
+    }

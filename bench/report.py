@@ -236,6 +236,65 @@ SWEEP_TEXT = {
 }
 
 
+def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
+    counters = host.get("counters") or {}
+    hardware = ("cycles", "instructions", "branch_misses", "cache_misses")
+    have_hw = any(
+        isinstance(counters.get(n), dict) and counters[n].get("available") for n in hardware
+    )
+    lines = ["## Counters per switch", ""]
+    if not have_hw:
+        reason = (
+            (counters.get("cycles") or {}).get("reason")
+            if isinstance(counters.get("cycles"), dict)
+            else None
+        )
+        lines += [
+            f"This machine exposes no hardware counters ({_md(reason or 'not probed')}); "
+            "the software counters are shown.",
+            "",
+        ]
+    cs = counters.get("context_switches")
+    if isinstance(cs, dict) and not cs.get("available"):
+        lines += [
+            f"perf_event_open was refused ({_md(cs.get('reason'))}): OS context "
+            "switches come from getrusage.",
+            "",
+        ]
+    columns = [
+        ("OS ctx switches", "os_ctx_switches_per_switch", 3),
+        ("source", "os_ctx_source", 0),
+        ("CPU migrations", "cpu_migrations_per_switch", 2),
+        ("task-clock ns", "task_clock_ns_per_switch", 3),
+        ("page faults", "page_faults_per_switch", 2),
+    ]
+    if have_hw:
+        columns += [
+            ("cycles", "cycles_per_switch", 4),
+            ("instructions", "instructions_per_switch", 4),
+            ("IPC", "ipc", 2),
+            ("cache misses", "cache_misses_per_switch", 2),
+        ]
+    ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)].sort_values("ns_per_switch")
+    lines += [
+        "| case | " + " | ".join(name for name, _, _ in columns) + " |",
+        "|---|" + "---:|" * len(columns),
+    ]
+    for _, row in ok.iterrows():
+        cells = [
+            _md(row[col]) if digits == 0 else _num(row[col], digits) for _, col, digits in columns
+        ]
+        lines.append(f"| `{_md(row['case'])}` | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Each figure is per switch (or per the case's unit), summed over every thread "
+        "of the benchmark over the timed region only. *unavailable* means the counter "
+        "could not be read here, never that it was 0.",
+        "",
+    ]
+    return lines
+
+
 def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> list[str]:
     lines: list[str] = []
     for sweep, (title, text, x_name) in SWEEP_TEXT.items():
@@ -307,6 +366,7 @@ def render_markdown(
             + ".",
         ]
     lines.append("")
+    lines += _counter_section(summary, host)
     lines += _sweep_section(summary, figures)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
+from bench.native import COUNTER_NAMES
 from bench.worker import COUNTER_FIELDS, COUNTERS_METADATA
 
 SAMPLE_COLUMNS = [
@@ -27,6 +28,7 @@ SAMPLE_COLUMNS = [
     "voluntary_ctx",
     "involuntary_ctx",
     "os_ctx_switches_per_switch",
+    *COUNTER_NAMES,
 ]
 
 
@@ -42,7 +44,9 @@ def _counter_records(run: pyperf.Run) -> list[dict[str, int]] | None:
         records = json.loads(raw)
     except ValueError:
         return None
-    if not all(isinstance(r, list) and len(r) == len(COUNTER_FIELDS) for r in records):
+    if not isinstance(records, list) or not all(
+        isinstance(r, list) and len(r) == len(COUNTER_FIELDS) for r in records
+    ):
         return None
     return [dict(zip(COUNTER_FIELDS, r, strict=True)) for r in records]
 
@@ -75,6 +79,7 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
                     "voluntary_ctx": math.nan,
                     "involuntary_ctx": math.nan,
                     "os_ctx_switches_per_switch": math.nan,
+                    **dict.fromkeys(COUNTER_NAMES, math.nan),
                 }
                 if records is not None and records[i]["ops"] == loops:
                     vol, invol = records[i]["voluntary_ctx"], records[i]["involuntary_ctx"]
@@ -82,6 +87,13 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
                         voluntary_ctx=vol,
                         involuntary_ctx=invol,
                         os_ctx_switches_per_switch=(vol + invol) / switches,
+                    )
+                    # A perf counter is a number only where it was read: null stays NaN.
+                    row.update(
+                        {
+                            name: math.nan if records[i][name] is None else records[i][name]
+                            for name in COUNTER_NAMES
+                        }
                     )
                 rows.append(row)
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS) if rows else empty_samples()

@@ -24,12 +24,14 @@ import pyperf
 
 from bench.build import Artifacts
 from bench.cases import get_case, pin_cpus, usable_cpus
-from bench.native import TimedRun, runner_for
+from bench.native import COUNTER_NAMES, TimedRun, runner_for
 
 COUNTERS_HOOK = "switchbench_counters"
 COUNTERS_METADATA = "switchbench_counters"
 # The order of the fields in each metadata record.
-COUNTER_FIELDS = ("ops", "elapsed_ns", "voluntary_ctx", "involuntary_ctx")
+COUNTER_FIELDS = ("ops", "elapsed_ns", "voluntary_ctx", "involuntary_ctx", *COUNTER_NAMES)
+# Why a counter was unavailable, for the values' runs (JSON: name -> reason).
+COUNTER_ERRORS_METADATA = "switchbench_counter_errors"
 
 # Every timed run of this worker process, in order.
 _timed_runs: list[TimedRun] = []
@@ -53,8 +55,18 @@ class _CountersHook:
         pass
 
     def teardown(self, metadata: dict[str, Any]) -> None:
-        records = [[getattr(r, f) for f in COUNTER_FIELDS] for r in _timed_runs[self.first :]]
+        runs = _timed_runs[self.first :]
+        records = [
+            [r.ops, r.elapsed_ns, r.voluntary_ctx, r.involuntary_ctx, *r.counters] for r in runs
+        ]
         metadata[COUNTERS_METADATA] = json.dumps(records, separators=(",", ":"))
+        reasons = {
+            name: err
+            for r in runs
+            for name, err in zip(COUNTER_NAMES, r.counter_errors, strict=True)
+            if err
+        }
+        metadata[COUNTER_ERRORS_METADATA] = json.dumps(reasons, sort_keys=True)
 
 
 class _CountersHookEntry:

@@ -53,6 +53,20 @@ int sb_futex_wake(_Atomic int *word, int n, int private)
     return 0;
 }
 
+void sb_merge_counters(struct sb_result *total, const struct sb_result *part)
+{
+    for (int i = 0; i < SB_COUNTERS; i++) {
+        if (total->counter_error[i])
+            continue;
+        if (part->counter_error[i]) {
+            total->counter_error[i] = part->counter_error[i];
+            total->counter[i] = -1;
+        } else {
+            total->counter[i] += part->counter[i];
+        }
+    }
+}
+
 int sb_pin_self(int cpu)
 {
     if (cpu < 0)

@@ -27,6 +27,9 @@ void sb_add_ctx(struct sb_result *out, const struct sb_ctx_count *before,
 int sb_futex_wait(_Atomic int *word, int expected, int private);
 int sb_futex_wake(_Atomic int *word, int n, int private);
 
+/* Add one thread's counter deltas into a total; unavailable stays unavailable. */
+void sb_merge_counters(struct sb_result *total, const struct sb_result *part);
+
 /* Pin the calling thread to one CPU; cpu < 0 leaves it as it is. */
 int sb_pin_self(int cpu);
 

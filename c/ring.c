@@ -1,4 +1,5 @@
 #include "ring.h"
+#include "counters.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -30,6 +31,7 @@ struct side {
     const char *what;
     uint64_t handoffs, order_errors, touched;
     struct sb_ctx_count ctx_before, ctx_after;
+    struct sb_result counted;   /* this side's perf counter deltas */
     uint64_t t_start, t_end;
 };
 
@@ -76,6 +78,8 @@ static void *side_main(void *arg)
         else
             touch(buf, s->working_set);
     }
+    struct sb_counters counters;
+    sb_counters_open(&counters);
     if (s->error)
         atomic_store(&s->shared->setup_failed, 1);
     /* Every side waits at the gate, which the runner opens once all have
@@ -84,11 +88,13 @@ static void *side_main(void *arg)
     while (atomic_load(&s->shared->gate) == 0)
         sb_futex_wait(&s->shared->gate, 0, 0);
     if (atomic_load(&s->shared->gate) < 0) {
+        sb_counters_close(&counters);
         free(buf);
         return NULL;
     }
 
     /* The timed region starts here: nothing above is measured. */
+    sb_counters_start(&counters);
     sb_thread_ctx(&s->ctx_before);
     s->t_start = sb_now_ns();
     const int me = s->index, next = (s->index + 1) % s->ring_size;
@@ -117,6 +123,7 @@ static void *side_main(void *arg)
         side_error(s, err, "waiting for the last turn");
     s->t_end = sb_now_ns();
     sb_thread_ctx(&s->ctx_after);
+    sb_counters_stop(&counters, &s->counted);
     free(buf);
     return NULL;
 }
@@ -238,6 +245,7 @@ int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t 
             out->order_errors += s->order_errors;
             out->touched += s->touched;
             sb_add_ctx(out, &s->ctx_before, &s->ctx_after);
+            sb_merge_counters(out, &s->counted);
             if (s->index == 0) {
                 first_start = s->t_start < first_start ? s->t_start : first_start;
                 last_end = s->t_end > last_end ? s->t_end : last_end;

@@ -1,6 +1,7 @@
 /* Benchmarks of one thread: user-level context switches, thread creation,
  * and the baselines (a null system call, a clock read). */
 #include "common.h" /* first: it sets _GNU_SOURCE */
+#include "counters.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -50,6 +51,9 @@ int sb_ucontext_pingpong(uint64_t round_trips, struct sb_result *out)
 
     uint64_t main_handoffs = 0, main_order_errors = 0;
     struct sb_ctx_count before, after;
+    struct sb_counters counters;
+    sb_counters_open(&counters);
+    sb_counters_start(&counters);
     sb_thread_ctx(&before);
     uint64_t t0 = sb_now_ns();
     for (uint64_t i = 0; i < round_trips; i++) {
@@ -61,6 +65,7 @@ int sb_ucontext_pingpong(uint64_t round_trips, struct sb_result *out)
     }
     out->elapsed_ns = sb_now_ns() - t0;
     sb_thread_ctx(&after);
+    sb_counters_stop(&counters, out);
     sb_add_ctx(out, &before, &after);
     free(stack);
     out->handoffs = main_handoffs + partner_handoffs;
@@ -85,6 +90,7 @@ struct spawner {
     _Atomic uint64_t ran;
     uint64_t elapsed_ns;
     struct sb_ctx_count before, after;
+    struct sb_result counted;
 };
 
 static void *spawner_main(void *arg)
@@ -94,6 +100,9 @@ static void *spawner_main(void *arg)
         sp->what = "pinning to a CPU (pthread_setaffinity_np)";
         return NULL;
     }
+    struct sb_counters counters;
+    sb_counters_open(&counters);
+    sb_counters_start(&counters);
     sb_thread_ctx(&sp->before);
     uint64_t t0 = sb_now_ns();
     for (uint64_t i = 0; i < sp->threads; i++) {
@@ -107,6 +116,7 @@ static void *spawner_main(void *arg)
     }
     sp->elapsed_ns = sb_now_ns() - t0;
     sb_thread_ctx(&sp->after);
+    sb_counters_stop(&counters, &sp->counted);
     return NULL;
 }
 
@@ -128,6 +138,7 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out)
     /* Only the spawner's switches: the short-lived threads are gone before
      * they can be counted, which the report says. */
     sb_add_ctx(out, &sp.before, &sp.after);
+    sb_merge_counters(out, &sp.counted);
     out->handoffs = atomic_load(&sp.ran);
     out->expected_handoffs = threads;
     return 0;
@@ -148,6 +159,9 @@ int sb_baseline(const char *call, uint64_t calls, struct sb_result *out)
     uint64_t good = 0;
     struct timespec ts, last = {0, 0};
     struct sb_ctx_count before, after;
+    struct sb_counters counters;
+    sb_counters_open(&counters);
+    sb_counters_start(&counters);
     sb_thread_ctx(&before);
     uint64_t t0 = sb_now_ns();
     if (getppid_call) {
@@ -164,6 +178,7 @@ int sb_baseline(const char *call, uint64_t calls, struct sb_result *out)
     }
     out->elapsed_ns = sb_now_ns() - t0;
     sb_thread_ctx(&after);
+    sb_counters_stop(&counters, out);
     sb_add_ctx(out, &before, &after);
     out->handoffs = good;
     out->expected_handoffs = calls;

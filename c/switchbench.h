@@ -10,6 +10,11 @@
 
 #include <stdint.h>
 
+/* perf counters, in this order: context_switches, cpu_migrations,
+ * task_clock_ns, page_faults, cycles, instructions, branch_misses,
+ * cache_misses (bench/native.py names them). */
+#define SB_COUNTERS 8
+
 /* What one timed run returns. */
 struct sb_result {
     uint64_t elapsed_ns;        /* wall time of the timed loop only */
@@ -19,6 +24,8 @@ struct sb_result {
     uint64_t order_errors;      /* hand-offs that arrived out of turn (must be 0) */
     int64_t voluntary_ctx;      /* OS context switches of every benchmark thread or  */
     int64_t involuntary_ctx;    /*   process over the timed loop (getrusage per thread) */
+    int64_t counter[8];         /* perf counter deltas summed over the benchmark threads */
+    int32_t counter_error[8];   /* 0, or the errno that made counter[i] unavailable */
     uint64_t touched;           /* a checksum of working-set touches, so they are not optimised away */
     int error;                  /* 0, or the errno of the call that failed */
     char message[160];          /* what failed, for the user, when error != 0 */
@@ -49,5 +56,9 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out);
 /* A loop of `calls` calls of a baseline: "getppid" (a real system call)
  * or "clock_monotonic" (clock_gettime, usually without entering the kernel). */
 int sb_baseline(const char *call, uint64_t calls, struct sb_result *out);
+
+/* Which counters this thread may open: error[i] is 0 if counter i opens,
+ * else the errno perf_event_open gave. */
+void sb_counters_probe(int32_t *error);
 
 #endif

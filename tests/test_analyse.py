@@ -7,6 +7,7 @@ import pyperf
 import pytest
 
 from bench import analyse, cases, report, tidy
+from bench.native import COUNTER_NAMES
 from bench.worker import COUNTERS_METADATA
 
 
@@ -32,12 +33,13 @@ def test_median_ci_scales_with_the_data():
 
 
 def _samples(case, ns, vol, invol, switches=1000):
-    return pd.DataFrame(
+    """Samples as bench.tidy writes them; perf counters unavailable unless a test sets them."""
+    frame = pd.DataFrame(
         {
             "case": case,
             "process": [1 + i % 2 for i in range(len(ns))],
             "sample": range(1, len(ns) + 1),
-            "round_trips": switches // 2,
+            "ops": switches // 2,
             "switches": switches,
             "ns_per_switch": ns,
             "voluntary_ctx": vol,
@@ -47,6 +49,9 @@ def _samples(case, ns, vol, invol, switches=1000):
             ],
         }
     )
+    for name in COUNTER_NAMES:
+        frame[name] = float("nan")
+    return frame
 
 
 def test_summary_counts_and_flags():
@@ -99,13 +104,16 @@ def _run(values, loops, counters):
 
 
 def test_tidy_reads_counters_in_order_and_refuses_misaligned_ones():
-    good = json.dumps([[64, 12800, 1, 0], [64, 25600, 0, 2]])
+    perf = [1, 0, 5000, 0, None, None, None, None]  # context switches ... cycles unavailable
+    good = json.dumps([[64, 12800, 1, 0, *perf], [64, 25600, 0, 2, *perf]])
     suite = pyperf.BenchmarkSuite(
         [
             pyperf.Benchmark(
                 [
                     _run([100e-9, 200e-9], 64, good),
-                    _run([100e-9, 200e-9], 64, json.dumps([[64, 12800, 1, 0]])),  # one record short
+                    _run(
+                        [100e-9, 200e-9], 64, json.dumps([[64, 12800, 1, 0, *perf]])
+                    ),  # one record short
                     _run([100e-9, 200e-9], 64, "not json"),
                     _run([100e-9, 200e-9], 64, None),
                 ]
@@ -119,6 +127,9 @@ def test_tidy_reads_counters_in_order_and_refuses_misaligned_ones():
     assert first["ns_per_switch"].tolist() == pytest.approx([100, 200])
     assert first["switches"].tolist() == [128, 128]
     assert first["os_ctx_switches_per_switch"].tolist() == pytest.approx([1 / 128, 2 / 128])
+    assert first["task_clock_ns"].tolist() == [5000, 5000]
+    assert first["cycles"].isna().all(), "an unread counter is NaN, never 0"
+    assert first["context_switches"].tolist() == [1, 1]
     rest = samples[samples["process"] > 1]
     assert rest["os_ctx_switches_per_switch"].isna().all()
     assert rest["voluntary_ctx"].isna().all()
@@ -127,3 +138,24 @@ def test_tidy_reads_counters_in_order_and_refuses_misaligned_ones():
 def test_markdown_escapes_strings_from_the_folder():
     assert report._md("a|b<script>") == "a\\|b\\<script\\>"
     assert "\n" not in report._md("two\nlines")
+
+
+def test_perf_counts_are_preferred_and_missing_ones_stay_unavailable():
+    go = _samples("go.chan.p1", [100.0, 110, 120], [0, 0, 0], [0, 0, 0])
+    go["context_switches"] = [2.0, 2, 2]
+    go["task_clock_ns"] = [1e5, 1e5, 1e5]
+    for name in (
+        "cpu_migrations",
+        "page_faults",
+        "cycles",
+        "instructions",
+        "branch_misses",
+        "cache_misses",
+    ):
+        go[name] = float("nan")
+    go.loc[1, "task_clock_ns"] = float("nan")  # one sample without it: unknowable
+    row = analyse.summarise(go, [cases.get_case("go.chan.p1")], {}).iloc[0]
+    assert row["os_ctx_source"] == "perf_event_open"
+    assert row["os_ctx_switches_per_switch"] == pytest.approx(6 / 3000)
+    assert math.isnan(row["task_clock_ns_per_switch"])
+    assert math.isnan(row["cycles_per_switch"]) and math.isnan(row["ipc"])

@@ -206,3 +206,53 @@ def test_missing_toolchain(tool, only, tmp_path):
     )
     assert f"'{tool}' is not on PATH" in line and "install" in line
     assert not out.exists()
+
+
+def test_without_perf_event_open_the_run_falls_back_to_getrusage(tmp_path):
+    """Force perf_event_open to be unavailable (as perf_event_paranoid or seccomp would):
+    the run still measures, says where its counts came from, and shows no fake zeros."""
+    out = tmp_path / "no-perf"
+    env = dict(os.environ, SWITCHBENCH_NO_PERF="1")
+    done = switchbench(
+        "run",
+        "--profile",
+        "smoke",
+        "--only",
+        "go.chan.p1,c.condvar.same-core",
+        "--out",
+        str(out),
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(out / "summary.csv").set_index("case")
+    assert (rows["os_ctx_source"] == "getrusage").all()
+    assert rows.loc["c.condvar.same-core", "os_ctx_switches_per_switch"] >= 0.5
+    for column in ("cpu_migrations_per_switch", "task_clock_ns_per_switch", "cycles_per_switch"):
+        assert rows[column].isna().all(), column
+    host = json.loads((out / "host.json").read_text())
+    assert host["counters"]["context_switches"]["available"] is False
+    assert host["counters"]["context_switches"]["reason"]
+    report_text = (out / "report.md").read_text()
+    assert "perf_event_open was refused" in report_text
+    line = next(
+        x
+        for x in report_text.splitlines()
+        if x.startswith("| `c.condvar.same-core` | 2")
+        or (x.startswith("| `c.condvar.same-core` |") and "getrusage" in x)
+    )
+    assert "unavailable" in line
+
+
+def test_counters_command_names_every_counter():
+    done = switchbench("counters")
+    assert done.returncode == 0, done.stderr
+    for name in (
+        "context_switches",
+        "cpu_migrations",
+        "task_clock_ns",
+        "page_faults",
+        "cycles",
+        "instructions",
+    ):
+        assert name in done.stdout
+    assert "available" in done.stdout

@@ -1,6 +1,9 @@
 """The native bodies, called directly at small loop counts."""
 
+import json
+import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +118,78 @@ def test_working_set_is_touched(artifacts):
     small = min(run_case("go.chan.ring8-ws0k.p1", artifacts, 300).elapsed_ns for _ in range(3))
     large = min(run_case("go.chan.ring8-ws256k.p1", artifacts, 300).elapsed_ns for _ in range(3))
     assert large > small
+
+
+def _perf_works(artifacts):
+    from bench.native import probe_counters
+
+    return probe_counters(artifacts.c_library)["context_switches"]["available"]
+
+
+@pytest.mark.parametrize("case_id", ["c.condvar.same-core", "go.chan.locked.p1", "c.ucontext"])
+def test_perf_and_getrusage_count_the_same_switches(case_id, artifacts):
+    """Two independent readers of the kernel's switch counts agree over one region."""
+    if not _perf_works(artifacts):
+        pytest.skip("perf_event_open is refused here; the fallback tests cover this machine")
+    body = runner_for(cases.get_case(case_id), artifacts)
+    try:
+        runs = [body(2_000) for _ in range(3)]
+    finally:
+        body.close()
+    counted = [r for r in runs if r.counters[0] is not None]
+    assert counted, [r.counter_errors for r in runs]
+    for run in counted:
+        rusage = run.voluntary_ctx + run.involuntary_ctx
+        assert run.counters[0] == pytest.approx(rusage, rel=0.05, abs=3)
+        assert run.counters[2] > 0, "task-clock must advance over a timed region"
+
+
+def test_unavailable_perf_is_reported_not_zero(artifacts, monkeypatch):
+    monkeypatch.setenv("SWITCHBENCH_NO_PERF", "1")
+    for case_id in ("c.condvar.same-core", "go.chan.p1"):
+        body = runner_for(cases.get_case(case_id), artifacts)
+        try:
+            run = body(100)
+        finally:
+            body.close()
+        assert all(v is None for v in run.counters), case_id
+        assert all(err for err in run.counter_errors), case_id
+        assert run.voluntary_ctx + run.involuntary_ctx >= 0  # getrusage still answers
+
+
+@pytest.mark.skipif(shutil.which("perf") is None, reason="the perf tool is not installed")
+@pytest.mark.parametrize("case_id", ["c.condvar.same-core", "go.chan.locked.p1"])
+def test_counts_agree_with_perf_stat(case_id, artifacts, tmp_path):
+    """perf stat over the whole process against the suite's count over the timed region:
+    at a large loop count the region holds nearly every switch, so per-switch figures agree."""
+    probe = subprocess.run(
+        ["perf", "stat", "-x,", "-e", "context-switches", "true"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0 or "<not" in probe.stderr:
+        pytest.skip(f"perf stat cannot count context switches here: {probe.stderr.strip()}")
+    ops = 20_000
+    script = (
+        "import json, sys; from bench import cases; from bench.build import Artifacts;"
+        "from bench.native import runner_for;"
+        f"b = runner_for(cases.get_case({case_id!r}), Artifacts.locate()); r = b({ops}); b.close();"
+        "print(json.dumps([r.voluntary_ctx + r.involuntary_ctx, r.counters[0]]))"
+    )
+    done = subprocess.run(
+        ["perf", "stat", "-x,", "-e", "context-switches", "--", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    suite_rusage, suite_perf = json.loads(done.stdout.strip().splitlines()[-1])
+    line = next(x for x in done.stderr.splitlines() if "context-switches" in x)
+    perf_total = int(line.split(",")[0])
+    switches = 2 * ops
+    assert suite_rusage / switches >= 0.5
+    assert perf_total / switches == pytest.approx(suite_rusage / switches, rel=0.15)
+    if suite_perf is not None:
+        assert perf_total / switches == pytest.approx(suite_perf / switches, rel=0.15)

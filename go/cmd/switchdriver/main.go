@@ -20,20 +20,25 @@ import (
 	"syscall"
 	"time"
 
+	"switchbench/go/perfcount"
 	"switchbench/go/switching"
 )
 
 // Sample is one timed run, in the same shape as the C side's sb_result.
 type Sample struct {
-	Ops              int    `json:"ops"`
-	ElapsedNs        int64  `json:"elapsed_ns"`
-	Handoffs         int    `json:"handoffs"`
-	ExpectedHandoffs int    `json:"expected_handoffs"`
-	OrderErrors      int    `json:"order_errors"`
-	VoluntaryCtx     int64  `json:"voluntary_ctx"`
-	InvoluntaryCtx   int64  `json:"involuntary_ctx"`
-	GOMAXPROCS       int    `json:"gomaxprocs"`
-	Error            string `json:"error,omitempty"`
+	Ops              int   `json:"ops"`
+	ElapsedNs        int64 `json:"elapsed_ns"`
+	Handoffs         int   `json:"handoffs"`
+	ExpectedHandoffs int   `json:"expected_handoffs"`
+	OrderErrors      int   `json:"order_errors"`
+	VoluntaryCtx     int64 `json:"voluntary_ctx"`
+	InvoluntaryCtx   int64 `json:"involuntary_ctx"`
+	GOMAXPROCS       int   `json:"gomaxprocs"`
+	// perf counters over the region, in perfcount.Names order; null where
+	// unavailable, with the reason in CounterErrors.
+	Counters      [perfcount.N]*int64 `json:"counters"`
+	CounterErrors [perfcount.N]string `json:"counter_errors"`
+	Error         string              `json:"error,omitempty"`
 }
 
 // rusageRegion times the region and counts the OS context switches of the
@@ -41,6 +46,8 @@ type Sample struct {
 // runtime owns (Ms, sysmon, GC workers), which is what a goroutine switch
 // may cost the OS.
 type rusageRegion struct {
+	perf                *perfcount.Region
+	counted             perfcount.Result
 	start               time.Time
 	elapsed             time.Duration
 	before, after       syscall.Rusage
@@ -48,6 +55,7 @@ type rusageRegion struct {
 }
 
 func (r *rusageRegion) Start() {
+	r.perf = perfcount.Start()
 	r.beforeErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.before)
 	r.start = time.Now()
 }
@@ -55,6 +63,7 @@ func (r *rusageRegion) Start() {
 func (r *rusageRegion) Stop() {
 	r.elapsed = time.Since(r.start)
 	r.afterErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.after)
+	r.counted = r.perf.Stop()
 }
 
 func runOnce(body switching.Body, params switching.Params, ops int) Sample {
@@ -69,6 +78,13 @@ func runOnce(body switching.Body, params switching.Params, ops int) Sample {
 	s.Handoffs, s.ExpectedHandoffs, s.OrderErrors = h.Count, h.Expected, h.OrderErrors
 	s.VoluntaryCtx = r.after.Nvcsw - r.before.Nvcsw
 	s.InvoluntaryCtx = r.after.Nivcsw - r.before.Nivcsw
+	s.CounterErrors = r.counted.Err
+	for i := range s.Counters {
+		if r.counted.Err[i] == "" {
+			v := r.counted.Value[i]
+			s.Counters[i] = &v
+		}
+	}
 	if r.beforeErr != nil || r.afterErr != nil {
 		s.Error = fmt.Sprintf("getrusage failed: %v %v", r.beforeErr, r.afterErr)
 	} else if err := h.Check(); err != nil {
