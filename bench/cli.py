@@ -15,7 +15,7 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import analyse, cases, host, measure, report, tidy
+from bench import analyse, cases, host, measure, report, system, tidy
 from bench.build import build, source_root
 from bench.errors import UsageError
 from bench.native import HARDWARE_COUNTERS, probe_counters
@@ -130,16 +130,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    sampler = system.SystemSampler(out)
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
+        with sampler, Progress(*columns, console=console, transient=True) as progress:
             total = sum(profile.sampling(c).worker_processes for c in runnable)
             task = progress.add_task("starting", total=total)
             for i, case in enumerate(selected, 1):
                 progress.update(task, description=f"[{i}/{len(selected)}] {case.id}")
                 done_before = progress.tasks[0].completed
+                start_s = sampler.now()
                 outcome = measure.run_case(
-                    case, profile, artifacts, raw, lambda: progress.advance(task)
+                    case,
+                    profile,
+                    artifacts,
+                    raw,
+                    lambda: progress.advance(task),
+                    lambda pid, case_id=case.id: sampler.measuring(case_id, pid),
                 )
+                sampler.idle()
+                outcome = dataclasses.replace(outcome, start_s=start_s, end_s=sampler.now())
                 if cases.skip_reason(case, cpus) is None:
                     workers = profile.sampling(case).worker_processes
                     progress.update(task, completed=done_before + workers)
@@ -176,7 +185,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             "wall_s": round(time.monotonic() - t0, 1),
             "argv": sys.argv,
             "cases": {
-                o.case.id: {"status": o.status, "reason": o.reason, "wall_s": round(o.wall_s, 2)}
+                o.case.id: {
+                    "status": o.status,
+                    "reason": o.reason,
+                    "wall_s": round(o.wall_s, 2),
+                    "start_s": o.start_s,
+                    "end_s": o.end_s,
+                }
                 for o in outcomes
             },
         },

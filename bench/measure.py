@@ -93,6 +93,8 @@ class CaseOutcome:
     reason: str = ""
     raw_json: Path | None = None
     wall_s: float = 0.0
+    start_s: float = 0.0  # when it started and ended, from the start of the run
+    end_s: float = 0.0
 
 
 def _last_lines(text: str, n: int = 3) -> str:
@@ -106,6 +108,7 @@ def run_case(
     artifacts: Artifacts,
     raw_dir: Path,
     on_worker_done: Callable[[], None] = lambda: None,
+    on_start: Callable[[int], None] = lambda pid: None,
 ) -> CaseOutcome:
     """Measure one case; never raises for a failure of the case itself."""
     reason = skip_reason(case, usable_cpus())
@@ -138,6 +141,7 @@ def run_case(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
     assert proc.stdout is not None
+    on_start(proc.pid)
     output = bytearray()
     timed_out = False
     counting_dots = True

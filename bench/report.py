@@ -236,6 +236,87 @@ SWEEP_TEXT = {
 }
 
 
+def system_rates(folder: Path) -> pd.DataFrame:
+    """system.csv as rates: context switches per second between consecutive samples."""
+    path = folder / "system.csv"
+    if not path.is_file():
+        return pd.DataFrame()
+    sys_df = pd.read_csv(path, keep_default_na=False).sort_values("t_s")
+    if len(sys_df) < 2:
+        return pd.DataFrame()
+    dt = sys_df["t_s"].diff()
+    rates = pd.DataFrame(
+        {
+            "t_s": sys_df["t_s"],
+            "case": sys_df["case"].astype(str),
+            "ctxt_per_s": sys_df["ctxt"].diff() / dt,
+            "forks_per_s": sys_df["processes"].diff() / dt,
+        }
+    )
+    return rates[dt > 0]
+
+
+def plot_system(folder: Path, run: dict[str, Any]) -> list[Path]:
+    rates = system_rates(folder)
+    if rates.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for case_id, span in (run.get("cases") or {}).items():
+        start, end = span.get("start_s"), span.get("end_s")
+        if isinstance(start, int | float) and isinstance(end, int | float) and end > start:
+            colour = LANG_COLOURS.get(str(case_id).split(".")[0], "grey")
+            ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
+    ax.plot(rates["t_s"], rates["ctxt_per_s"], color="black", lw=1)
+    ax.set_yscale("symlog", linthresh=1000)
+    ax.set_xlabel("seconds into the run")
+    ax.set_ylabel("context switches / s (whole machine)")
+    ax.set_title("System context switches over the run (/proc/stat ctxt, as vmstat's cs)")
+    from matplotlib.patches import Patch
+
+    ax.legend(
+        handles=[
+            Patch(color=LANG_COLOURS["go"], alpha=0.3, label="Go cases"),
+            Patch(color=LANG_COLOURS["c"], alpha=0.3, label="C cases"),
+        ],
+        loc="upper left",
+        fontsize=8,
+    )
+    ax.grid(alpha=0.3)
+    return _save(fig, folder, "system_ctxt")
+
+
+def _system_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
+    rates = system_rates(folder)
+    if rates.empty:
+        return []
+    lines = [
+        "## The system view: what vmstat and pidstat would show",
+        "",
+        "The whole machine's context switches per second (`/proc/stat` ctxt, the `cs` "
+        "column of `vmstat 1`) sampled once a second over the run; the shaded spans are "
+        "the cases.",
+        "",
+        *_images(figures.get("system", []), "system context switches"),
+    ]
+    during = rates[rates["case"] != ""]
+    fam = during.assign(lang=during["case"].str.split(".").str[0]).groupby("lang")["ctxt_per_s"]
+    medians = fam.median()
+    if {"go", "c"} <= set(medians.index):
+        lines += [
+            f"Median while Go cases ran: **{medians['go']:,.0f}** switches/s; while C "
+            f"cases ran: **{medians['c']:,.0f}** switches/s.",
+            "",
+        ]
+    lines += [
+        "Each benchmark thread's own voluntary and non-voluntary switches, as "
+        "`pidstat -w` reads them from `/proc/<pid>/task/<tid>/status`, are in "
+        "threads.csv, sampled at the same times (cumulative counts; a worker process "
+        "often lives less than a second, so most show one sample).",
+        "",
+    ]
+    return lines
+
+
 def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
     counters = host.get("counters") or {}
     hardware = ("cycles", "instructions", "branch_misses", "cache_misses")
@@ -368,6 +449,7 @@ def render_markdown(
     lines.append("")
     lines += _counter_section(summary, host)
     lines += _sweep_section(summary, figures)
+    lines += _system_section(folder, figures)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:
         lines += ["", "## Not measured", "", "| case | status | reason |", "|---|---|---|"]
@@ -395,9 +477,11 @@ def render_markdown(
         "- **ns per switch** is the median of all samples (pyperf worker processes × values); the "
         "95% CI is a bootstrap interval of that median.",
         "- **OS ctx switches per switch** counts the kernel's context switches over the same "
-        "timed region (getrusage: for C the two benchmark threads, for Go the whole driver "
-        "process), divided by the switches. About 0 means the switch stayed in user space; "
-        "about 1 or more means every hand-off went through the kernel scheduler.",
+        "timed region, divided by the switches: perf_event_open's context-switches where "
+        "the kernel allows it, else getrusage (the counters table says which), for C over "
+        "every benchmark thread, for Go over every thread of the driver process. About 0 "
+        "means the switch stayed in user space; about 1 or more means every hand-off went "
+        "through the kernel scheduler.",
         "- Figures from a shared VM are noisy: compare cases within one run, and runs by their "
         "CIs, not their last digit.",
         "",
@@ -420,6 +504,7 @@ def write_report(folder: Path) -> Path:
         "main": plot_ns_per_switch(summary, folder),
         "pairs": plot_sweep(summary, "pairs", folder),
         "ring": plot_sweep(summary, "ring", folder),
+        "system": plot_system(folder, run),
     }
     out = folder / "report.md"
     tmp = out.with_name(out.name + ".tmp")

@@ -39,6 +39,9 @@ def test_run_writes_every_file(smoke_run):
         "report.md",
         "ns_per_switch.png",
         "ns_per_switch.svg",
+        "system.csv",
+        "threads.csv",
+        "system_ctxt.png",
     ):
         assert (out / name).is_file(), name
     host = json.loads((out / "host.json").read_text())

@@ -1,0 +1,48 @@
+import os
+import subprocess
+import sys
+import time
+
+import pandas as pd
+
+from bench import system
+
+
+def test_proc_stat_counters_only_grow():
+    first = system.read_proc_stat()
+    for key in ("ctxt", "processes", "procs_running", "procs_blocked"):
+        assert key in first and first[key] >= 0
+    time.sleep(0.05)
+    assert system.read_proc_stat()["ctxt"] >= first["ctxt"]
+
+
+def test_session_processes_and_their_threads():
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while child.pid not in system.session_processes(child.pid):
+            assert time.monotonic() < deadline, "the new session was never seen"
+            time.sleep(0.05)
+        assert os.getpid() not in system.session_processes(child.pid)
+        rows = system.thread_switches(child.pid)
+        assert any(tid == child.pid for tid, _, _, _ in rows)
+        assert all(vol >= 0 and invol >= 0 for _, _, vol, invol in rows)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_sampler_writes_time_series(tmp_path):
+    with system.SystemSampler(tmp_path, interval_s=0.05) as sampler:
+        sampler.measuring("go.chan.p1", os.getpid())
+        time.sleep(0.3)
+        sampler.idle()
+    series = pd.read_csv(tmp_path / "system.csv", keep_default_na=False)
+    assert list(series.columns) == system.SYSTEM_COLUMNS
+    assert len(series) >= 3
+    assert series["t_s"].is_monotonic_increasing and series["ctxt"].is_monotonic_increasing
+    assert "go.chan.p1" in set(series["case"])
+    threads = pd.read_csv(tmp_path / "threads.csv")
+    assert list(threads.columns) == system.THREAD_COLUMNS
