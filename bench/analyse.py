@@ -38,8 +38,9 @@ SUMMARY_COLUMNS = [
     "os_ctx_source",
     "voluntary_ctx_per_switch",
     "involuntary_ctx_per_switch",
-    *(f"{name}_per_switch" for name in COUNTER_NAMES if name != "context_switches"),
+    *(f"{name}_per_switch" for name in COUNTER_NAMES),
     "ipc",
+    "perf_overhead",
     "expected_os_ctx_switches_per_switch",
     "os_ctx_check",
     "ratio_to_go_chan_p1",
@@ -66,6 +67,13 @@ def median_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     return median, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def _per_switch(rows: pd.DataFrame, column: str) -> float:
+    """Total count over total switches; unavailable (NaN) if any row lacks it, or none."""
+    if rows.empty or rows[column].isna().any():
+        return math.nan
+    return float(rows[column].sum() / rows["switches"].sum())
+
+
 def os_ctx_check(case: Case, measured: float) -> str:
     """'ok' if the measured OS switches per switch are in the case's range, else 'MISS'."""
     if math.isnan(measured):
@@ -90,7 +98,11 @@ def summarise(
             "sweep_x": case.sweep_x if case.sweep else math.nan,
             "expected_os_ctx_switches_per_switch": case.expected_os_ctx_switches_per_switch,
         }
-        mine = samples[samples["case"] == case.id]
+        both = samples[samples["case"] == case.id]
+        # Times and getrusage counts from the timed samples; perf counters from the
+        # counted runs, made apart because counting slows context switches.
+        mine = both[both["kind"] != "counted"]
+        counted = both[both["kind"] == "counted"]
         if case.id in not_measured or mine.empty:
             status, reason = not_measured.get(case.id, ("failed", "no samples"))
             row.update(status=status, reason=reason, samples=0, processes=0)
@@ -99,18 +111,19 @@ def summarise(
         median, low, high = median_ci(mine["ns_per_switch"].to_numpy())
         # Counters per switch over all samples: total count over total switches.
         # A counter missing from any sample is unavailable for the case.
-        switches = mine["switches"].sum()
         per_switch = {
-            column: mine[column].sum() / switches if mine[column].notna().all() else math.nan
-            for column in ("voluntary_ctx", "involuntary_ctx", *COUNTER_NAMES)
+            column: _per_switch(mine, column) for column in ("voluntary_ctx", "involuntary_ctx")
         }
+        per_switch.update({name: _per_switch(counted, name) for name in COUNTER_NAMES})
         vol, invol = per_switch["voluntary_ctx"], per_switch["involuntary_ctx"]
-        # perf's context-switches where it could be read, getrusage's count otherwise;
-        # both cover the same threads over the same region.
-        if not math.isnan(per_switch["context_switches"]):
-            os_ctx, source = per_switch["context_switches"], "perf_event_open"
-        elif not math.isnan(vol + invol):
+        # getrusage over the timed samples first: the kernel's own per-thread counts
+        # (the same events perf's context-switches counts), read without slowing the
+        # switches as an active perf counter does. perf's count of the counted run is
+        # the fallback and the cross-check.
+        if not math.isnan(vol + invol):
             os_ctx, source = vol + invol, "getrusage"
+        elif not math.isnan(per_switch["context_switches"]):
+            os_ctx, source = per_switch["context_switches"], "perf_event_open"
         else:
             os_ctx, source = math.nan, "unavailable"
         cycles, instructions = per_switch["cycles"], per_switch["instructions"]
@@ -128,11 +141,12 @@ def summarise(
             involuntary_ctx_per_switch=invol,
             os_ctx_check=os_ctx_check(case, os_ctx),
             ipc=instructions / cycles if cycles > 0 else math.nan,
-            **{
-                f"{name}_per_switch": per_switch[name]
-                for name in COUNTER_NAMES
-                if name != "context_switches"
-            },
+            perf_overhead=(
+                float(np.median(counted["ns_per_switch"])) / median
+                if not counted.empty
+                else math.nan
+            ),
+            **{f"{name}_per_switch": per_switch[name] for name in COUNTER_NAMES},
         )
         rows.append(row)
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -72,6 +72,8 @@ class TimedRun:
 def _errno_text(err: int) -> str:
     if not err:
         return ""
+    if err == errno.ECANCELED:
+        return "not counted in this run"
     name = errno.errorcode.get(err, str(err))
     return f"perf_event_open: {name} ({os.strerror(err)})"
 
@@ -124,8 +126,9 @@ class CBody:
             return lib.sb_baseline(case.c_primitive.encode(), ops, out)
         raise ValueError(f"case {case.id} has unknown C entry {case.c_entry!r}")
 
-    def __call__(self, ops: int) -> TimedRun:
+    def __call__(self, ops: int, count_perf: bool = False) -> TimedRun:
         out = self.ffi.new("struct sb_result *")
+        self.lib.sb_set_perf_counting(int(count_perf))
         if self._call(ops, out) != 0:
             raise NativeError(self.ffi.string(out.message).decode(errors="replace"))
         return TimedRun(
@@ -165,9 +168,9 @@ class GoBody:
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
 
-    def __call__(self, ops: int) -> TimedRun:
+    def __call__(self, ops: int, count_perf: bool = False) -> TimedRun:
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"{ops}\n")
+        self.proc.stdin.write(f"{ops} perf\n" if count_perf else f"{ops}\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -194,7 +197,13 @@ class GoBody:
 
 
 def runner_for(case: Case, artifacts: Artifacts) -> CBody | GoBody:
-    """A callable running `ops` ops of the case and returning a TimedRun."""
+    """A callable running `ops` ops of the case and returning a TimedRun.
+
+    Perf counters are read only when asked (count_perf=True): an active
+    per-thread perf counter makes every context switch of that thread dearer,
+    so timed runs go without them; getrusage's counts cost nothing and are
+    always read.
+    """
     if case.lang == "c":
         return CBody(case, artifacts.c_library)
     if case.lang == "go":

@@ -345,9 +345,11 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
     columns = [
         ("OS ctx switches", "os_ctx_switches_per_switch", 3),
         ("source", "os_ctx_source", 0),
+        ("perf context-switches", "context_switches_per_switch", 3),
         ("CPU migrations", "cpu_migrations_per_switch", 2),
         ("task-clock ns", "task_clock_ns_per_switch", 3),
         ("page faults", "page_faults_per_switch", 2),
+        ("slowdown while counting", "perf_overhead", 3),
     ]
     if have_hw:
         columns += [
@@ -369,7 +371,13 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
     lines += [
         "",
         "Each figure is per switch (or per the case's unit), summed over every thread "
-        "of the benchmark over the timed region only. *unavailable* means the counter "
+        "of the benchmark over the timed region only. The perf counters come from one extra "
+        "run per worker process with them switched on, not from the timed samples: an "
+        "active per-thread perf counter makes every context switch dearer, and *slowdown "
+        "while counting* (that run's ns per switch over the timed median) shows by how "
+        "much; counting can even change what it counts (a slower thread may find its turn "
+        "already given and not sleep), which is why the OS switches column comes from "
+        "getrusage over the timed samples where it can. *unavailable* means the counter "
         "could not be read here, never that it was 0.",
         "",
     ]

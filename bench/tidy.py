@@ -1,9 +1,10 @@
 """suite.json (pyperf) -> samples.csv: one row per measured sample.
 
 Each pyperf value is seconds per switch. The run's metadata carries the
-same samples' OS context-switch counts, in order (see bench.worker); a
-count that is missing or does not line up is left empty (NaN) — never
-written as 0, since 0 is a real and meaningful figure here.
+same samples' getrusage counts, in order, and one counted run with the
+perf counters (see bench.worker); a count that is missing or does not
+line up is left empty (NaN) — never written as 0, since 0 is a real and
+meaningful figure here.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import pandas as pd
 import pyperf
 
 from bench.native import COUNTER_NAMES
-from bench.worker import COUNTER_FIELDS, COUNTERS_METADATA
+from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA
 
 SAMPLE_COLUMNS = [
     "case",
     "process",
     "sample",
+    "kind",
     "ops",
     "switches",
     "ns_per_switch",
@@ -36,22 +38,62 @@ def empty_samples() -> pd.DataFrame:
     return pd.DataFrame(columns=SAMPLE_COLUMNS)
 
 
-def _counter_records(run: pyperf.Run) -> list[dict[str, int]] | None:
-    raw = run.get_metadata().get(COUNTERS_METADATA)
+def _parse_record(raw: object) -> dict[str, int | None] | None:
+    if isinstance(raw, list) and len(raw) == len(COUNTER_FIELDS):
+        return dict(zip(COUNTER_FIELDS, raw, strict=True))
+    return None
+
+
+def _load(run: pyperf.Run, key: str) -> object:
+    raw = run.get_metadata().get(key)
     if not isinstance(raw, str):
         return None
     try:
-        records = json.loads(raw)
+        return json.loads(raw)
     except ValueError:
         return None
-    if not isinstance(records, list) or not all(
-        isinstance(r, list) and len(r) == len(COUNTER_FIELDS) for r in records
-    ):
-        return None
-    return [dict(zip(COUNTER_FIELDS, r, strict=True)) for r in records]
+
+
+def _row(
+    name: str,
+    process: int,
+    sample: int,
+    kind: str,
+    loops: int,
+    switches: int,
+    ns_per_switch: float,
+    record: dict[str, int | None] | None,
+) -> dict[str, object]:
+    row: dict[str, object] = {
+        "case": name,
+        "process": process,
+        "sample": sample,
+        "kind": kind,
+        "ops": loops,
+        "switches": switches,
+        "ns_per_switch": ns_per_switch,
+        "voluntary_ctx": math.nan,
+        "involuntary_ctx": math.nan,
+        "os_ctx_switches_per_switch": math.nan,
+        **dict.fromkeys(COUNTER_NAMES, math.nan),
+    }
+    if record is None or record["ops"] != loops:
+        return row
+    vol, invol = record["voluntary_ctx"], record["involuntary_ctx"]
+    if isinstance(vol, int) and isinstance(invol, int):
+        row.update(
+            voluntary_ctx=vol,
+            involuntary_ctx=invol,
+            os_ctx_switches_per_switch=(vol + invol) / switches,
+        )
+    # A perf counter is a number only where it was read: null stays NaN.
+    row.update({n: math.nan if record[n] is None else record[n] for n in COUNTER_NAMES})
+    return row
 
 
 def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
+    """Rows of kind "timed" (pyperf's values: timed without perf counters) and, per
+    process, one of kind "counted" (one extra run of the same loops with them on)."""
     rows = []
     for bench in suite.get_benchmarks():
         name = bench.get_name()
@@ -62,40 +104,30 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
                 continue
             process += 1
             metadata = run.get_metadata()
-            switches_per_op = int(metadata.get("inner_loops", 1))
+            switches = int(metadata["loops"]) * int(metadata.get("inner_loops", 1))
             loops = int(metadata["loops"])
-            records = _counter_records(run)
-            if records is not None and len(records) != len(values):
-                records = None
+            raw = _load(run, COUNTERS_METADATA)
+            records = [_parse_record(r) for r in raw] if isinstance(raw, list) else []
+            if len(records) != len(values):
+                records = [None] * len(values)
             for i, value in enumerate(values):
-                switches = loops * switches_per_op
-                row = {
-                    "case": name,
-                    "process": process,
-                    "sample": i + 1,
-                    "ops": loops,
-                    "switches": switches,
-                    "ns_per_switch": value * 1e9,
-                    "voluntary_ctx": math.nan,
-                    "involuntary_ctx": math.nan,
-                    "os_ctx_switches_per_switch": math.nan,
-                    **dict.fromkeys(COUNTER_NAMES, math.nan),
-                }
-                if records is not None and records[i]["ops"] == loops:
-                    vol, invol = records[i]["voluntary_ctx"], records[i]["involuntary_ctx"]
-                    row.update(
-                        voluntary_ctx=vol,
-                        involuntary_ctx=invol,
-                        os_ctx_switches_per_switch=(vol + invol) / switches,
+                rows.append(
+                    _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
+                )
+            counted = _parse_record(_load(run, COUNTED_METADATA))
+            if counted is not None and isinstance(counted["elapsed_ns"], int):
+                rows.append(
+                    _row(
+                        name,
+                        process,
+                        0,
+                        "counted",
+                        loops,
+                        switches,
+                        counted["elapsed_ns"] / switches,
+                        counted,
                     )
-                    # A perf counter is a number only where it was read: null stays NaN.
-                    row.update(
-                        {
-                            name: math.nan if records[i][name] is None else records[i][name]
-                            for name in COUNTER_NAMES
-                        }
-                    )
-                rows.append(row)
+                )
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS) if rows else empty_samples()
 
 

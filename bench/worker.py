@@ -28,6 +28,8 @@ from bench.native import COUNTER_NAMES, TimedRun, runner_for
 
 COUNTERS_HOOK = "switchbench_counters"
 COUNTERS_METADATA = "switchbench_counters"
+# One extra run of the values' loop count with perf counters on, after them.
+COUNTED_METADATA = "switchbench_counted"
 # The order of the fields in each metadata record.
 COUNTER_FIELDS = ("ops", "elapsed_ns", "voluntary_ctx", "involuntary_ctx", *COUNTER_NAMES)
 # Why a counter was unavailable, for the values' runs (JSON: name -> reason).
@@ -37,12 +39,22 @@ COUNTER_ERRORS_METADATA = "switchbench_counter_errors"
 _timed_runs: list[TimedRun] = []
 
 
+def _record(run: TimedRun) -> list[int | None]:
+    return [run.ops, run.elapsed_ns, run.voluntary_ctx, run.involuntary_ctx, *run.counters]
+
+
+# The benchmark body of this worker process, started on first use.
+_body = None
+
+
 class _CountersHook:
     """Records the timed runs made while pyperf measures one phase.
 
     pyperf makes one hook per phase (warm-ups, then values) and calls
     teardown with the run's metadata at the end of each; the values phase
-    comes last, so its records are the ones left in the metadata.
+    comes last, so its records are the ones left in the metadata. At each
+    teardown the hook also makes one counted run (perf counters on) of the
+    same loop count: it is not a pyperf value, since counting slows switches.
     """
 
     def __init__(self) -> None:
@@ -56,14 +68,15 @@ class _CountersHook:
 
     def teardown(self, metadata: dict[str, Any]) -> None:
         runs = _timed_runs[self.first :]
-        records = [
-            [r.ops, r.elapsed_ns, r.voluntary_ctx, r.involuntary_ctx, *r.counters] for r in runs
-        ]
-        metadata[COUNTERS_METADATA] = json.dumps(records, separators=(",", ":"))
+        metadata[COUNTERS_METADATA] = json.dumps([_record(r) for r in runs], separators=(",", ":"))
+        if not runs or _body is None:
+            return
+        counted = _body(runs[-1].ops, count_perf=True)
+        counted.check()
+        metadata[COUNTED_METADATA] = json.dumps(_record(counted), separators=(",", ":"))
         reasons = {
             name: err
-            for r in runs
-            for name, err in zip(COUNTER_NAMES, r.counter_errors, strict=True)
+            for name, err in zip(COUNTER_NAMES, counted.counter_errors, strict=True)
             if err
         }
         metadata[COUNTER_ERRORS_METADATA] = json.dumps(reasons, sort_keys=True)
@@ -109,15 +122,13 @@ def main(argv: list[str] | None = None) -> None:
     if case.gomaxprocs is not None:
         metadata["switchbench_gomaxprocs"] = case.gomaxprocs
 
-    body = None
-
     def time_ops(loops: int) -> float:
-        nonlocal body
-        if body is None:
+        global _body
+        if _body is None:
             # Started on first use, so only pyperf's workers start native code.
-            body = runner_for(case, artifacts)
-            atexit.register(body.close)
-        run = body(loops)
+            _body = runner_for(case, artifacts)
+            atexit.register(_body.close)
+        run = _body(loops)
         run.check()
         _timed_runs.append(run)
         return run.elapsed_ns / 1e9

@@ -57,6 +57,12 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out);
  * or "clock_monotonic" (clock_gettime, usually without entering the kernel). */
 int sb_baseline(const char *call, uint64_t calls, struct sb_result *out);
 
+/* Whether benchmark threads open perf counters (default: on). An active
+ * per-thread perf counter makes every context switch of that thread
+ * dearer, so the suite times with counting off and counts in a run of
+ * its own. When off, counters report error ECANCELED ("not counted"). */
+void sb_set_perf_counting(int on);
+
 /* Which counters this thread may open: error[i] is 0 if counter i opens,
  * else the errno perf_event_open gave. */
 void sb_counters_probe(int32_t *error);

@@ -39,6 +39,7 @@ def _samples(case, ns, vol, invol, switches=1000):
             "case": case,
             "process": [1 + i % 2 for i in range(len(ns))],
             "sample": range(1, len(ns) + 1),
+            "kind": "timed",
             "ops": switches // 2,
             "switches": switches,
             "ns_per_switch": ns,
@@ -140,22 +141,38 @@ def test_markdown_escapes_strings_from_the_folder():
     assert "\n" not in report._md("two\nlines")
 
 
-def test_perf_counts_are_preferred_and_missing_ones_stay_unavailable():
-    go = _samples("go.chan.p1", [100.0, 110, 120], [0, 0, 0], [0, 0, 0])
-    go["context_switches"] = [2.0, 2, 2]
-    go["task_clock_ns"] = [1e5, 1e5, 1e5]
-    for name in (
-        "cpu_migrations",
-        "page_faults",
-        "cycles",
-        "instructions",
-        "branch_misses",
-        "cache_misses",
-    ):
-        go[name] = float("nan")
-    go.loc[1, "task_clock_ns"] = float("nan")  # one sample without it: unknowable
-    row = analyse.summarise(go, [cases.get_case("go.chan.p1")], {}).iloc[0]
-    assert row["os_ctx_source"] == "perf_event_open"
-    assert row["os_ctx_switches_per_switch"] == pytest.approx(6 / 3000)
+def test_perf_counts_come_from_counted_runs_and_missing_ones_stay_unavailable():
+    timed = _samples("go.chan.p1", [100.0, 110, 120], [0, 0, 0], [0, 0, 0])
+    counted = _samples("go.chan.p1", [150.0, 170], [0, 0], [0, 0])
+    counted["kind"] = "counted"
+    counted["context_switches"] = [2.0, 4.0]
+    counted["task_clock_ns"] = [1e5, float("nan")]  # one run without it: unknowable
+    row = analyse.summarise(pd.concat([timed, counted]), [cases.get_case("go.chan.p1")], {})
+    row = row.iloc[0]
+    assert row["ns_per_switch"] == 110, "counted runs never enter the timing"
+    assert row["samples"] == 3
+    # getrusage over the timed samples is the primary count; perf's is beside it.
+    assert row["os_ctx_source"] == "getrusage"
+    assert row["os_ctx_switches_per_switch"] == 0
+    assert row["context_switches_per_switch"] == pytest.approx(6 / 2000)
+    assert row["perf_overhead"] == pytest.approx(160 / 110)
     assert math.isnan(row["task_clock_ns_per_switch"])
     assert math.isnan(row["cycles_per_switch"]) and math.isnan(row["ipc"])
+
+
+def test_perf_is_the_fallback_when_getrusage_is_missing():
+    timed = _samples("go.chan.p1", [100.0, 110, 120], [float("nan")] * 3, [float("nan")] * 3)
+    counted = _samples("go.chan.p1", [150.0], [float("nan")], [float("nan")])
+    counted["kind"] = "counted"
+    counted["context_switches"] = [3.0]
+    row = analyse.summarise(pd.concat([timed, counted]), [cases.get_case("go.chan.p1")], {})
+    assert row.iloc[0]["os_ctx_source"] == "perf_event_open"
+    assert row.iloc[0]["os_ctx_switches_per_switch"] == pytest.approx(3 / 1000)
+
+
+def test_without_counted_runs_getrusage_is_the_source():
+    timed = _samples("c.condvar.same-core", [4000.0, 4100, 4200], [2000, 2000, 2000], [0, 0, 0])
+    row = analyse.summarise(timed, [cases.get_case("c.condvar.same-core")], {}).iloc[0]
+    assert row["os_ctx_source"] == "getrusage"
+    assert row["os_ctx_switches_per_switch"] == pytest.approx(2.0)
+    assert math.isnan(row["perf_overhead"])

@@ -133,7 +133,7 @@ def test_perf_and_getrusage_count_the_same_switches(case_id, artifacts):
         pytest.skip("perf_event_open is refused here; the fallback tests cover this machine")
     body = runner_for(cases.get_case(case_id), artifacts)
     try:
-        runs = [body(2_000) for _ in range(3)]
+        runs = [body(2_000, count_perf=True) for _ in range(3)]
     finally:
         body.close()
     counted = [r for r in runs if r.counters[0] is not None]
@@ -174,7 +174,8 @@ def test_counts_agree_with_perf_stat(case_id, artifacts, tmp_path):
     script = (
         "import json, sys; from bench import cases; from bench.build import Artifacts;"
         "from bench.native import runner_for;"
-        f"b = runner_for(cases.get_case({case_id!r}), Artifacts.locate()); r = b({ops}); b.close();"
+        f"b = runner_for(cases.get_case({case_id!r}), Artifacts.locate());"
+        f"r = b({ops}, count_perf=True); b.close();"
         "print(json.dumps([r.voluntary_ctx + r.involuntary_ctx, r.counters[0]]))"
     )
     done = subprocess.run(
@@ -193,3 +194,15 @@ def test_counts_agree_with_perf_stat(case_id, artifacts, tmp_path):
     assert perf_total / switches == pytest.approx(suite_rusage / switches, rel=0.15)
     if suite_perf is not None:
         assert perf_total / switches == pytest.approx(suite_perf / switches, rel=0.15)
+
+
+def test_timed_runs_leave_perf_off(artifacts):
+    """Timing never runs with perf counters on: they would slow every switch."""
+    for case_id in ("c.condvar.same-core", "go.chan.p1"):
+        body = runner_for(cases.get_case(case_id), artifacts)
+        try:
+            run = body(100)
+        finally:
+            body.close()
+        assert run.counters == (None,) * 8
+        assert set(run.counter_errors) == {"not counted in this run"}

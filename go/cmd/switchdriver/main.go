@@ -46,6 +46,7 @@ type Sample struct {
 // runtime owns (Ms, sysmon, GC workers), which is what a goroutine switch
 // may cost the OS.
 type rusageRegion struct {
+	countPerf           bool
 	perf                *perfcount.Region
 	counted             perfcount.Result
 	start               time.Time
@@ -55,7 +56,7 @@ type rusageRegion struct {
 }
 
 func (r *rusageRegion) Start() {
-	r.perf = perfcount.Start()
+	r.perf = perfcount.Start(r.countPerf)
 	r.beforeErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.before)
 	r.start = time.Now()
 }
@@ -66,13 +67,13 @@ func (r *rusageRegion) Stop() {
 	r.counted = r.perf.Stop()
 }
 
-func runOnce(body switching.Body, params switching.Params, ops int) Sample {
+func runOnce(body switching.Body, params switching.Params, ops int, countPerf bool) Sample {
 	s := Sample{Ops: ops, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	if ops < 1 {
 		s.Error = fmt.Sprintf("ops must be at least 1, got %d", ops)
 		return s
 	}
-	var r rusageRegion
+	r := rusageRegion{countPerf: countPerf}
 	h := body(ops, params, &r)
 	s.ElapsedNs = r.elapsed.Nanoseconds()
 	s.Handoffs, s.ExpectedHandoffs, s.OrderErrors = h.Count, h.Expected, h.OrderErrors
@@ -104,7 +105,7 @@ func main() {
 	pairs := flag.Int("pairs", 1, "independent pairs (chan.pairs)")
 	ringSize := flag.Int("ring-size", 2, "goroutines in the ring (chan.ring)")
 	workingSet := flag.Int("working-set", 0, "bytes each goroutine touches per turn (chan.ring)")
-	serve := flag.Bool("serve", false, "read op counts from stdin, one per line, and answer each with a JSON sample")
+	serve := flag.Bool("serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too), and answer each with a JSON sample")
 	ops := flag.Int("ops", 0, "run once with this many ops and exit")
 	flag.Parse()
 
@@ -128,7 +129,7 @@ func main() {
 
 	out := json.NewEncoder(os.Stdout)
 	if !*serve {
-		s := runOnce(body, params, *ops)
+		s := runOnce(body, params, *ops, true)
 		_ = out.Encode(s)
 		if s.Error != "" {
 			os.Exit(1)
@@ -137,13 +138,19 @@ func main() {
 	}
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		line := strings.TrimSpace(in.Text())
-		n, err := strconv.Atoi(line)
-		if err != nil {
-			_ = out.Encode(Sample{Error: fmt.Sprintf("not an op count: %q", line)})
+		// "N" times N ops; "N perf" also reads the perf counters.
+		fields := strings.Fields(in.Text())
+		var n int
+		var err error
+		if len(fields) > 0 {
+			n, err = strconv.Atoi(fields[0])
+		}
+		countPerf := len(fields) == 2 && fields[1] == "perf"
+		if len(fields) == 0 || err != nil || len(fields) > 2 || (len(fields) == 2 && !countPerf) {
+			_ = out.Encode(Sample{Error: fmt.Sprintf("want \"OPS\" or \"OPS perf\", got %q", in.Text())})
 			continue
 		}
-		if err := out.Encode(runOnce(body, params, n)); err != nil {
+		if err := out.Encode(runOnce(body, params, n, countPerf)); err != nil {
 			os.Exit(1)
 		}
 	}
