@@ -45,6 +45,8 @@ def _record(run: TimedRun) -> list[int | None]:
 
 # The benchmark body of this worker process, started on first use.
 _body = None
+# Values each worker takes (--values): the phase with this many runs is the values phase.
+_values_per_worker = 0
 
 
 class _CountersHook:
@@ -52,8 +54,8 @@ class _CountersHook:
 
     pyperf makes one hook per phase (warm-ups, then values) and calls
     teardown with the run's metadata at the end of each; the values phase
-    comes last, so its records are the ones left in the metadata. At each
-    teardown the hook also makes one counted run (perf counters on) of the
+    comes last, so its records are the ones left in the metadata. After the
+    values phase the hook also makes one counted run (perf counters on) of the
     same loop count: it is not a pyperf value, since counting slows switches.
     """
 
@@ -69,7 +71,8 @@ class _CountersHook:
     def teardown(self, metadata: dict[str, Any]) -> None:
         runs = _timed_runs[self.first :]
         metadata[COUNTERS_METADATA] = json.dumps([_record(r) for r in runs], separators=(",", ":"))
-        if not runs or _body is None:
+        # Only after the values phase: warm-up and calibration phases need no counting.
+        if len(runs) != _values_per_worker or _body is None:
             return
         counted = _body(runs[-1].ops, count_perf=True)
         counted.check()
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     runner.argparser.add_argument("--go-driver", default=str(default.go_driver))
     args = runner.parse_args(argv)
 
+    global _values_per_worker
+    _values_per_worker = args.values
     case = get_case(args.case)
     artifacts = Artifacts(Path(args.c_library), default.c_check, Path(args.go_driver))
     metadata: dict[str, Any] = {
