@@ -363,7 +363,31 @@ def _catalogue() -> tuple[Case, ...]:
     return tuple(cases)
 
 
-CATALOGUE: tuple[Case, ...] = _catalogue()
+def _test_cases() -> tuple[Case, ...]:
+    """Cases that hang or crash on purpose, for the suite's own tests only."""
+    return tuple(
+        Case(
+            id=f"test.{kind}",
+            lang="go",
+            primitive=kind,
+            placement="",
+            description=f"test only: a case that {kind}s",
+            op="nothing",
+            switches_per_op=1,
+            expected_os_ctx_switches_per_switch=0.0,
+            expected_os_ctx_range=(0.0, math.inf),
+            why_expected="test only",
+            go_body=f"test.{kind}",
+            gomaxprocs=1,
+        )
+        for kind in ("hang", "crash")
+    )
+
+
+# SWITCHBENCH_TEST_CASES=1 adds the test-only cases; they are never in a normal run.
+CATALOGUE: tuple[Case, ...] = _catalogue() + (
+    _test_cases() if os.environ.get("SWITCHBENCH_TEST_CASES") else ()
+)
 
 
 def all_cases() -> list[Case]:

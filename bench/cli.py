@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
 import socket
 import sys
 import time
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import analyse, cases, host, measure, report, system, tidy
-from bench.build import build, source_root
+from bench.build import Artifacts, build, source_root
 from bench.errors import UsageError
 from bench.native import HARDWARE_COUNTERS, probe_counters
 
@@ -97,20 +98,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+@dataclasses.dataclass
+class RunState:
+    """A result folder being filled: what was asked for and what is done."""
+
+    out: Path
+    profile: measure.Profile
+    selected: list[cases.Case]
+    outcomes: list[measure.CaseOutcome]
+    started_utc: str
+    wall_s: float = 0.0  # wall time of earlier sessions of this run (before --resume)
+    status: str = "running"
+
+    def write_run_json(self, session_s: float) -> None:
+        _write_json(
+            self.out / "run.json",
+            {
+                "status": self.status,
+                "profile": self.profile.name,
+                "profile_settings": dataclasses.asdict(self.profile),
+                "selected": [c.id for c in self.selected],
+                "started_utc": self.started_utc,
+                "wall_s": round(self.wall_s + session_s, 1),
+                "argv": sys.argv,
+                "cases": {
+                    o.case.id: {
+                        "status": o.status,
+                        "reason": o.reason,
+                        "wall_s": round(o.wall_s, 2),
+                        "start_s": o.start_s,
+                        "end_s": o.end_s,
+                    }
+                    for o in self.outcomes
+                },
+            },
+        )
+
+
+def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     profile = measure.PROFILES[args.profile]
     selected = cases.select(args.only)
     if not args.only:
         selected = [c for c in selected if profile.includes(c)]
-    console = Console(stderr=True)
     artifacts = build({c.lang for c in selected})
     out = Path(args.out) if args.out else _default_out()
     _create_out(out)
-
-    started = datetime.now(UTC)
-    t0 = time.monotonic()
-    raw = out / "raw"
-    raw.mkdir()
+    (out / "raw").mkdir()
     machine = host.probe()
     machine["counters"] = (
         probe_counters(artifacts.c_library)
@@ -118,87 +151,146 @@ def cmd_run(args: argparse.Namespace) -> int:
         else {"not probed": "the C library was not built for this run"}
     )
     _write_json(out / "host.json", machine)
-    console.print(f"switchbench: {len(selected)} cases, profile {profile.name}, into {out}")
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return RunState(out, profile, selected, [], started), artifacts
 
-    outcomes: list[measure.CaseOutcome] = []
-    status = "complete"
+
+def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
+    out = Path(args.resume)
+    if args.only or args.out:
+        raise UsageError(
+            "--resume takes the cases and folder of the run it resumes; drop --only and --out"
+        )
+    try:
+        state = json.loads((out / "run.json").read_text())
+        profile = measure.PROFILES[state["profile"]]
+        selected = [cases.get_case(case_id) for case_id in state["selected"]]
+        done = state["cases"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(
+            f"{out / 'run.json'} cannot be resumed ({e}); "
+            "give a folder written by `switchbench run`"
+        ) from None
+    outcomes = []
+    for case in selected:
+        record = done.get(case.id)
+        raw = out / "raw" / f"{case.id}.json"
+        if not record or (record.get("status") == "ok" and not raw.is_file()):
+            continue  # not finished: measured again
+        outcomes.append(
+            measure.CaseOutcome(
+                case,
+                record["status"],
+                record.get("reason", ""),
+                raw if record["status"] == "ok" else None,
+                record.get("wall_s", 0.0),
+                record.get("start_s", 0.0),
+                record.get("end_s", 0.0),
+            )
+        )
+    artifacts = build({c.lang for c in selected})
+    run = RunState(
+        out,
+        profile,
+        selected,
+        outcomes,
+        state.get("started_utc", ""),
+        float(state.get("wall_s", 0.0)),
+    )
+    return run, artifacts
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    run, artifacts = _resumed_run(args) if args.resume else _new_run(args)
+    console = Console(stderr=True)
+    signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    t0 = time.monotonic()
+    done = {o.case.id for o in run.outcomes}
+    todo = [c for c in run.selected if c.id not in done]
+    verb = "resuming" if args.resume else "measuring"
+    console.print(
+        f"switchbench: {verb} {len(todo)} of {len(run.selected)} cases, "
+        f"profile {run.profile.name}, into {run.out}"
+    )
+    run.write_run_json(0)
+
     cpus = cases.usable_cpus()
-    runnable = [c for c in selected if cases.skip_reason(c, cpus) is None]
+    runnable = [c for c in todo if cases.skip_reason(c, cpus) is None]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    sampler = system.SystemSampler(out)
+    sampler = system.SystemSampler(run.out, resume=bool(args.resume))
     try:
         with sampler, Progress(*columns, console=console, transient=True) as progress:
-            total = sum(profile.sampling(c).worker_processes for c in runnable)
+            total = sum(run.profile.sampling(c).worker_processes for c in runnable)
             task = progress.add_task("starting", total=total)
-            for i, case in enumerate(selected, 1):
-                progress.update(task, description=f"[{i}/{len(selected)}] {case.id}")
+            for i, case in enumerate(todo, 1):
+                progress.update(task, description=f"[{i}/{len(todo)}] {case.id}")
                 done_before = progress.tasks[0].completed
                 start_s = sampler.now()
                 outcome = measure.run_case(
                     case,
-                    profile,
+                    run.profile,
                     artifacts,
-                    raw,
+                    run.out / "raw",
                     lambda: progress.advance(task),
                     lambda pid, case_id=case.id: sampler.measuring(case_id, pid),
                 )
                 sampler.idle()
                 outcome = dataclasses.replace(outcome, start_s=start_s, end_s=sampler.now())
                 if cases.skip_reason(case, cpus) is None:
-                    workers = profile.sampling(case).worker_processes
+                    workers = run.profile.sampling(case).worker_processes
                     progress.update(task, completed=done_before + workers)
-                outcomes.append(outcome)
+                run.outcomes.append(outcome)
+                # Each finished case is on disk before the next starts.
+                run.write_run_json(time.monotonic() - t0)
                 note = f"{outcome.wall_s:.1f} s" if outcome.status == "ok" else outcome.reason
                 console.print(f"  {case.id:24} {outcome.status:8} {note}")
+        run.status = "complete"
     except KeyboardInterrupt:
-        status = "interrupted"
-        console.print("switchbench: interrupted; keeping the cases that finished")
+        run.status = "interrupted"
+        console.print(
+            "switchbench: interrupted; the finished cases are kept. "
+            f"Finish with: switchbench run --resume {run.out}"
+        )
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    suite_json = out / "suite.json"
-    measure.write_suite(outcomes, suite_json)
+    _write_results(run)
+    run.write_run_json(time.monotonic() - t0)
+    report.write_report(run.out)
+    print(run.out)
+    return 130 if run.status == "interrupted" else 0
+
+
+def _write_results(run: RunState) -> None:
+    """suite.json, samples.csv and summary.csv from every finished case."""
+    order = {c.id: i for i, c in enumerate(run.selected)}
+    run.outcomes.sort(key=lambda o: order[o.case.id])
+    suite_json = run.out / "suite.json"
+    measure.write_suite(run.outcomes, suite_json)
     if suite_json.is_file():
-        samples = tidy.write_samples(suite_json, out / "samples.csv")
+        samples = tidy.write_samples(suite_json, run.out / "samples.csv")
     else:
         samples = tidy.empty_samples()
-    finished = {o.case.id for o in outcomes}
-    not_measured = {o.case.id: (o.status, o.reason) for o in outcomes if o.status != "ok"}
+    finished = {o.case.id for o in run.outcomes}
+    not_measured = {o.case.id: (o.status, o.reason) for o in run.outcomes if o.status != "ok"}
     not_measured.update(
         {
-            c.id: ("not run", "the run was interrupted first")
-            for c in selected
+            c.id: ("not run", "the run was interrupted first; finish it with --resume")
+            for c in run.selected
             if c.id not in finished
         }
     )
-    analyse.write_summary(analyse.summarise(samples, selected, not_measured), out / "summary.csv")
-    _write_json(
-        out / "run.json",
-        {
-            "status": status,
-            "profile": profile.name,
-            "profile_settings": dataclasses.asdict(profile),
-            "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "wall_s": round(time.monotonic() - t0, 1),
-            "argv": sys.argv,
-            "cases": {
-                o.case.id: {
-                    "status": o.status,
-                    "reason": o.reason,
-                    "wall_s": round(o.wall_s, 2),
-                    "start_s": o.start_s,
-                    "end_s": o.end_s,
-                }
-                for o in outcomes
-            },
-        },
-    )
-    report.write_report(out)
-    print(out)
-    return 130 if status == "interrupted" else 0
+    summary = analyse.summarise(samples, run.selected, not_measured)
+    analyse.write_summary(summary, run.out / "summary.csv")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--out", metavar="DIR", help="result folder (default: results/<host>-<UTC time>)"
+    )
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="finish an interrupted run: measure its remaining cases into its folder",
     )
     p.set_defaults(func=cmd_run)
 

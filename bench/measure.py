@@ -23,7 +23,7 @@ from bench.build import Artifacts
 from bench.cases import Case, skip_reason, usable_cpus
 
 # Environment variables the native code reads (see README, "When things go wrong").
-PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF",)
+PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,12 @@ class Sampling:
         return self.processes + 1
 
     def deadline_s(self) -> float:
-        """A generous wall-clock limit for one case, after which it is killed as hung."""
+        """A generous wall-clock limit for one case, after which it is killed as hung.
+
+        SWITCHBENCH_DEADLINE_S overrides it (the tests use a short one)."""
+        override = os.environ.get("SWITCHBENCH_DEADLINE_S")
+        if override:
+            return float(override)
         values = self.worker_processes * (self.values + self.warmups + 12)
         return 60.0 + 20.0 * values * self.min_time
 
@@ -97,9 +102,14 @@ class CaseOutcome:
     end_s: float = 0.0
 
 
-def _last_lines(text: str, n: int = 3) -> str:
+def _failure_reason(text: str) -> str:
+    """The line of a failed case's output that says most about why."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " | ".join(lines[-n:]) if lines else "no output"
+    for marker in ("panic: ", "NativeError: ", "Error: ", "ERROR: "):
+        found = [line for line in lines if marker in line]
+        if found:
+            return found[-1][found[-1].index(marker) :]
+    return lines[-1] if lines else "no output"
 
 
 def run_case(
@@ -188,7 +198,7 @@ def run_case(
         return CaseOutcome(
             case,
             "failed",
-            f"worker exited with status {returncode}: {_last_lines(text)}",
+            f"worker exited with status {returncode}: {_failure_reason(text)}",
             wall_s=wall,
         )
     tmp.replace(out)

@@ -68,21 +68,33 @@ def thread_switches(pid: int) -> list[tuple[int, str, int, int]]:
     return rows
 
 
+def _last_time(path: Path) -> float:
+    try:
+        with open(path) as f:
+            times = [float(row["t_s"]) for row in csv.DictReader(f)]
+    except (OSError, ValueError, KeyError):
+        return 0.0
+    return max(times, default=0.0)
+
+
 class SystemSampler:
     """Samples in a daemon thread until stopped; the CLI tells it which case runs."""
 
-    def __init__(self, out_dir: Path, interval_s: float = 1.0) -> None:
+    def __init__(self, out_dir: Path, interval_s: float = 1.0, resume: bool = False) -> None:
         self.interval_s = interval_s
-        self.t0 = time.monotonic()
+        # A resumed run goes on after the last sample of the first session.
+        self.t0 = time.monotonic() - (_last_time(out_dir / "system.csv") + 1 if resume else 0)
+        mode = "a" if resume and (out_dir / "system.csv").is_file() else "w"
         self.case = ""
         self.session = 0
         self._stop = threading.Event()
-        self._system = open(out_dir / "system.csv", "w", newline="")
-        self._threads = open(out_dir / "threads.csv", "w", newline="")
+        self._system = open(out_dir / "system.csv", mode, newline="")
+        self._threads = open(out_dir / "threads.csv", mode, newline="")
         self._system_csv = csv.writer(self._system)
         self._threads_csv = csv.writer(self._threads)
-        self._system_csv.writerow(SYSTEM_COLUMNS)
-        self._threads_csv.writerow(THREAD_COLUMNS)
+        if mode == "w":
+            self._system_csv.writerow(SYSTEM_COLUMNS)
+            self._threads_csv.writerow(THREAD_COLUMNS)
         self._thread = threading.Thread(target=self._run, name="system-sampler", daemon=True)
 
     def now(self) -> float:

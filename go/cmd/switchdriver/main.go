@@ -24,6 +24,18 @@ import (
 	"switchbench/go/switching"
 )
 
+// testBodies misbehave on purpose, so the suite's tests can check that a
+// hung or crashing case is killed and reported while the run goes on.
+var testBodies = map[string]switching.Body{
+	"test.hang": func(int, switching.Params, switching.Region) switching.Handoffs {
+		time.Sleep(24 * time.Hour)
+		return switching.Handoffs{}
+	},
+	"test.crash": func(int, switching.Params, switching.Region) switching.Handoffs {
+		panic("test.crash: crashing on purpose")
+	},
+}
+
 // Sample is one timed run, in the same shape as the C side's sb_result.
 type Sample struct {
 	Ops              int   `json:"ops"`
@@ -110,6 +122,9 @@ func main() {
 	flag.Parse()
 
 	body, ok := switching.Bodies[*bodyName]
+	if test, isTest := testBodies[*bodyName]; isTest {
+		body, ok = test, true
+	}
 	if !ok {
 		names := make([]string, 0, len(switching.Bodies))
 		for name := range switching.Bodies {
