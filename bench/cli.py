@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import signal
 import socket
 import sys
@@ -16,7 +17,7 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import analyse, cases, host, measure, report, system, tidy
+from bench import analyse, cases, host, measure, memory, report, system, tidy
 from bench.build import Artifacts, build, source_root
 from bench.errors import UsageError
 from bench.native import HARDWARE_COUNTERS, probe_counters
@@ -109,6 +110,7 @@ class RunState:
     started_utc: str
     wall_s: float = 0.0  # wall time of earlier sessions of this run (before --resume)
     status: str = "running"
+    memory: bool = True  # whether the run measures goroutine and thread memory
 
     def write_run_json(self, session_s: float) -> None:
         _write_json(
@@ -118,6 +120,7 @@ class RunState:
                 "profile": self.profile.name,
                 "profile_settings": dataclasses.asdict(self.profile),
                 "selected": [c.id for c in self.selected],
+                "memory": self.memory,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -137,10 +140,14 @@ class RunState:
 
 def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     profile = measure.PROFILES[args.profile]
-    selected = cases.select(args.only)
+    wants_memory = not args.only or "memory" in args.only
+    patterns = ",".join(p for p in (args.only or "").split(",") if p.strip() != "memory")
+    selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
         selected = [c for c in selected if profile.includes(c)]
-    artifacts = build({c.lang for c in selected})
+    if wants_memory:
+        memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
+    artifacts = build({c.lang for c in selected} | ({"c", "go"} if wants_memory else set()))
     out = Path(args.out) if args.out else _default_out()
     _create_out(out)
     (out / "raw").mkdir()
@@ -152,7 +159,7 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     )
     _write_json(out / "host.json", machine)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return RunState(out, profile, selected, [], started), artifacts
+    return RunState(out, profile, selected, [], started, memory=wants_memory), artifacts
 
 
 def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
@@ -188,7 +195,8 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
                 record.get("end_s", 0.0),
             )
         )
-    artifacts = build({c.lang for c in selected})
+    wants_memory = bool(state.get("memory", False))
+    artifacts = build({c.lang for c in selected} | ({"c", "go"} if wants_memory else set()))
     run = RunState(
         out,
         profile,
@@ -196,6 +204,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         outcomes,
         state.get("started_utc", ""),
         float(state.get("wall_s", 0.0)),
+        memory=wants_memory,
     )
     return run, artifacts
 
@@ -253,6 +262,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 run.write_run_json(time.monotonic() - t0)
                 note = f"{outcome.wall_s:.1f} s" if outcome.status == "ok" else outcome.reason
                 console.print(f"  {case.id:24} {outcome.status:8} {note}")
+            if run.memory and not (run.out / "memory.csv").is_file():
+                progress.update(task, description="memory")
+                _measure_memory(run, artifacts, console)
         run.status = "complete"
     except KeyboardInterrupt:
         run.status = "interrupted"
@@ -268,6 +280,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     report.write_report(run.out)
     print(run.out)
     return 130 if run.status == "interrupted" else 0
+
+
+def memory_budget() -> int:
+    """Bytes the memory measurements may use: a quarter of available memory, or
+    SWITCHBENCH_MEMORY_BUDGET_MB."""
+    override = os.environ.get("SWITCHBENCH_MEMORY_BUDGET_MB")
+    if override:
+        try:
+            mb = int(override)
+        except ValueError:
+            mb = 0
+        if mb <= 0:
+            raise UsageError(
+                f"SWITCHBENCH_MEMORY_BUDGET_MB={override!r} is not a positive "
+                "number of MiB; unset it or give one, e.g. 2048"
+            )
+        return mb << 20
+    return memory.available_bytes() // 4
+
+
+def _measure_memory(run: RunState, artifacts: Artifacts, console: Console) -> None:
+    budget = memory_budget()
+    console.print(f"  memory: goroutines and threads, within a budget of {budget >> 20} MiB")
+    rows, stacks = memory.measure(run.profile.memory, artifacts, budget)
+    for frame, name in ((stacks, "thread_stacks.csv"), (rows, "memory.csv")):
+        tmp = run.out / (name + ".tmp")
+        frame.to_csv(tmp, index=False)
+        tmp.replace(run.out / name)
 
 
 def _write_results(run: RunState) -> None:

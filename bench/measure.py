@@ -21,6 +21,7 @@ import pyperf
 
 from bench.build import Artifacts
 from bench.cases import Case, skip_reason, usable_cpus
+from bench.memory import MemoryPlan
 
 # Environment variables the native code reads (see README, "When things go wrong").
 PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES")
@@ -57,6 +58,7 @@ class Profile:
     name: str
     cases: Sampling
     sweeps: Sampling | None  # None: the scaling sweeps are left out unless --only names them
+    memory: MemoryPlan  # sizes of the memory measurements
     summary: str
 
     def sampling(self, case: Case) -> Sampling:
@@ -73,18 +75,27 @@ PROFILES: dict[str, Profile] = {
             "smoke",
             Sampling(processes=1, values=3, warmups=1, min_time=0.01),
             None,
+            MemoryPlan(goroutines=(1000,), threads=(100,), limits=("8MiB",)),
             "every case but the sweeps, 1 process x 3 values of 10 ms: checks that all runs",
         ),
         Profile(
             "quick",
             Sampling(processes=1, values=3, warmups=1, min_time=0.03),
             None,
+            MemoryPlan(
+                (1000, 10_000, 100_000), (100, 1000), ("8MiB", "1MiB", "256KiB", "unlimited")
+            ),
             "every case but the sweeps, 1 process x 3 values of 30 ms: a first look in a minute",
         ),
         Profile(
             "default",
             Sampling(processes=5, values=4, warmups=1, min_time=0.05),
             Sampling(processes=2, values=3, warmups=1, min_time=0.05),
+            MemoryPlan(
+                (1000, 10_000, 100_000, 1_000_000),
+                (100, 1000, 10_000),
+                ("8MiB", "1MiB", "256KiB", "unlimited"),
+            ),
             "every case and the sweeps, 5 processes x 4 values of 50 ms (sweep points 2 x 3)",
         ),
     )

@@ -23,7 +23,9 @@ GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
 
 def _md(text: object) -> str:
     """A string from the folder, made safe for a Markdown table cell."""
-    s = "" if text is None else str(text)
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return "—"
+    s = str(text)
     for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
         s = s.replace(ch, "\\" + ch)
     return " ".join(s.split())
@@ -317,6 +319,129 @@ def _system_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
     return lines
 
 
+def _kib(value: float) -> str:
+    return "—" if value != value else f"{value / 1024:,.1f} KiB"
+
+
+def plot_memory(folder: Path) -> list[Path]:
+    """Bytes per parked unit against how many are parked (log scales)."""
+    path = folder / "memory.csv"
+    if not path.is_file():
+        return []
+    mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    ok = mem[mem["status"].isin(["ok", "ceiling"])]
+    if ok.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    go = ok[ok["kind"] == "goroutine"].sort_values("created")
+    if not go.empty:
+        ax.plot(
+            go["created"],
+            go["rss_bytes_per_unit"],
+            "o-",
+            color=LANG_COLOURS["go"],
+            label="goroutine, resident",
+        )
+        ax.plot(
+            go["created"],
+            go["stack_bytes_per_unit"],
+            "o:",
+            color=LANG_COLOURS["go"],
+            label="goroutine, stack in use",
+        )
+    threads = ok[ok["kind"] == "thread"]
+    styles = {"8MiB": "s", "1MiB": "^", "256KiB": "v", "unlimited": "D"}
+    for limit, rows in threads.groupby("ulimit_s"):
+        rows = rows.sort_values("created")
+        marker = styles.get(str(limit), "o")
+        ax.plot(
+            rows["created"],
+            rows["rss_bytes_per_unit"],
+            marker + "-",
+            color=LANG_COLOURS["c"],
+            label=f"thread, resident (ulimit -s {limit})",
+        )
+        ax.plot(
+            rows["created"],
+            rows["virtual_bytes_per_unit"],
+            marker + "--",
+            color="grey",
+            label=f"thread, reserved (ulimit -s {limit})",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("units parked at once")
+    ax.set_ylabel("bytes per unit")
+    ax.set_title("What one goroutine and one thread cost in memory")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, folder, "memory")
+
+
+def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
+    path = folder / "memory.csv"
+    if not path.is_file():
+        return []
+    mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    lines = ["## Memory: one goroutine against one thread", ""]
+    ok = mem[mem["status"].isin(["ok", "ceiling"])]
+    go = ok[ok["kind"] == "goroutine"].sort_values("created")
+    th = ok[(ok["kind"] == "thread") & (ok["ulimit_s"] == "8MiB")].sort_values("created")
+    if th.empty:
+        th = ok[ok["kind"] == "thread"].sort_values("created")
+    if not go.empty and not th.empty:
+        g, t = go.iloc[-1], th.iloc[-1]
+        lines += [
+            f"One goroutine ≈ **{_kib(g['rss_bytes_per_unit'])} resident** (its stack: "
+            f"{_kib(g['stack_bytes_per_unit'])}), measured with {int(g['created']):,} parked; "
+            f"one thread ≈ **{_kib(t['rss_bytes_per_unit'])} resident and "
+            f"{t['virtual_bytes_per_unit'] / 2**20:,.1f} MiB reserved** (ulimit -s "
+            f"{_md(t['ulimit_s'])}), measured with {int(t['created']):,} parked.",
+            "",
+        ]
+    lines += _images(figures.get("memory", []), "bytes per goroutine and per thread")
+    lines += [
+        "| kind | parked | ulimit -s | resident per unit | reserved (virtual) per unit "
+        "| stack per unit | status |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+    for _, row in mem.iterrows():
+        created = "—" if row["created"] != row["created"] else f"{int(row['created']):,}"
+        status = _md(row["status"]) + (
+            f" ({_md(row['reason'])})" if row["reason"] == row["reason"] and row["reason"] else ""
+        )
+        lines.append(
+            f"| {_md(row['kind'])} | {created} | {_md(row['ulimit_s'])} "
+            f"| {_kib(row['rss_bytes_per_unit'])} | {_kib(row['virtual_bytes_per_unit'])} "
+            f"| {_kib(row['stack_bytes_per_unit'])} | {status} |"
+        )
+    stacks_path = folder / "thread_stacks.csv"
+    if stacks_path.is_file():
+        stacks = pd.read_csv(stacks_path, keep_default_na=False, na_values=[""])
+        lines += [
+            "",
+            "The stack a default thread gets, measured with pthread_getattr_np in a "
+            "new thread, under each `ulimit -s` (set with setrlimit in a child process):",
+            "",
+            "| ulimit -s | thread stack | guard | status |",
+            "|---|---:|---:|---|",
+        ]
+        for _, row in stacks.iterrows():
+            lines.append(
+                f"| {_md(row['ulimit_s'])} | {_kib(row['thread_stack_bytes'])} "
+                f"| {_kib(row['guard_bytes'])} | {_md(row['status'])} |"
+            )
+    lines += [
+        "",
+        "Resident and virtual bytes are the process's (`/proc/self/statm`) with all "
+        "units parked, less before, over the units created; a goroutine's stack is the "
+        "Go runtime's StackInuse delta; *reserved* is address space a thread's stack "
+        "holds, mostly never touched.",
+        "",
+    ]
+    return lines
+
+
 def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
     counters = host.get("counters") or {}
     hardware = ("cycles", "instructions", "branch_misses", "cache_misses")
@@ -457,6 +582,7 @@ def render_markdown(
     lines.append("")
     lines += _counter_section(summary, host)
     lines += _sweep_section(summary, figures)
+    lines += _memory_section(folder, figures)
     lines += _system_section(folder, figures)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:
@@ -513,6 +639,7 @@ def write_report(folder: Path) -> Path:
         "pairs": plot_sweep(summary, "pairs", folder),
         "ring": plot_sweep(summary, "ring", folder),
         "system": plot_system(folder, run),
+        "memory": plot_memory(folder),
     }
     out = folder / "report.md"
     tmp = out.with_name(out.name + ".tmp")

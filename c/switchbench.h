@@ -57,6 +57,25 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out);
  * or "clock_monotonic" (clock_gettime, usually without entering the kernel). */
 int sb_baseline(const char *call, uint64_t calls, struct sb_result *out);
 
+/* Memory of parked threads: /proc/self/statm before and after. */
+struct sb_memory {
+    uint64_t requested, created;     /* threads asked for, and made before any failure */
+    int64_t rss_before, rss_after;   /* resident bytes */
+    int64_t vm_before, vm_after;     /* virtual bytes */
+    uint64_t stack_bytes, guard_bytes; /* sb_thread_stack: a default thread's stack */
+    int error;                       /* errno of the failure that stopped creation, if any */
+    char message[160];
+};
+
+/* Create n threads that park on a condition variable, read the process's
+ * memory with all of them parked, then release and join them. A creation
+ * failure ends the count there and is reported, not fatal. */
+int sb_park_threads(uint64_t n, struct sb_memory *out);
+
+/* The stack size and guard of a thread made with default attributes
+ * (pthread_getattr_np inside it): what ulimit -s gives a thread here. */
+int sb_thread_stack(struct sb_memory *out);
+
 /* Whether benchmark threads open perf counters (default: on). An active
  * per-thread perf counter makes every context switch of that thread
  * dearer, so the suite times with counting off and counts in a run of

@@ -42,6 +42,9 @@ def test_run_writes_every_file(smoke_run):
         "system.csv",
         "threads.csv",
         "system_ctxt.png",
+        "memory.csv",
+        "thread_stacks.csv",
+        "memory.png",
     ):
         assert (out / name).is_file(), name
     host = json.loads((out / "host.json").read_text())
@@ -262,3 +265,11 @@ def test_counters_command_names_every_counter():
     ):
         assert name in done.stdout
     assert "available" in done.stdout
+
+
+def test_bad_memory_budget_is_a_one_line_error(tmp_path):
+    env = dict(os.environ, SWITCHBENCH_MEMORY_BUDGET_MB="lots")
+    out = tmp_path / "never"
+    line = _one_line_error(switchbench("run", "--only", "memory", "--out", str(out), env=env))
+    assert "SWITCHBENCH_MEMORY_BUDGET_MB" in line
+    assert not out.exists()

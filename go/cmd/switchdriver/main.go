@@ -119,7 +119,17 @@ func main() {
 	workingSet := flag.Int("working-set", 0, "bytes each goroutine touches per turn (chan.ring)")
 	serve := flag.Bool("serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too), and answer each with a JSON sample")
 	ops := flag.Int("ops", 0, "run once with this many ops and exit")
+	park := flag.Int("park", 0, "park this many goroutines, print what they cost in memory, and exit")
 	flag.Parse()
+
+	if *park > 0 {
+		m, err := switching.ParkGoroutines(*park)
+		_ = json.NewEncoder(os.Stdout).Encode(m)
+		if err != nil {
+			fail("measuring parked goroutines: %v", err)
+		}
+		return
+	}
 
 	body, ok := switching.Bodies[*bodyName]
 	if test, isTest := testBodies[*bodyName]; isTest {

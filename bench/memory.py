@@ -1,0 +1,238 @@
+"""What one goroutine and one thread cost in memory, measured, and what
+`ulimit -s` decides for threads.
+
+Each measurement runs in a fresh process, so one cannot inherit another's
+memory: goroutines in the Go driver (`switchdriver -park N`), threads in
+`python -m bench.memory threads N` (the C library through cffi), each under
+the RLIMIT_STACK being tried (set with setrlimit in the child before exec,
+as `ulimit -s` would). Every size is checked against a memory budget first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bench.build import Artifacts
+
+MEMORY_COLUMNS = [
+    "kind",
+    "requested",
+    "created",
+    "ulimit_s",
+    "rss_bytes_per_unit",
+    "virtual_bytes_per_unit",
+    "stack_bytes_per_unit",
+    "go_sys_bytes_per_unit",
+    "status",
+    "reason",
+]
+STACK_COLUMNS = ["ulimit_s", "thread_stack_bytes", "guard_bytes", "status", "reason"]
+
+# Generous per-unit bounds for the first size of each kind; later sizes are
+# checked against twice the per-unit cost measured at the size before.
+GOROUTINE_BOUND = 16 * 1024
+THREAD_BOUND = 256 * 1024
+
+
+def _estimate(bound: int, previous: dict | None) -> float:
+    if previous and previous.get("status") == "ok":
+        measured = previous.get("rss_bytes_per_unit")
+        if isinstance(measured, float) and measured > 0:
+            return 2 * measured
+    return bound
+
+
+LIMITS = {
+    "8MiB": 8 << 20,
+    "1MiB": 1 << 20,
+    "256KiB": 256 << 10,
+    "unlimited": resource.RLIM_INFINITY,
+}
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    goroutines: tuple[int, ...]
+    threads: tuple[int, ...]
+    limits: tuple[str, ...]
+
+
+def available_bytes() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    raise OSError("no MemAvailable in /proc/meminfo")
+
+
+def _set_stack_limit(limit: str) -> Callable[[], None]:
+    def apply() -> None:
+        soft = LIMITS[limit]
+        _, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        resource.setrlimit(resource.RLIMIT_STACK, (soft, hard))
+
+    return apply
+
+
+def _limit_allowed(limit: str) -> str | None:
+    _, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    soft = LIMITS[limit]
+    if hard != resource.RLIM_INFINITY and (soft == resource.RLIM_INFINITY or soft > hard):
+        return f"the hard stack limit ({hard} bytes) does not allow ulimit -s {limit}"
+    return None
+
+
+def _child(argv: list[str], limit: str | None) -> dict:
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=_set_stack_limit(limit) if limit else None,
+    )
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        raise RuntimeError(
+            done.stderr.strip().splitlines()[-1]
+            if done.stderr.strip()
+            else f"exit status {done.returncode}"
+        )
+    return json.loads(lines[-1])
+
+
+def _row(kind: str, n: int, limit: str, m: dict | None, status: str, reason: str) -> dict:
+    row = dict.fromkeys(MEMORY_COLUMNS, math.nan)
+    row.update(kind=kind, requested=n, ulimit_s=limit, status=status, reason=reason)
+    if m and m.get("created"):
+        created = m["created"]
+        row.update(
+            created=created,
+            rss_bytes_per_unit=(m["rss_after"] - m["rss_before"]) / created,
+            virtual_bytes_per_unit=(m["vm_after"] - m["vm_before"]) / created,
+        )
+        if kind == "goroutine":
+            row.update(
+                stack_bytes_per_unit=(m["stack_inuse_after"] - m["stack_inuse_before"]) / created,
+                go_sys_bytes_per_unit=(m["sys_after"] - m["sys_before"]) / created,
+            )
+    return row
+
+
+def measure(
+    plan: MemoryPlan,
+    artifacts: Artifacts,
+    budget: int,
+    progress: Callable[[str], None] = lambda s: None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """memory.csv rows and the thread-stack table, for every size in the plan."""
+    rows, stacks = [], []
+    python = [sys.executable, "-m", "bench.memory", "--c-library", str(artifacts.c_library)]
+    for n in plan.goroutines:
+        progress(f"memory: {n} goroutines")
+        previous = rows[-1] if rows else None
+        if n * _estimate(GOROUTINE_BOUND, previous) > budget:
+            rows.append(
+                _row(
+                    "goroutine",
+                    n,
+                    "",
+                    None,
+                    "skipped",
+                    f"could exceed the memory budget of {budget >> 20} MiB",
+                )
+            )
+            continue
+        try:
+            m = _child([str(artifacts.go_driver), "-park", str(n)], None)
+            rows.append(_row("goroutine", n, "", m, "ok", ""))
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            rows.append(_row("goroutine", n, "", None, "failed", str(e)))
+    for limit in plan.limits:
+        refused = _limit_allowed(limit)
+        s = None
+        try:
+            s = None if refused else _child([*python, "stack"], limit)
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            refused = str(e)
+        stacks.append(
+            {
+                "ulimit_s": limit,
+                "thread_stack_bytes": s["stack_bytes"] if s and not s["error"] else math.nan,
+                "guard_bytes": s["guard_bytes"] if s and not s["error"] else math.nan,
+                "status": "skipped" if refused else ("ok" if s and not s["error"] else "failed"),
+                "reason": refused or (s or {}).get("message", ""),
+            }
+        )
+        for i, n in enumerate(plan.threads):
+            progress(f"memory: {n} threads, ulimit -s {limit}")
+            previous = rows[-1] if i else None
+            if refused:
+                rows.append(_row("thread", n, limit, None, "skipped", refused))
+                continue
+            if n * _estimate(THREAD_BOUND, previous) > budget:
+                rows.append(
+                    _row(
+                        "thread",
+                        n,
+                        limit,
+                        None,
+                        "skipped",
+                        f"could exceed the memory budget of {budget >> 20} MiB",
+                    )
+                )
+                continue
+            try:
+                m = _child([*python, "threads", str(n)], limit)
+            except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+                rows.append(_row("thread", n, limit, None, "failed", str(e)))
+                continue
+            # A creation failure (EAGAIN) is the ceiling: a result, with its reason.
+            row = _row("thread", n, limit, m, "ok" if not m["error"] else "ceiling", m["message"])
+            row["stack_bytes_per_unit"] = stacks[-1]["thread_stack_bytes"]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=MEMORY_COLUMNS), pd.DataFrame(stacks, columns=STACK_COLUMNS)
+
+
+def _main() -> None:
+    """The child side: one measurement of this process, as JSON on stdout."""
+    parser = argparse.ArgumentParser(prog="python -m bench.memory")
+    parser.add_argument("--c-library", required=True)
+    parser.add_argument("what", choices=["threads", "stack"])
+    parser.add_argument("n", type=int, nargs="?", default=0)
+    args = parser.parse_args()
+    from bench.native import _c_library
+
+    ffi, lib = _c_library(Path(args.c_library))
+    out = ffi.new("struct sb_memory *")
+    if args.what == "threads":
+        lib.sb_park_threads(args.n, out)
+    else:
+        lib.sb_thread_stack(out)
+    fields = (
+        "requested",
+        "created",
+        "rss_before",
+        "rss_after",
+        "vm_before",
+        "vm_after",
+        "stack_bytes",
+        "guard_bytes",
+        "error",
+    )
+    result = {f: getattr(out, f) for f in fields}
+    result["message"] = ffi.string(out.message).decode(errors="replace")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _main()
