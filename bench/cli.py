@@ -304,7 +304,12 @@ def _measure_memory(run: RunState, artifacts: Artifacts, console: Console) -> No
     budget = memory_budget()
     console.print(f"  memory: goroutines and threads, within a budget of {budget >> 20} MiB")
     rows, stacks = memory.measure(run.profile.memory, artifacts, budget)
-    for frame, name in ((stacks, "thread_stacks.csv"), (rows, "memory.csv")):
+    growth = memory.measure_growth(run.profile.memory, artifacts, budget)
+    for frame, name in (
+        (stacks, "thread_stacks.csv"),
+        (growth, "stack_growth.csv"),
+        (rows, "memory.csv"),
+    ):
         tmp = run.out / (name + ".tmp")
         frame.to_csv(tmp, index=False)
         tmp.replace(run.out / name)

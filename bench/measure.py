@@ -83,7 +83,10 @@ PROFILES: dict[str, Profile] = {
             Sampling(processes=1, values=3, warmups=1, min_time=0.03),
             None,
             MemoryPlan(
-                (1000, 10_000, 100_000), (100, 1000), ("8MiB", "1MiB", "256KiB", "unlimited")
+                (1000, 10_000, 100_000),
+                (100, 1000),
+                ("8MiB", "1MiB", "256KiB", "unlimited"),
+                growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20),
             ),
             "every case but the sweeps, 1 process x 3 values of 30 ms: a first look in a minute",
         ),
@@ -95,6 +98,8 @@ PROFILES: dict[str, Profile] = {
                 (1000, 10_000, 100_000, 1_000_000),
                 (100, 1000, 10_000),
                 ("8MiB", "1MiB", "256KiB", "unlimited"),
+                growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20, 64 << 20),
+                ceiling=True,
             ),
             "every case and the sweeps, 5 processes x 4 values of 50 ms (sweep points 2 x 3)",
         ),

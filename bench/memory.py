@@ -33,6 +33,7 @@ MEMORY_COLUMNS = [
     "virtual_bytes_per_unit",
     "stack_bytes_per_unit",
     "go_sys_bytes_per_unit",
+    "create_ns_per_unit",
     "status",
     "reason",
 ]
@@ -60,11 +61,26 @@ LIMITS = {
 }
 
 
+GROWTH_COLUMNS = [
+    "target_bytes",
+    "depth",
+    "first_ns",
+    "second_ns",
+    "growth_ns",
+    "stack_inuse_delta_bytes",
+    "max_stack_bytes",
+    "status",
+    "reason",
+]
+
+
 @dataclass(frozen=True)
 class MemoryPlan:
     goroutines: tuple[int, ...]
     threads: tuple[int, ...]
     limits: tuple[str, ...]
+    growth: tuple[int, ...] = (8 << 10, 64 << 10)  # stack sizes one goroutine grows to
+    ceiling: bool = False  # also park as many as the budget (or the system) allows
 
 
 def available_bytes() -> int:
@@ -119,6 +135,7 @@ def _row(kind: str, n: int, limit: str, m: dict | None, status: str, reason: str
             created=created,
             rss_bytes_per_unit=(m["rss_after"] - m["rss_before"]) / created,
             virtual_bytes_per_unit=(m["vm_after"] - m["vm_before"]) / created,
+            create_ns_per_unit=m["create_ns"] / created,
         )
         if kind == "goroutine":
             row.update(
@@ -200,7 +217,97 @@ def measure(
             row = _row("thread", n, limit, m, "ok" if not m["error"] else "ceiling", m["message"])
             row["stack_bytes_per_unit"] = stacks[-1]["thread_stack_bytes"]
             rows.append(row)
-    return pd.DataFrame(rows, columns=MEMORY_COLUMNS), pd.DataFrame(stacks, columns=STACK_COLUMNS)
+    frame = pd.DataFrame(rows, columns=MEMORY_COLUMNS)
+    if plan.ceiling:
+        progress("memory: ceiling search")
+        frame = pd.DataFrame(
+            rows + measure_ceiling(frame, artifacts, budget), columns=MEMORY_COLUMNS
+        )
+    return frame, pd.DataFrame(stacks, columns=STACK_COLUMNS)
+
+
+def measure_growth(plan: MemoryPlan, artifacts: Artifacts, budget: int) -> pd.DataFrame:
+    """One goroutine grows its stack to each size; then SetMaxStack is hit on purpose."""
+    rows = []
+    driver = str(artifacts.go_driver)
+    runs = [(size, 0) for size in plan.growth]
+    if plan.growth:
+        # Past debug.SetMaxStack the runtime stops the process: recorded, never a crash of ours.
+        limit = max(plan.growth) // 2
+        runs.append((max(plan.growth), limit))
+    for size, max_stack in runs:
+        row = dict.fromkeys(GROWTH_COLUMNS, math.nan)
+        row.update(target_bytes=size, max_stack_bytes=max_stack or math.nan)
+        if 4 * size > budget:
+            row.update(status="skipped", reason="over the memory budget")
+            rows.append(row)
+            continue
+        argv = [driver, "-grow", str(size)] + (["-max-stack", str(max_stack)] if max_stack else [])
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        lines = done.stdout.strip().splitlines()
+        if done.returncode == 0 and lines:
+            g = json.loads(lines[-1])
+            row.update(
+                depth=g["depth"],
+                first_ns=g["first_ns"],
+                second_ns=g["second_ns"],
+                growth_ns=g["first_ns"] - g["second_ns"],
+                stack_inuse_delta_bytes=g["stack_inuse_delta"],
+                status="ok",
+                reason="",
+            )
+        else:
+            said = [x for x in done.stderr.splitlines() if "exceeds" in x or "fatal" in x]
+            row.update(
+                status="limit" if max_stack else "failed",
+                reason="; ".join(said[:2]) or f"exit status {done.returncode}",
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=GROWTH_COLUMNS)
+
+
+def free_pids() -> int:
+    """PIDs (threads) still free under kernel.pid_max and threads-max."""
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    threads_max = int(Path("/proc/sys/kernel/threads-max").read_text())
+    in_use = sum(1 for _ in Path("/proc").glob("[0-9]*/task/[0-9]*"))
+    return max(0, min(pid_max, threads_max) - in_use)
+
+
+def measure_ceiling(rows: pd.DataFrame, artifacts: Artifacts, budget: int) -> list[dict]:
+    """Park as many goroutines and threads as the budget allows, or until creation fails.
+
+    Threads stop at 90% of the free PIDs too, so the machine stays usable."""
+    out = []
+    python = [sys.executable, "-m", "bench.memory", "--c-library", str(artifacts.c_library)]
+    for kind, bound in (("goroutine", GOROUTINE_BOUND), ("thread", THREAD_BOUND)):
+        mine = rows[(rows["kind"] == kind) & (rows["status"] == "ok")]
+        per_unit = float(mine["rss_bytes_per_unit"].iloc[-1]) if not mine.empty else bound
+        if kind == "thread":
+            per_unit += 16 * 1024  # the kernel stack of each thread, not in the process's RSS
+        n = int(budget // (2 * per_unit))
+        limit, why = "", f"stopped at the memory budget ({budget >> 20} MiB)"
+        if kind == "thread":
+            limit = "8MiB"
+            spare = int(0.9 * free_pids())
+            if spare < n:
+                n, why = spare, "stopped at 90% of the free PIDs (kernel.pid_max, threads-max)"
+        argv = (
+            [str(artifacts.go_driver), "-park", str(n)]
+            if kind == "goroutine"
+            else [*python, "threads", str(n)]
+        )
+        try:
+            m = _child(argv, limit or None)
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            out.append(_row(kind, n, limit, None, "failed", f"ceiling search: {e}"))
+            continue
+        failed = bool(m.get("error"))
+        reason = m.get("message") if failed else why
+        out.append(
+            _row(kind, n, limit, m, "ceiling" if failed else "ok", f"ceiling search: {reason}")
+        )
+    return out
 
 
 def _main() -> None:
@@ -227,6 +334,7 @@ def _main() -> None:
         "vm_after",
         "stack_bytes",
         "guard_bytes",
+        "create_ns",
         "error",
     )
     result = {f: getattr(out, f) for f in fields}

@@ -378,6 +378,29 @@ def plot_memory(folder: Path) -> list[Path]:
     return _save(fig, folder, "memory")
 
 
+def _growth_table(growth: pd.DataFrame) -> list[str]:
+    lines = [
+        "",
+        "One goroutine growing its stack (the runtime copies it to a larger one each time it "
+        "runs out): the first descent pays the growth, the second runs on the grown stack.",
+        "",
+        "| stack needed | first descent | second descent | growth cost | stack in use after "
+        "| result |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for _, row in growth.iterrows():
+        result = _md(row["status"])
+        if row["reason"] == row["reason"] and row["reason"]:
+            result += f": {_md(row['reason'])}"
+        if row["max_stack_bytes"] == row["max_stack_bytes"]:
+            result += f" (debug.SetMaxStack {_kib(row['max_stack_bytes'])})"
+        lines.append(
+            f"| {_kib(row['target_bytes'])} | {_ns(row['first_ns'])} | {_ns(row['second_ns'])} "
+            f"| {_ns(row['growth_ns'])} | {_kib(row['stack_inuse_delta_bytes'])} | {result} |"
+        )
+    return lines
+
+
 def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
     path = folder / "memory.csv"
     if not path.is_file():
@@ -402,18 +425,20 @@ def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
     lines += _images(figures.get("memory", []), "bytes per goroutine and per thread")
     lines += [
         "| kind | parked | ulimit -s | resident per unit | reserved (virtual) per unit "
-        "| stack per unit | status |",
-        "|---|---:|---|---:|---:|---:|---|",
+        "| stack per unit | created per second | status |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for _, row in mem.iterrows():
         created = "—" if row["created"] != row["created"] else f"{int(row['created']):,}"
-        status = _md(row["status"]) + (
-            f" ({_md(row['reason'])})" if row["reason"] == row["reason"] and row["reason"] else ""
-        )
+        rate = row["create_ns_per_unit"]
+        rate_text = "—" if rate != rate or rate <= 0 else f"{1e9 / rate:,.0f}"
+        status = _md(row["status"])
+        if row["reason"] == row["reason"] and row["reason"]:
+            status += f" ({_md(row['reason'])})"
         lines.append(
             f"| {_md(row['kind'])} | {created} | {_md(row['ulimit_s'])} "
             f"| {_kib(row['rss_bytes_per_unit'])} | {_kib(row['virtual_bytes_per_unit'])} "
-            f"| {_kib(row['stack_bytes_per_unit'])} | {status} |"
+            f"| {_kib(row['stack_bytes_per_unit'])} | {rate_text} | {status} |"
         )
     stacks_path = folder / "thread_stacks.csv"
     if stacks_path.is_file():
@@ -431,6 +456,9 @@ def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
                 f"| {_md(row['ulimit_s'])} | {_kib(row['thread_stack_bytes'])} "
                 f"| {_kib(row['guard_bytes'])} | {_md(row['status'])} |"
             )
+    growth_path = folder / "stack_growth.csv"
+    if growth_path.is_file():
+        lines += _growth_table(pd.read_csv(growth_path, keep_default_na=False, na_values=[""]))
     lines += [
         "",
         "Resident and virtual bytes are the process's (`/proc/self/statm`) with all "

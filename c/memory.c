@@ -82,6 +82,7 @@ int sb_park_threads(uint64_t n, struct sb_memory *out)
     }
     int err = read_statm(&out->rss_before, &out->vm_before);
     uint64_t created = 0;
+    uint64_t start = sb_now_ns();
     for (; !err && created < n; created++) {
         if ((err = pthread_create(&threads[created], NULL, park_thread, &p)) != 0) {
             /* The ceiling (EAGAIN: a limit on threads or memory) is a result. */
@@ -95,6 +96,7 @@ int sb_park_threads(uint64_t n, struct sb_memory *out)
     }
     while (atomic_load(&p.parked) < created)
         usleep(100);
+    out->create_ns = sb_now_ns() - start;
     if (!err)
         err = read_statm(&out->rss_after, &out->vm_after);
     out->created = created;

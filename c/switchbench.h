@@ -63,6 +63,7 @@ struct sb_memory {
     int64_t rss_before, rss_after;   /* resident bytes */
     int64_t vm_before, vm_after;     /* virtual bytes */
     uint64_t stack_bytes, guard_bytes; /* sb_thread_stack: a default thread's stack */
+    uint64_t create_ns;              /* from the first pthread_create until all are parked */
     int error;                       /* errno of the failure that stopped creation, if any */
     char message[160];
 };

@@ -44,6 +44,7 @@ def test_run_writes_every_file(smoke_run):
         "system_ctxt.png",
         "memory.csv",
         "thread_stacks.csv",
+        "stack_growth.csv",
         "memory.png",
     ):
         assert (out / name).is_file(), name

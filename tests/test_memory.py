@@ -55,3 +55,16 @@ def test_sizes_over_the_budget_are_skipped_not_run(artifacts):
     rows, _ = memory.measure(plan, artifacts, budget=1 << 20)
     assert (rows["status"] == "skipped").all()
     assert rows["reason"].str.contains("memory budget").all()
+
+
+def test_stack_growth_and_the_max_stack_limit(artifacts):
+    plan = memory.MemoryPlan(goroutines=(), threads=(), limits=(), growth=(8 << 10, 256 << 10))
+    growth = memory.measure_growth(plan, artifacts, budget=1 << 30).set_index("target_bytes")
+    grown = growth[growth["status"] == "ok"]
+    assert len(grown) == 2
+    assert (grown["first_ns"] > 0).all() and (grown["second_ns"] > 0).all()
+    # The runtime gave the goroutine at least the stack it needed.
+    assert grown.loc[256 << 10, "stack_inuse_delta_bytes"] >= 128 << 10
+    limited = growth[growth["status"] == "limit"]
+    assert len(limited) == 1, growth
+    assert "exceeds" in limited["reason"].iloc[0]

@@ -120,7 +120,14 @@ func main() {
 	serve := flag.Bool("serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too), and answer each with a JSON sample")
 	ops := flag.Int("ops", 0, "run once with this many ops and exit")
 	park := flag.Int("park", 0, "park this many goroutines, print what they cost in memory, and exit")
+	grow := flag.Int("grow", 0, "grow one goroutine's stack to this many bytes, print the cost, and exit")
+	maxStack := flag.Int("max-stack", 0, "with -grow: debug.SetMaxStack to this many bytes first")
 	flag.Parse()
+
+	if *grow > 0 {
+		_ = json.NewEncoder(os.Stdout).Encode(switching.GrowStack(*grow, *maxStack))
+		return
+	}
 
 	if *park > 0 {
 		m, err := switching.ParkGoroutines(*park)
