@@ -133,7 +133,7 @@ def test_perf_and_getrusage_count_the_same_switches(case_id, artifacts):
         pytest.skip("perf_event_open is refused here; the fallback tests cover this machine")
     body = runner_for(cases.get_case(case_id), artifacts)
     try:
-        runs = [body(2_000, count_perf=True) for _ in range(3)]
+        runs = [body(2_000, count_perf=True) for _ in range(5)]
     finally:
         body.close()
     counted = [r for r in runs if r.counters[0] is not None]
