@@ -38,7 +38,9 @@ func chanRing(laps, size, capacity, workingSet int, locked bool, region Region) 
 				h.OrderErrors++
 			}
 			want += size
-			touch(buf)
+			if workingSet > 0 {
+				touch(buf)
+			}
 			h.Count++
 			next <- seq + 1
 		}
