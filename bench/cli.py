@@ -90,11 +90,10 @@ def cmd_counters(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
-    for name in ("summary.csv", "host.json"):
-        if not (folder / name).is_file():
-            raise UsageError(
-                f"{folder / name} is missing; give a result folder made by `switchbench run`"
-            )
+    if not folder.is_dir():
+        raise UsageError(
+            f"{folder} is not a folder; give a result folder made by `switchbench run`"
+        )
     print(report.write_report(folder))
     return 0
 

@@ -3,7 +3,6 @@ so a report can be rebuilt anywhere with `switchbench report RUN_DIR`."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt
 import pandas as pd
+
+from bench import folder as folder_files
 
 FIGURE_STEM = "ns_per_switch"
 GOROUTINE_CASE = "go.chan.p1"
@@ -656,12 +657,11 @@ def render_markdown(
 
 
 def write_report(folder: Path) -> Path:
-    summary = pd.read_csv(folder / "summary.csv")
+    summary = folder_files.load_summary(folder)
     for text_column in ("reason", "sweep", "unit", "one_op", "os_ctx_check"):
         summary[text_column] = summary[text_column].astype("object").fillna("")
-    host = json.loads((folder / "host.json").read_text())
-    run_file = folder / "run.json"
-    run = json.loads(run_file.read_text()) if run_file.is_file() else {}
+    host = folder_files.load_host(folder)
+    run = folder_files.load_run(folder)
     figures = {
         "main": plot_ns_per_switch(summary, folder),
         "pairs": plot_sweep(summary, "pairs", folder),

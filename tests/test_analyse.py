@@ -7,6 +7,7 @@ import pyperf
 import pytest
 
 from bench import analyse, cases, report, tidy
+from bench.host import SCHEMA_VERSION
 from bench.native import COUNTER_NAMES
 from bench.worker import COUNTERS_METADATA
 
@@ -89,7 +90,9 @@ def test_unreadable_counters_are_unavailable_not_zero(tmp_path):
     assert row["os_ctx_check"] == "unavailable"
     # ... and the report says so in words, never as a 0.
     summary.to_csv(tmp_path / "summary.csv", index=False)
-    (tmp_path / "host.json").write_text(json.dumps({"cpu_model": "test"}))
+    (tmp_path / "host.json").write_text(
+        json.dumps({"cpu_model": "test", "schema_version": SCHEMA_VERSION})
+    )
     text = report.write_report(tmp_path).read_text()
     line = next(line for line in text.splitlines() if line.startswith("| `go.chan.p1`"))
     assert "unavailable" in line

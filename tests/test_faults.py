@@ -124,3 +124,37 @@ def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path):
     done = switchbench("run", "--resume", str(tmp_path))
     assert done.returncode == 2
     assert "cannot be resumed" in done.stderr and "Traceback" not in done.stderr
+
+
+def _report_error(folder):
+    done = switchbench("report", str(folder))
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    return lines[0]
+
+
+def test_damaged_result_folders_give_one_line_errors(tmp_path):
+    import shutil
+
+    reference = ROOT / "results" / "reference"
+    cases_to_break = {
+        "missing summary": lambda d: (d / "summary.csv").unlink(),
+        "corrupt host": lambda d: (d / "host.json").write_bytes(b"\x00{not json"),
+        "newer schema": lambda d: (d / "host.json").write_text('{"schema_version": 99}'),
+        "truncated summary": lambda d: (d / "summary.csv").write_text(
+            (d / "summary.csv").read_text()[:200]
+        ),
+        "negative time": lambda d: None,  # set below, through pandas
+    }
+    for name, damage in cases_to_break.items():
+        folder = tmp_path / name.replace(" ", "-")
+        shutil.copytree(reference, folder)
+        damage(folder)
+        if name == "negative time":
+            summary = pd.read_csv(folder / "summary.csv")
+            summary.loc[0, "ns_per_switch"] = -5
+            summary.to_csv(folder / "summary.csv", index=False)
+        line = _report_error(folder)
+        assert str(folder) in line, (name, line)
+    assert "schema_version 99" in _report_error(tmp_path / "newer-schema")

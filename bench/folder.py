@@ -1,0 +1,82 @@
+"""Reading a result folder back, as untrusted input: every file is checked
+before it is used, and a problem is one UsageError naming the file."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.analyse import SUMMARY_COLUMNS
+from bench.errors import UsageError
+from bench.host import SCHEMA_VERSION
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path} is missing; give a result folder made by `switchbench run`"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(
+            f"{path} is not readable JSON ({type(e).__name__}); the folder is "
+            "damaged: rerun, or restore it from where it came"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} holds no JSON object; the folder is damaged")
+    return data
+
+
+def load_host(folder: Path) -> dict[str, Any]:
+    host = _json(folder / "host.json")
+    version = host.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{folder / 'host.json'} has schema_version {version!r}; this switchbench reads "
+            f"{SCHEMA_VERSION}: use the switchbench release that wrote the folder"
+        )
+    return host
+
+
+def load_run(folder: Path) -> dict[str, Any]:
+    return _json(folder / "run.json") if (folder / "run.json").exists() else {}
+
+
+def load_summary(folder: Path) -> pd.DataFrame:
+    path = folder / "summary.csv"
+    try:
+        summary = pd.read_csv(path)
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path} is missing; give a result folder made by `switchbench run`"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(
+            f"{path} is not a readable CSV ({type(e).__name__}); the folder is damaged"
+        ) from None
+    missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
+    if missing:
+        raise UsageError(
+            f"{path} lacks the columns {', '.join(missing)}; it was not written by this switchbench"
+        )
+    for column in ("ns_per_switch", "ci_low", "ci_high", "samples", "os_ctx_switches_per_switch"):
+        values = pd.to_numeric(summary[column], errors="coerce")
+        given = summary[column].notna()
+        if (values[given].isna()).any():
+            raise UsageError(f"{path}: column {column} holds something that is not a number")
+        bad = values[given & ~values.map(lambda v: math.isfinite(v) and v >= 0)]
+        if not bad.empty:
+            raise UsageError(
+                f"{path}: column {column} holds {bad.iloc[0]!r}; times and counts "
+                "must be finite and not negative"
+            )
+        summary[column] = values
+    ok = summary["status"] == "ok"
+    if (summary.loc[ok, "ns_per_switch"] <= 0).any():
+        raise UsageError(f"{path}: a measured case has no positive ns_per_switch")
+    return summary
