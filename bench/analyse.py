@@ -51,6 +51,8 @@ SUMMARY_COLUMNS = [
 
 def median_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     """Median and its bootstrap CI; the CI is NaN with fewer than 3 values."""
+    # Sorted first, so the seeded bootstrap depends on the samples, not on their order.
+    values = np.sort(np.asarray(values, dtype=float))
     median = float(np.median(values))
     if len(values) < 3:
         return median, math.nan, math.nan
