@@ -14,36 +14,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bench import folder as folder_files
+from bench.fmt import kib as _kib
+from bench.fmt import md as _md
+from bench.fmt import ns as _ns
+from bench.fmt import num as _num
 
 FIGURE_STEM = "ns_per_switch"
 GOROUTINE_CASE = "go.chan.p1"
 THREAD_CASE = "c.condvar.same-core"
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
-
-
-def _md(text: object) -> str:
-    """A string from the folder, made safe for a Markdown table cell."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return "—"
-    s = str(text)
-    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
-        s = s.replace(ch, "\\" + ch)
-    return " ".join(s.split())
-
-
-def _ns(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if value >= 10_000:
-        return f"{value / 1000:,.1f} µs"
-    return f"{value:,.1f} ns" if value < 100 else f"{value:,.0f} ns"
-
-
-def _num(value: float, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "unavailable"
-    return f"{value:.{digits}g}"
 
 
 def _ci(row: pd.Series) -> str:
@@ -318,10 +298,6 @@ def _system_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
         "",
     ]
     return lines
-
-
-def _kib(value: float) -> str:
-    return "—" if value != value else f"{value / 1024:,.1f} KiB"
 
 
 def plot_memory(folder: Path) -> list[Path]:

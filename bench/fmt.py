@@ -1,0 +1,44 @@
+"""How figures and untrusted strings are written into Markdown (and so HTML).
+
+Every string read from a result folder may come from another machine, so it
+goes through `md` before it reaches a report: Markdown's special characters
+are backslash-escaped, which also keeps raw HTML out of report.html.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def md(text: object) -> str:
+    """A string from the folder, made safe for a Markdown table cell."""
+    if missing(text):
+        return "—"
+    s = str(text)
+    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]", "&", "!", "#"):
+        s = s.replace(ch, "\\" + ch)
+    return " ".join(s.split())
+
+
+def ns(value: float | None) -> str:
+    """A duration in ns, in ns or µs as suits its size."""
+    if value is None or missing(value):
+        return "—"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} µs"
+    return f"{value:,.1f} ns" if value < 100 else f"{value:,.0f} ns"
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    """A counter or ratio; *unavailable* when it could not be measured, never 0."""
+    if value is None or missing(value):
+        return "unavailable"
+    return f"{value:.{digits}g}"
+
+
+def kib(value: float) -> str:
+    return "—" if missing(value) else f"{value / 1024:,.1f} KiB"
