@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 PROFILE ?= default
 # Extra arguments for `switchbench run`, e.g. make bench ARGS="--only 'go.*'"
 ARGS   ?=
+# The run `make bench` ends by comparing against (REFERENCE= to skip)
+REFERENCE ?= results/reference
 
 .PHONY: bench test build lint clean
 
@@ -21,7 +23,7 @@ build: $(BIN)/switchbench
 	$(BIN)/switchbench build
 
 bench: build
-	$(BIN)/switchbench run --profile $(PROFILE) $(ARGS)
+	$(BIN)/switchbench run --profile $(PROFILE) $(if $(REFERENCE),--compare $(REFERENCE)) $(ARGS)
 
 lint: $(BIN)/switchbench
 	$(BIN)/ruff check bench tests

@@ -17,10 +17,10 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import analyse, cases, host, measure, memory, report, system, tidy
+from bench import analyse, cases, compare, host, measure, memory, report, system, tidy
 from bench.build import Artifacts, build, source_root
 from bench.errors import UsageError
-from bench.native import HARDWARE_COUNTERS, probe_counters
+from bench.native import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
 
 
 class _Parser(argparse.ArgumentParser):
@@ -98,6 +98,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    folders = [Path(f) for f in args.run_dirs]
+    if len(folders) < 2:
+        raise UsageError("compare needs at least two result folders: RUN_A RUN_B [RUN_C ...]")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out = Path(args.out) if args.out else source_root() / "results" / f"compare-{stamp}"
+    print(compare.write_comparison(folders, out))
+    return 0
+
+
 @dataclasses.dataclass
 class RunState:
     """A result folder being filled: what was asked for and what is done."""
@@ -146,6 +156,8 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         selected = [c for c in selected if profile.includes(c)]
     if wants_memory:
         memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
+    if args.compare:
+        compare.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
     artifacts = build({c.lang for c in selected} | ({"c", "go"} if wants_memory else set()))
     out = Path(args.out) if args.out else _default_out()
     _create_out(out)
@@ -156,6 +168,8 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         if artifacts.c_library.is_file()
         else {"not probed": "the C library was not built for this run"}
     )
+    if artifacts.c_library.is_file():
+        machine["clock"] = measure_clock_ghz(artifacts.c_library)
     _write_json(out / "host.json", machine)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return RunState(out, profile, selected, [], started, memory=wants_memory), artifacts
@@ -277,6 +291,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _write_results(run)
     run.write_run_json(time.monotonic() - t0)
     report.write_report(run.out)
+    if args.compare and run.status == "complete":
+        against = run.out / f"vs-{Path(args.compare).resolve().name}"
+        compared = compare.write_comparison([Path(args.compare), run.out], against)
+        console.print(f"switchbench: compared with {args.compare}: {compared}")
     print(run.out)
     return 130 if run.status == "interrupted" else 0
 
@@ -370,12 +388,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="finish an interrupted run: measure its remaining cases into its folder",
     )
+    p.add_argument(
+        "--compare",
+        metavar="RUN_DIR",
+        help="when the run is complete, compare it with this result folder "
+        "(into RUN/vs-<name>/); `make bench` compares with results/reference",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("counters", help="which perf counters this machine offers, and why not")
     p.set_defaults(func=cmd_counters)
 
-    p = sub.add_parser("report", help="rebuild report.md and the figures of a result folder")
+    p = sub.add_parser(
+        "compare",
+        help="set result folders from different machines side by side, against the first",
+    )
+    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="two or more result folders")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where compare.md/.html/.csv go (default: results/compare-<UTC time>)",
+    )
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "report", help="rebuild report.md, report.html and the figures of a result folder"
+    )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.set_defaults(func=cmd_report)
     return parser

@@ -8,6 +8,7 @@ are backslash-escaped, which also keeps raw HTML out of report.html.
 from __future__ import annotations
 
 import math
+import re
 
 
 def missing(value: object) -> bool:
@@ -42,3 +43,13 @@ def num(value: float | None, digits: int = 3) -> str:
 
 def kib(value: float) -> str:
     return "—" if missing(value) else f"{value / 1024:,.1f} KiB"
+
+
+_PLAIN_ID = re.compile(r"[\w.\-*:/=+,]+")
+
+
+def code(text: object) -> str:
+    """An identifier (a case id, a profile) in a code span when it is plainly one;
+    anything else is escaped text, since a code span shows backslashes literally."""
+    s = "" if missing(text) else str(text)
+    return f"`{s}`" if _PLAIN_ID.fullmatch(s) else md(s)

@@ -80,3 +80,30 @@ def load_summary(folder: Path) -> pd.DataFrame:
     if (summary.loc[ok, "ns_per_switch"] <= 0).any():
         raise UsageError(f"{path}: a measured case has no positive ns_per_switch")
     return summary
+
+
+def load_samples(folder: Path) -> pd.DataFrame:
+    """The timed samples of samples.csv (case, process, ns_per_switch), checked."""
+    path = folder / "samples.csv"
+    try:
+        samples = pd.read_csv(path, usecols=["case", "process", "kind", "ns_per_switch"])
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path} is missing; give a result folder made by `switchbench run`"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise UsageError(
+            f"{path} is not a readable CSV with columns case, process, kind and "
+            f"ns_per_switch ({type(e).__name__}); the folder is damaged"
+        ) from None
+    samples = samples[samples["kind"].astype(str) == "timed"].copy()
+    samples["case"] = samples["case"].astype(str)
+    for column in ("process", "ns_per_switch"):
+        values = pd.to_numeric(samples[column], errors="coerce")
+        if not values.map(lambda v: math.isfinite(v) and v > 0).all():
+            raise UsageError(
+                f"{path}: column {column} holds a value that is not a positive finite "
+                "number; the folder is damaged"
+            )
+        samples[column] = values
+    return samples

@@ -83,6 +83,40 @@ def _physical_cores() -> int | None:
     return len(cores) or None
 
 
+def _smt() -> dict[str, Any]:
+    """Whether SMT (hyper-threading) is on: two hardware threads of a core share
+    its caches and execution units, which changes what a cross-CPU switch costs."""
+    active = _read("/sys/devices/system/cpu/smt/active")
+    return {
+        "active": None if active is None else active == "1",
+        "control": _read("/sys/devices/system/cpu/smt/control"),
+    }
+
+
+def _mitigations() -> dict[str, Any]:
+    """The kernel's CPU-vulnerability mitigations: they tax every kernel entry and
+    exit, so every thread switch, and differ between otherwise equal machines."""
+    folder = Path("/sys/devices/system/cpu/vulnerabilities")
+    states = {p.name: _read(str(p)) for p in sorted(folder.iterdir())} if folder.is_dir() else {}
+    cmdline = (_read("/proc/cmdline") or "").split()
+    return {
+        "boot_option": next(
+            (w.split("=", 1)[1] for w in cmdline if w.startswith("mitigations=")), None
+        ),
+        "vulnerabilities": states,
+    }
+
+
+def _nominal_mhz() -> float | None:
+    for line in (_read("/proc/cpuinfo") or "").splitlines():
+        if line.startswith("cpu MHz"):
+            try:
+                return float(line.split(":", 1)[1])
+            except ValueError:
+                return None
+    return None
+
+
 def probe() -> dict[str, Any]:
     stack_soft, stack_hard = resource.getrlimit(resource.RLIMIT_STACK)
     paranoid = _read("/proc/sys/kernel/perf_event_paranoid")
@@ -97,6 +131,9 @@ def probe() -> dict[str, Any]:
         "os": _os_name(),
         "machine": platform.machine(),
         "virtualisation": _virtualisation(),
+        "smt": _smt(),
+        "mitigations": _mitigations(),
+        "cpu_mhz_reported": _nominal_mhz(),
         "cpufreq_governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         "perf_event_paranoid": int(paranoid)
         if paranoid and paranoid.lstrip("-").isdigit()

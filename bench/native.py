@@ -220,3 +220,19 @@ def probe_counters(library: Path) -> dict[str, dict[str, object]]:
         name: {"available": errors[i] == 0, "reason": _errno_text(errors[i])}
         for i, name in enumerate(COUNTER_NAMES)
     }
+
+
+def measure_clock_ghz(library: Path, trials: int = 7) -> dict[str, object]:
+    """The clock rate this process's thread runs at, timed on a chain of dependent
+    additions (c/single.c). The fastest trial is kept: a slower one was preempted
+    or ran before the clock ramped up. Used to turn ns into cycles where the
+    machine has no cycles counter."""
+    _, lib = _c_library(library)
+    iterations = 2_000_000
+    lib.sb_add_chain_ns(iterations)  # warm up: let the core leave any idle state
+    best_ns = min(int(lib.sb_add_chain_ns(iterations)) for _ in range(trials))
+    return {
+        "ghz": 8 * iterations / best_ns if best_ns > 0 else None,
+        "method": "a chain of dependent integer additions, 1 cycle each; fastest of "
+        f"{trials} trials of {8 * iterations:,} additions",
+    }

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bench import folder as folder_files
+from bench import html
+from bench.fmt import code
 from bench.fmt import kib as _kib
 from bench.fmt import md as _md
 from bench.fmt import ns as _ns
@@ -378,27 +380,36 @@ def _growth_table(growth: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _memory_headline(folder: Path) -> list[str]:
+    """One line: what one goroutine and one thread cost, at the most of each parked."""
+    path = folder / "memory.csv"
+    if not path.is_file():
+        return []
+    mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    ok = mem[mem["status"].isin(["ok", "ceiling"])]
+    go = ok[ok["kind"] == "goroutine"].sort_values("created")
+    th = ok[(ok["kind"] == "thread") & (ok["ulimit_s"] == "8MiB")].sort_values("created")
+    if th.empty:
+        th = ok[ok["kind"] == "thread"].sort_values("created")
+    if go.empty or th.empty:
+        return []
+    g, t = go.iloc[-1], th.iloc[-1]
+    return [
+        f"- Memory: one goroutine ≈ **{_kib(g['rss_bytes_per_unit'])} resident** (its stack: "
+        f"{_kib(g['stack_bytes_per_unit'])}), measured with {int(g['created']):,} parked; "
+        f"one thread ≈ **{_kib(t['rss_bytes_per_unit'])} resident and "
+        f"{t['virtual_bytes_per_unit'] / 2**20:,.1f} MiB reserved** (ulimit -s "
+        f"{_md(t['ulimit_s'])}), measured with {int(t['created']):,} parked."
+    ]
+
+
 def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
     path = folder / "memory.csv"
     if not path.is_file():
         return []
     mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
     lines = ["## Memory: one goroutine against one thread", ""]
-    ok = mem[mem["status"].isin(["ok", "ceiling"])]
-    go = ok[ok["kind"] == "goroutine"].sort_values("created")
-    th = ok[(ok["kind"] == "thread") & (ok["ulimit_s"] == "8MiB")].sort_values("created")
-    if th.empty:
-        th = ok[ok["kind"] == "thread"].sort_values("created")
-    if not go.empty and not th.empty:
-        g, t = go.iloc[-1], th.iloc[-1]
-        lines += [
-            f"One goroutine ≈ **{_kib(g['rss_bytes_per_unit'])} resident** (its stack: "
-            f"{_kib(g['stack_bytes_per_unit'])}), measured with {int(g['created']):,} parked; "
-            f"one thread ≈ **{_kib(t['rss_bytes_per_unit'])} resident and "
-            f"{t['virtual_bytes_per_unit'] / 2**20:,.1f} MiB reserved** (ulimit -s "
-            f"{_md(t['ulimit_s'])}), measured with {int(t['created']):,} parked.",
-            "",
-        ]
+    lines += [*_memory_headline(folder), ""]
     lines += _images(figures.get("memory", []), "bytes per goroutine and per thread")
     lines += [
         "| kind | parked | ulimit -s | resident per unit | reserved (virtual) per unit "
@@ -497,7 +508,7 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
         cells = [
             _md(row[col]) if digits == 0 else _num(row[col], digits) for _, col, digits in columns
         ]
-        lines.append(f"| `{_md(row['case'])}` | " + " | ".join(cells) + " |")
+        lines.append(f"| {code(row['case'])} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "Each figure is per switch (or per the case's unit), summed over every thread "
@@ -530,7 +541,7 @@ def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> lis
             x = int(row["sweep_x"])
             shown = f"{x // 1024} KiB" if sweep == "ring" else str(x)
             lines.append(
-                f"| `{_md(row['case'])}` | {shown} | {_ns(row['ns_per_switch'])} | {_ci(row)} "
+                f"| {code(row['case'])} | {shown} | {_ns(row['ns_per_switch'])} | {_ci(row)} "
                 f"| {_num(row['os_ctx_switches_per_switch'])} | {_md(row['os_ctx_check'])} |"
             )
         lines.append("")
@@ -547,11 +558,11 @@ def render_markdown(
     lines = [f"# switchbench run {_md(folder.name)}", ""]
     lines.append(
         f"{_md(host.get('cpu_model'))}, {_md(host.get('logical_cpus'))} logical CPUs, "
-        f"Linux {_md(host.get('kernel'))}. Profile `{_md(run.get('profile'))}`, "
+        f"Linux {_md(host.get('kernel'))}. Profile {code(run.get('profile'))}, "
         f"started {_md(run.get('started_utc'))}, took {run.get('wall_s', 0):.0f} s, "
         f"status: {_md(run.get('status'))}."
     )
-    lines += ["", "## The answer", "", *_headline(summary), ""]
+    lines += ["", "## The answer", "", *_headline(summary), *_memory_headline(folder), ""]
     lines += _images(figures.get("main", []), "ns per switch for each case")
 
     ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)].sort_values("ns_per_switch")
@@ -567,7 +578,7 @@ def render_markdown(
     for _, row in ok.iterrows():
         check = "**MISS**" if row["os_ctx_check"] == "MISS" else _md(row["os_ctx_check"])
         lines.append(
-            f"| `{_md(row['case'])}` | {_per_unit(row)} | {_ci(row)} "
+            f"| {code(row['case'])} | {_per_unit(row)} | {_ci(row)} "
             f"| {int(row['samples'])} ({int(row['processes'])}) "
             f"| {_num(row['os_ctx_switches_per_switch'])} "
             f"(vol {_num(row['voluntary_ctx_per_switch'], 2)}, "
@@ -581,19 +592,19 @@ def render_markdown(
             "",
             "Flagged **MISS**: the measured OS context switches per switch are far from "
             "what the case expects; read that figure with care: "
-            + ", ".join(f"`{_md(c)}`" for c in missed["case"])
+            + ", ".join(f"{code(c)}" for c in missed["case"])
             + ".",
         ]
     lines.append("")
-    lines += _counter_section(summary, host)
     lines += _sweep_section(summary, figures)
     lines += _memory_section(folder, figures)
     lines += _system_section(folder, figures)
+    lines += _counter_section(summary, host)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:
         lines += ["", "## Not measured", "", "| case | status | reason |", "|---|---|---|"]
         for _, row in not_ok.iterrows():
-            lines.append(f"| `{_md(row['case'])}` | {_md(row['status'])} | {_md(row['reason'])} |")
+            lines.append(f"| {code(row['case'])} | {_md(row['status'])} | {_md(row['reason'])} |")
 
     lines += [
         "",
@@ -603,7 +614,7 @@ def render_markdown(
         "|---|---|---|",
     ]
     for _, row in summary[~_is_sweep(summary)].iterrows():
-        lines.append(f"| `{_md(row['case'])}` | {_md(row['description'])} | {_md(row['one_op'])} |")
+        lines.append(f"| {code(row['case'])} | {_md(row['description'])} | {_md(row['one_op'])} |")
     lines += [
         "",
         "## How to read this",
@@ -645,8 +656,10 @@ def write_report(folder: Path) -> Path:
         "system": plot_system(folder, run),
         "memory": plot_memory(folder),
     }
+    text = render_markdown(folder, summary, host, run, figures)
     out = folder / "report.md"
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render_markdown(folder, summary, host, run, figures))
+    tmp.write_text(text)
     tmp.replace(out)
+    html.write(text, folder, "report.html", f"switchbench run {folder.name}")
     return out

@@ -184,3 +184,21 @@ int sb_baseline(const char *call, uint64_t calls, struct sb_result *out)
     out->expected_handoffs = calls;
     return 0;
 }
+
+/* ---- clock rate -------------------------------------------------------- */
+
+uint64_t sb_add_chain_ns(uint64_t iterations)
+{
+    uint64_t x = 0;
+    uint64_t t0 = sb_now_ns();
+    for (uint64_t i = 0; i < iterations; i++) {
+        /* The empty asm makes each addition depend on the one before and
+         * keeps the compiler from folding them: 8 additions, 8 cycles. */
+#define SB_ADD1 x += 1; __asm__ volatile("" : "+r"(x))
+        SB_ADD1; SB_ADD1; SB_ADD1; SB_ADD1; SB_ADD1; SB_ADD1; SB_ADD1; SB_ADD1;
+#undef SB_ADD1
+    }
+    uint64_t elapsed = sb_now_ns() - t0;
+    __asm__ volatile("" : : "r"(x));
+    return elapsed;
+}

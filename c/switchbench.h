@@ -57,6 +57,11 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out);
  * or "clock_monotonic" (clock_gettime, usually without entering the kernel). */
 int sb_baseline(const char *call, uint64_t calls, struct sb_result *out);
 
+/* The clock rate this thread runs at, measured: `iterations` rounds of a
+ * chain of 8 dependent integer additions (one cycle each on every common
+ * core), timed; returns the elapsed ns. GHz = 8 * iterations / ns. */
+uint64_t sb_add_chain_ns(uint64_t iterations);
+
 /* Memory of parked threads: /proc/self/statm before and after. */
 struct sb_memory {
     uint64_t requested, created;     /* threads asked for, and made before any failure */

@@ -1,0 +1,188 @@
+"""switchbench compare: ratios, significance, the metadata diff and escaping.
+
+The folders are made from the committed reference run (real samples from the
+development machine), copied and changed in known ways."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import compare
+from tests.conftest import ROOT, switchbench
+
+REFERENCE = ROOT / "results" / "reference"
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
+    return out
+
+
+def _scale(folder: Path, factor: float) -> None:
+    """Every time in the folder multiplied by factor, as a machine that slow would give."""
+    samples = pd.read_csv(folder / "samples.csv")
+    samples["ns_per_switch"] *= factor
+    samples.to_csv(folder / "samples.csv", index=False)
+    summary = pd.read_csv(folder / "summary.csv")
+    for column in ("ns_per_switch", "ci_low", "ci_high"):
+        summary[column] *= factor
+    summary.to_csv(folder / "summary.csv", index=False)
+
+
+def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    _scale(b, 1.5)
+    table = compare.compare(compare.load_runs([a, b]))
+    rated = table[table["run"] == 1]
+    measured = rated[rated["status"] == "ok"]
+    assert len(measured) > 50
+    assert np.allclose(measured["ratio_to_first"], 1.5, rtol=1e-9)
+    judged = measured[measured["significant"].notna()]
+    # A few sweep points hold 6 samples from 2 processes; those still have a CI.
+    assert len(judged) == len(measured)
+    # Every case whose own median is known to ±20% must be called 1.5x slower. A case
+    # that spreads wider (the unpinned ones are bimodal: same CPU or not, by chance)
+    # cannot honestly be told from 1.5x noise by 20 samples, and need not be.
+    base = table[table["run"] == 0].set_index("case")
+    width = (base["ci_high"] - base["ci_low"]) / base["ns_per_switch"]
+    tight = judged[judged["case"].map(width) < 0.2]
+    assert len(tight) > 40
+    assert (tight["significant"] == True).all(), tight[tight["significant"] != True]  # noqa: E712
+    assert (tight["verdict"] == "slower").all()
+    assert (judged["significant"] == True).mean() >= 0.9  # noqa: E712
+    assert (judged["ratio_ci_low"] <= 1.5).all() and (judged["ratio_ci_high"] >= 1.5).all()
+
+
+def test_two_draws_from_one_machine_mostly_do_not_differ(tmp_path: Path) -> None:
+    """B's samples are drawn (with replacement) from A's: the same machine, measured
+    again. The compare must call at most a few of those cases different."""
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    samples = pd.read_csv(b / "samples.csv")
+    rng = np.random.default_rng(7)
+    timed = samples["kind"] == "timed"
+    for _case, rows in samples[timed].groupby("case"):
+        values = rows["ns_per_switch"].to_numpy()
+        samples.loc[rows.index, "ns_per_switch"] = rng.choice(values, size=len(values))
+    samples.to_csv(b / "samples.csv", index=False)
+    table = compare.compare(compare.load_runs([a, b]))
+    judged = table[(table["run"] == 1) & table["significant"].notna()]
+    assert len(judged) > 50
+    flagged = int((judged["significant"] == True).sum())  # noqa: E712
+    assert flagged <= 0.1 * len(judged), judged[judged["significant"] == True]  # noqa: E712
+
+
+def test_ratio_ci_brackets_the_ratio_and_is_deterministic() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.lognormal(5, 0.05, 40)
+    b = 2 * rng.lognormal(5, 0.05, 40)
+    ratio, low, high = compare.ratio_ci(a, b)
+    assert low < ratio < high
+    assert 1.8 < low and high < 2.2
+    assert compare.ratio_ci(a, b) == compare.ratio_ci(a[::-1], b[::-1])
+    assert np.isnan(compare.ratio_ci(a[:2], b)[1])
+
+
+def test_the_metadata_diff_names_what_differs(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    host = json.loads((b / "host.json").read_text())
+    host["kernel"] = "7.0.0-other"
+    host["ulimit_s"]["soft_bytes"] = 1 << 20
+    (b / "host.json").write_text(json.dumps(host))
+    diff = {name: differs for name, _, differs in compare.metadata_diff(compare.load_runs([a, b]))}
+    assert diff["kernel"] and diff["ulimit -s"]
+    assert not diff["CPU"] and not diff["Go"]
+
+
+def test_cases_in_only_one_run_are_listed_not_dropped(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    summary = pd.read_csv(b / "summary.csv")
+    summary[summary["case"] != "c.spawn"].to_csv(b / "summary.csv", index=False)
+    out = tmp_path / "cmp"
+    compare.write_comparison([a, b], out)
+    table = pd.read_csv(out / "compare.csv")
+    row = table[(table["case"] == "c.spawn") & (table["run"] == 1)].iloc[0]
+    assert row["status"] == "absent"
+    text = (out / "compare.md").read_text()
+    assert "Cases missing from some runs" in text and "`c.spawn`" in text.split("missing")[-1]
+
+
+def test_strings_from_a_folder_are_escaped_in_markdown_and_html(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    evil = '<script>alert("x")</script> | ![p](http://evil.example/p.png) [l](javascript:1)'
+    host = json.loads((b / "host.json").read_text())
+    host["cpu_model"] = evil
+    host["versions"]["go"] = evil
+    (b / "host.json").write_text(json.dumps(host))
+    summary = pd.read_csv(b / "summary.csv")
+    summary.loc[summary["case"] == "c.spawn", "case"] = "<img src=x onerror=alert(1)>"
+    summary.to_csv(b / "summary.csv", index=False)
+    out = tmp_path / "cmp"
+    compare.write_comparison([a, b], out)
+    page = (out / "compare.html").read_text()
+    assert "<script" not in page and "<img src=x" not in page
+    assert "evil.example" not in page.split("<body>")[1].split("&lt;")[0]  # never an image
+    assert 'src="http' not in page and "javascript:" not in page.replace("javascript:1)", "")
+    assert "&lt;script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    # The table rows stayed rows: the | in the string did not split a cell.
+    md_text = (out / "compare.md").read_text()
+    cpu_row = next(line for line in md_text.splitlines() if line.startswith("| CPU |"))
+    assert cpu_row.count(" | ") == 3
+
+
+def test_compare_cli_writes_every_file_and_refuses_bad_input(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    _scale(b, 2.0)
+    out = tmp_path / "cmp"
+    done = switchbench("compare", str(a), str(b), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    for name in ("compare.csv", "compare.md", "compare.html", "compare_ns_per_switch.png"):
+        assert (out / name).is_file(), name
+    assert "compare_ratio.png" in (out / "compare.md").read_text()
+
+    one = switchbench("compare", str(a))
+    assert one.returncode == 2 and "at least two" in one.stderr
+    assert len(one.stderr.strip().splitlines()) == 1
+    missing = switchbench("compare", str(a), str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "nope" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    (b / "samples.csv").write_text("case,process\nx,1\n")
+    damaged = switchbench("compare", str(a), str(b), "--out", str(tmp_path / "c2"))
+    assert damaged.returncode == 2 and "samples.csv" in damaged.stderr
+
+
+def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyperf",
+            "compare_to",
+            str(a / "suite.json"),
+            str(b / "suite.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "go.chan.p1" in done.stdout or "identical" in done.stdout.lower()
+
+
+@pytest.mark.parametrize("factor", [0.5, 3.0])
+def test_verdict_follows_the_direction(tmp_path: Path, factor: float) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    _scale(b, factor)
+    table = compare.compare(compare.load_runs([a, b]))
+    row = table[(table["case"] == "go.chan.p1") & (table["run"] == 1)].iloc[0]
+    assert row["verdict"] == ("faster" if factor < 1 else "slower")
+    assert row["x_go_chan_p1"] == pytest.approx(1.0)
