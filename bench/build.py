@@ -22,6 +22,10 @@ C_FLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
 C_LIBRARY_SOURCES = ["common.c", "ring.c", "primitives.c", "single.c", "counters.c", "memory.c"]
 C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h"]
 C_CHECK_SOURCE = "check_handoffs.c"
+# The runtime's goroutineleak profile exists only in a binary built with this
+# experiment (Go 1.26 and newer); a second driver is built with it.
+GO_LEAK_EXPERIMENT = "goroutineleakprofile"
+GO_LEAK_DRIVER = "switchdriver-leakprofile"
 
 
 def source_root() -> Path:
@@ -42,6 +46,9 @@ class Artifacts:
     c_library: Path
     c_check: Path
     go_driver: Path
+    # The driver built with GOEXPERIMENT=goroutineleakprofile; where that
+    # build failed, NAME.unavailable beside it says why.
+    go_leak_driver: Path | None = None
 
     @classmethod
     def locate(cls) -> Artifacts:
@@ -49,13 +56,31 @@ class Artifacts:
         override = os.environ.get("SWITCHBENCH_BUILD_DIR")
         if override:
             out = Path(override)
-            return cls(out / "libswitchbench.so", out / "check_handoffs", out / "switchdriver")
+            return cls(
+                out / "libswitchbench.so",
+                out / "check_handoffs",
+                out / "switchdriver",
+                out / GO_LEAK_DRIVER,
+            )
         root = source_root()
         return cls(
             root / "c" / "build" / "libswitchbench.so",
             root / "c" / "build" / "check_handoffs",
             root / "go" / "bin" / "switchdriver",
+            root / "go" / "bin" / GO_LEAK_DRIVER,
         )
+
+    def leak_driver_unavailable(self) -> str | None:
+        """Why the goroutineleak-profile driver cannot be used; None when it can."""
+        target = self.go_leak_driver
+        if target is None:
+            return "no goroutineleak-profile driver is configured"
+        if target.is_file():
+            return None
+        note = target.with_name(target.name + ".unavailable")
+        if note.is_file():
+            return note.read_text().strip()
+        return f"{target.name} has not been built"
 
 
 def _digest(files: list[Path], extra: str) -> str:
@@ -131,6 +156,50 @@ def build_go(artifacts: Artifacts, quiet: bool = True) -> None:
         print(f"built {target}", file=sys.stderr)
 
 
+def build_go_leak_profile(artifacts: Artifacts, quiet: bool = True) -> None:
+    """The driver again, with GOEXPERIMENT=goroutineleakprofile. A Go release
+    that does not know the experiment is no error: the reason is kept beside
+    the target (NAME.unavailable) and the goroutineleak profile is reported as
+    unavailable."""
+    target = artifacts.go_leak_driver
+    if target is None:
+        return
+    go_dir = source_root() / "go"
+    go = _tool(
+        "go", "GO", "install Go 1.22 or newer (https://go.dev/doc/install) and put it on PATH"
+    )
+    sources = [p for p in go_dir.rglob("*") if p.suffix in {".go", ".mod", ".sum"}]
+    digest = _digest(sources, f"{_tool_version([go, 'version'])} GOEXPERIMENT={GO_LEAK_EXPERIMENT}")
+    stamp = target.with_name(target.name + ".stamp")
+    note = target.with_name(target.name + ".unavailable")
+    if stamp.is_file() and stamp.read_text() == digest and (target.is_file() or note.is_file()):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    done = subprocess.run(
+        [go, "build", "-o", str(tmp), "./cmd/switchdriver"],
+        cwd=go_dir,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GOEXPERIMENT": GO_LEAK_EXPERIMENT},
+        check=False,
+    )
+    if done.returncode == 0:
+        tmp.replace(target)
+        note.unlink(missing_ok=True)
+    else:
+        tmp.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        said = (done.stderr or done.stdout).strip().splitlines()
+        note.write_text(
+            f"building with GOEXPERIMENT={GO_LEAK_EXPERIMENT} failed: "
+            f"{said[-1] if said else f'exit status {done.returncode}'}\n"
+        )
+    stamp.write_text(digest)
+    if not quiet:
+        print(f"built {target}" if done.returncode == 0 else note.read_text(), file=sys.stderr)
+
+
 def build(langs: set[str], quiet: bool = True) -> Artifacts:
     """Build what the given languages ("c", "go") need; return where it is."""
     artifacts = Artifacts.locate()
@@ -138,4 +207,5 @@ def build(langs: set[str], quiet: bool = True) -> Artifacts:
         build_c(artifacts, quiet)
     if "go" in langs:
         build_go(artifacts, quiet)
+        build_go_leak_profile(artifacts, quiet)
     return artifacts

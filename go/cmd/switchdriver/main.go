@@ -5,6 +5,7 @@
 //
 //	switchdriver -body chan -gomaxprocs 1 -serve
 //	switchdriver -body chan.pairs -pairs 64 -gomaxprocs 0 -ops 1000
+//	switchdriver -leaks sender -leak-version leaking -k 1000 -profile-dir DIR
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"switchbench/go/leaks"
 	"switchbench/go/perfcount"
 	"switchbench/go/switching"
 )
@@ -122,7 +124,23 @@ func main() {
 	park := flag.Int("park", 0, "park this many goroutines, print what they cost in memory, and exit")
 	grow := flag.Int("grow", 0, "grow one goroutine's stack to this many bytes, print the cost, and exit")
 	maxStack := flag.Int("max-stack", 0, "with -grow: debug.SetMaxStack to this many bytes first")
+	leakScenario := flag.String("leaks", "", "run one goroutine-leak scenario ("+strings.Join(leaks.Scenarios(), ", ")+"), print what it left as JSON, and exit")
+	leakVersion := flag.String("leak-version", "leaking", "with -leaks: leaking or fixed")
+	leakK := flag.Int("k", 1000, "with -leaks: how many times the scenario runs")
+	profileDir := flag.String("profile-dir", "", "with -leaks: save the goroutine profiles (.pb.gz) here")
 	flag.Parse()
+
+	if *leakScenario != "" {
+		r, err := leaks.Run(*leakScenario, *leakVersion, *leakK, leaks.Options{ProfileDir: *profileDir})
+		if err != nil {
+			r.Error = err.Error()
+		}
+		_ = json.NewEncoder(os.Stdout).Encode(r)
+		if err != nil {
+			fail("leak scenario %s (%s): %v", *leakScenario, *leakVersion, err)
+		}
+		return
+	}
 
 	if *grow > 0 {
 		_ = json.NewEncoder(os.Stdout).Encode(switching.GrowStack(*grow, *maxStack))
