@@ -24,7 +24,7 @@ from bench.cases import Case, skip_reason, usable_cpus
 from bench.memory import MemoryPlan
 
 # Environment variables the native code reads (see README, "When things go wrong").
-PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES")
+PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES", "SWITCHBENCH_RUN_DEADLINE_S")
 
 
 @dataclass(frozen=True)
@@ -157,9 +157,10 @@ def run_case(
         "--output", str(tmp),
     ]  # fmt: skip
     # pyperf gives its workers a clean environment; pass on what the suite reads.
-    for name in PASSED_ENVIRONMENT:
-        if os.environ.get(name):
-            cmd += ["--inherit-environ", name]
+    # (One comma-separated option: pyperf keeps only the last --inherit-environ.)
+    passed = [name for name in PASSED_ENVIRONMENT if os.environ.get(name)]
+    if passed:
+        cmd += ["--inherit-environ", ",".join(passed)]
     start = time.monotonic()
     deadline = start + sampling.deadline_s()
     # Its own session, so a hung case is killed with every process it started.
@@ -198,6 +199,11 @@ def run_case(
     finally:
         proc.stdout.close()
         returncode = proc.wait()
+        # Whatever the case left behind (a forked child, a Go driver) goes with it.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
     wall = time.monotonic() - start
     text = output.decode(errors="replace")
 

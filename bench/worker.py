@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,48 @@ COUNTER_ERRORS_METADATA = "switchbench_counter_errors"
 
 # Every timed run of this worker process, in order.
 _timed_runs: list[TimedRun] = []
+
+# Each native run has its own deadline: RUN_DEADLINE_FACTOR times what its loop
+# count should take at the slowest rate this worker has seen, and never less than
+# the floor (SWITCHBENCH_RUN_DEADLINE_S, default RUN_DEADLINE_FLOOR_S). A case
+# that stalls after calibration is caught in seconds, not at the case deadline.
+RUN_DEADLINE_FACTOR = 50
+RUN_DEADLINE_FLOOR_S = 10.0
+
+
+def run_deadline_s(loops: int, earlier: list[TimedRun]) -> float:
+    floor = float(os.environ.get("SWITCHBENCH_RUN_DEADLINE_S") or RUN_DEADLINE_FLOOR_S)
+    if not earlier:
+        return floor  # nothing to predict from yet: pyperf's first calibration run
+    ns_per_op = max(r.elapsed_ns / r.ops for r in earlier)
+    return max(floor, RUN_DEADLINE_FACTOR * loops * ns_per_op / 1e9)
+
+
+def _expire(loops: int, deadline_s: float) -> None:
+    """The watchdog's end: say why, then kill the case's whole process group (this
+    worker, pyperf's master, a Go driver, forked children), which the orchestrator
+    started in a session of its own."""
+    sys.stderr.write(
+        f"NativeError: a native run of {loops} ops ran past its deadline of "
+        f"{deadline_s:.1f} s (set from the calibrated loop count); killed as hung\n"
+    )
+    sys.stderr.flush()
+    if os.getpgid(0) == os.getsid(0):
+        os.killpg(0, signal.SIGKILL)
+    os._exit(3)
+
+
+def _watched(run: Any, loops: int) -> TimedRun:
+    """run(loops) under its deadline. cffi and the Go driver's pipe release the GIL,
+    so the watchdog thread fires even while the native code is stuck."""
+    deadline = run_deadline_s(loops, _timed_runs)
+    watchdog = threading.Timer(deadline, _expire, (loops, deadline))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return run(loops)
+    finally:
+        watchdog.cancel()
 
 
 def _record(run: TimedRun) -> list[int | None]:
@@ -74,7 +119,8 @@ class _CountersHook:
         # Only after the values phase: warm-up and calibration phases need no counting.
         if len(runs) != _values_per_worker or _body is None:
             return
-        counted = _body(runs[-1].ops, count_perf=True)
+        body = _body
+        counted = _watched(lambda loops: body(loops, count_perf=True), runs[-1].ops)
         counted.check()
         metadata[COUNTED_METADATA] = json.dumps(_record(counted), separators=(",", ":"))
         reasons = {
@@ -133,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
             # Started on first use, so only pyperf's workers start native code.
             _body = runner_for(case, artifacts)
             atexit.register(_body.close)
-        run = _body(loops)
+        run = _watched(_body, loops)
         run.check()
         _timed_runs.append(run)
         return run.elapsed_ns / 1e9

@@ -18,7 +18,13 @@ CASES = "go.chan.p1,go.cond.p1,c.futex.same-core,c.sem.same-core,c.ucontext,c.cl
 
 def test_hanging_and_crashing_cases_fail_and_the_run_goes_on(tmp_path, artifacts):
     out = tmp_path / "faulty"
-    env = dict(os.environ, SWITCHBENCH_TEST_CASES="1", SWITCHBENCH_DEADLINE_S="10")
+    # The case deadline (10 s) comes before any native run's (60 s floor) here.
+    env = dict(
+        os.environ,
+        SWITCHBENCH_TEST_CASES="1",
+        SWITCHBENCH_DEADLINE_S="10",
+        SWITCHBENCH_RUN_DEADLINE_S="60",
+    )
     done = switchbench(
         "run",
         "--profile",
@@ -39,6 +45,44 @@ def test_hanging_and_crashing_cases_fail_and_the_run_goes_on(tmp_path, artifacts
     assert "test.hang" in (out / "report.md").read_text()
     # The hung case was killed with everything it started.
     assert not _processes_running("test.hang")
+
+
+def test_a_native_run_past_its_own_deadline_is_killed_early(tmp_path, artifacts):
+    """The per-run watchdog ends a stuck native run long before the case deadline."""
+    out = tmp_path / "stuck"
+    env = dict(
+        os.environ,
+        SWITCHBENCH_TEST_CASES="1",
+        SWITCHBENCH_DEADLINE_S="300",
+        SWITCHBENCH_RUN_DEADLINE_S="2",
+    )
+    t0 = time.monotonic()
+    done = switchbench(
+        "run", "--profile", "smoke", "--only", "test.hang,c.ucontext", "--out", str(out), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - t0 < 120
+    rows = pd.read_csv(out / "summary.csv", keep_default_na=False).set_index("case")
+    assert rows.loc["test.hang", "status"] == "failed"
+    assert "ran past its deadline of 2.0 s" in rows.loc["test.hang", "reason"]
+    assert rows.loc["c.ucontext", "status"] == "ok"
+    assert not _processes_running("test.hang")
+
+
+def test_a_run_deadline_follows_the_calibrated_loop_count(monkeypatch):
+    from bench.native import TimedRun
+    from bench.worker import RUN_DEADLINE_FACTOR, run_deadline_s
+
+    monkeypatch.setenv("SWITCHBENCH_RUN_DEADLINE_S", "1")
+    assert run_deadline_s(10**9, []) == 1.0  # nothing measured yet: the floor
+    # 1 µs per op seen: 10^6 ops should take 1 s, and may take FACTOR times that.
+    seen = [
+        TimedRun(1000, 1_000_000, 2000, 2000, 0, 0, 0),
+        TimedRun(1000, 500_000, 2000, 2000, 0, 0, 0),
+    ]
+    assert run_deadline_s(10**6, seen) == RUN_DEADLINE_FACTOR * 1.0
+    assert run_deadline_s(10**6, seen) == 10 * run_deadline_s(10**5, seen)
+    assert run_deadline_s(10, seen) == 1.0  # never under the floor
 
 
 def _processes_running(word: str) -> list[int]:
