@@ -7,10 +7,12 @@ should cost, so the report can set the measurement beside the expectation.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import math
 import os
 from dataclasses import dataclass
+from functools import cache
 
 from bench.errors import UsageError
 
@@ -421,6 +423,21 @@ def usable_cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
+# The placements that pin threads to CPUs with pthread_setaffinity_np.
+PINNED = ("same-core", "cross-core")
+
+
+@cache
+def affinity_refused() -> str | None:
+    """Why this process may not set its CPU affinity (some containers and sandboxes
+    forbid it), or None if it may. Probed by setting the mask it already has."""
+    try:
+        os.sched_setaffinity(0, os.sched_getaffinity(0))
+    except OSError as e:
+        return f"sched_setaffinity: {errno.errorcode.get(e.errno or 0, e.errno)} ({e.strerror})"
+    return None
+
+
 def skip_reason(case: Case, cpus: list[int]) -> str | None:
     """Why a case cannot run on this machine, or None if it can."""
     if case.cpus_needed > len(cpus):
@@ -428,6 +445,9 @@ def skip_reason(case: Case, cpus: list[int]) -> str | None:
             f"needs {case.cpus_needed} CPUs and this process may use {len(cpus)} "
             f"(CPU {', '.join(map(str, cpus))})"
         )
+    refused = affinity_refused() if case.lang == "c" and case.placement in PINNED else None
+    if refused:
+        return f"pins its threads to CPUs and this machine refuses CPU affinity ({refused})"
     return None
 
 

@@ -94,7 +94,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{folder} is not a folder; give a result folder made by `switchbench run`"
         )
-    print(report.write_report(folder))
+    try:
+        print(report.write_report(folder))
+    except OSError as e:
+        raise UsageError(
+            f"cannot write the report into {folder}: {e.strerror or e}; "
+            "copy the folder somewhere writable and run `switchbench report` there"
+        ) from None
     return 0
 
 
@@ -104,7 +110,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs at least two result folders: RUN_A RUN_B [RUN_C ...]")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = Path(args.out) if args.out else source_root() / "results" / f"compare-{stamp}"
-    print(compare.write_comparison(folders, out))
+    try:
+        print(compare.write_comparison(folders, out))
+    except OSError as e:
+        raise UsageError(
+            f"cannot write the comparison into {out}: {e.strerror or e}; choose --out elsewhere"
+        ) from None
     return 0
 
 
