@@ -17,7 +17,7 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import analyse, cases, compare, host, measure, memory, report, system, tidy
+from bench import analyse, cases, compare, host, leaks, measure, memory, report, system, tidy
 from bench.build import Artifacts, build, source_root
 from bench.errors import UsageError
 from bench.native import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
@@ -104,6 +104,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_leaks(args: argparse.Namespace) -> int:
+    """`switchbench leaks`: a run of the goroutine-leak family alone."""
+    args.only, args.resume, args.compare = "leaks", None, None
+    return cmd_run(args)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     folders = [Path(f) for f in args.run_dirs]
     if len(folders) < 2:
@@ -131,6 +137,7 @@ class RunState:
     wall_s: float = 0.0  # wall time of earlier sessions of this run (before --resume)
     status: str = "running"
     memory: bool = True  # whether the run measures goroutine and thread memory
+    leaks: bool = True  # whether the run measures the goroutine-leak scenarios
 
     def write_run_json(self, session_s: float) -> None:
         _write_json(
@@ -141,6 +148,7 @@ class RunState:
                 "profile_settings": dataclasses.asdict(self.profile),
                 "selected": [c.id for c in self.selected],
                 "memory": self.memory,
+                "leaks": self.leaks,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -160,8 +168,11 @@ class RunState:
 
 def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     profile = measure.PROFILES[args.profile]
-    wants_memory = not args.only or "memory" in args.only
-    patterns = ",".join(p for p in (args.only or "").split(",") if p.strip() != "memory")
+    # "memory" and "leaks" in --only name those steps, not cases.
+    words = [p.strip() for p in (args.only or "").split(",")]
+    wants_memory = not args.only or "memory" in words
+    wants_leaks = not args.only or "leaks" in words
+    patterns = ",".join(p for p in words if p not in ("memory", "leaks"))
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
         selected = [c for c in selected if profile.includes(c)]
@@ -169,7 +180,11 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
     if args.compare:
         compare.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
-    artifacts = build({c.lang for c in selected} | ({"c", "go"} if wants_memory else set()))
+    artifacts = build(
+        {c.lang for c in selected}
+        | ({"c", "go"} if wants_memory else set())
+        | ({"go"} if wants_leaks else set())
+    )
     out = Path(args.out) if args.out else _default_out()
     _create_out(out)
     (out / "raw").mkdir()
@@ -183,7 +198,8 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         machine["clock"] = measure_clock_ghz(artifacts.c_library)
     _write_json(out / "host.json", machine)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return RunState(out, profile, selected, [], started, memory=wants_memory), artifacts
+    run = RunState(out, profile, selected, [], started, memory=wants_memory, leaks=wants_leaks)
+    return run, artifacts
 
 
 def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
@@ -220,7 +236,12 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
             )
         )
     wants_memory = bool(state.get("memory", False))
-    artifacts = build({c.lang for c in selected} | ({"c", "go"} if wants_memory else set()))
+    wants_leaks = bool(state.get("leaks", False))
+    artifacts = build(
+        {c.lang for c in selected}
+        | ({"c", "go"} if wants_memory else set())
+        | ({"go"} if wants_leaks else set())
+    )
     run = RunState(
         out,
         profile,
@@ -229,6 +250,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         state.get("started_utc", ""),
         float(state.get("wall_s", 0.0)),
         memory=wants_memory,
+        leaks=wants_leaks,
     )
     return run, artifacts
 
@@ -289,6 +311,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             if run.memory and not (run.out / "memory.csv").is_file():
                 progress.update(task, description="memory")
                 _measure_memory(run, artifacts, console)
+            if run.leaks and not (run.out / "leaks.csv").is_file():
+                progress.update(task, description="leaks")
+                console.print(
+                    f"  leaks: {len(leaks.SCENARIOS)} scenarios, leaking and fixed, "
+                    f"K={run.profile.leak_k}"
+                )
+                leaks.measure(artifacts, run.out, run.profile.leak_k)
         run.status = "complete"
     except KeyboardInterrupt:
         run.status = "interrupted"
@@ -409,6 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("counters", help="which perf counters this machine offers, and why not")
     p.set_defaults(func=cmd_counters)
+
+    p = sub.add_parser(
+        "leaks", help="measure the goroutine-leak scenarios alone (a result folder with leaks.csv)"
+    )
+    p.add_argument("--profile", choices=list(measure.PROFILES), default="default")
+    p.add_argument(
+        "--out", metavar="DIR", help="result folder (default: results/<host>-<UTC time>)"
+    )
+    p.set_defaults(func=cmd_leaks)
 
     p = sub.add_parser(
         "compare",

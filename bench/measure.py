@@ -59,6 +59,7 @@ class Profile:
     cases: Sampling
     sweeps: Sampling | None  # None: the scaling sweeps are left out unless --only names them
     memory: MemoryPlan  # sizes of the memory measurements
+    leak_k: int  # how many times each goroutine-leak scenario runs
     summary: str
 
     def sampling(self, case: Case) -> Sampling:
@@ -76,6 +77,7 @@ PROFILES: dict[str, Profile] = {
             Sampling(processes=1, values=3, warmups=1, min_time=0.01),
             None,
             MemoryPlan(goroutines=(1000,), threads=(100,), limits=("8MiB",)),
+            40,
             "every case but the sweeps, 1 process x 3 values of 10 ms: checks that all runs",
         ),
         Profile(
@@ -88,6 +90,7 @@ PROFILES: dict[str, Profile] = {
                 ("8MiB", "1MiB", "256KiB", "unlimited"),
                 growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20),
             ),
+            200,
             "every case but the sweeps, 1 process x 3 values of 30 ms: a first look in a minute",
         ),
         Profile(
@@ -101,6 +104,7 @@ PROFILES: dict[str, Profile] = {
                 growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20, 64 << 20),
                 ceiling=True,
             ),
+            1000,
             "every case and the sweeps, 5 processes x 4 values of 50 ms (sweep points 2 x 3)",
         ),
     )

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from bench import folder as folder_files
-from bench import html
+from bench import html, leaks
 from bench.fmt import code
 from bench.fmt import kib as _kib
 from bench.fmt import md as _md
@@ -598,6 +598,7 @@ def render_markdown(
     lines.append("")
     lines += _sweep_section(summary, figures)
     lines += _memory_section(folder, figures)
+    lines += leaks.section_lines(folder)
     lines += _system_section(folder, figures)
     lines += _counter_section(summary, host)
     not_ok = summary[summary["status"] != "ok"]
