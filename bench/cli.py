@@ -29,6 +29,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"switchbench: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
 def _default_out() -> Path:
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -117,7 +127,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = Path(args.out) if args.out else source_root() / "results" / f"compare-{stamp}"
     try:
-        print(compare.write_comparison(folders, out))
+        print(compare.write_comparison(folders, out, args.noise_band / 100))
     except OSError as e:
         raise UsageError(
             f"cannot write the comparison into {out}: {e.strerror or e}; choose --out elsewhere"
@@ -457,6 +467,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR",
         help="where compare.md/.html/.csv go (default: results/compare-<UTC time>)",
+    )
+    p.add_argument(
+        "--noise-band",
+        metavar="PCT",
+        type=_percent,
+        default=compare.NOISE_BAND * 100,
+        help="differences smaller than this many %% are never called significant "
+        f"(default {compare.NOISE_BAND * 100:.0f}%%: the drift between runs of one shared VM)",
     )
     p.set_defaults(func=cmd_compare)
 

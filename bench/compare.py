@@ -133,12 +133,14 @@ def ratio_ci(a: np.ndarray, b: np.ndarray, seed: int = 0) -> tuple[float, float,
     return ratio, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def verdict(ratio: float, low: float, high: float) -> tuple[bool | None, str]:
+def verdict(
+    ratio: float, low: float, high: float, noise_band: float = NOISE_BAND
+) -> tuple[bool | None, str]:
     """(significant, words): significant when the CI excludes 1 and the ratio is
     outside the noise band; None when there is no CI to judge by."""
     if math.isnan(low) or math.isnan(high):
         return None, "no CI (too few samples)"
-    outside_band = ratio > 1 + NOISE_BAND or ratio < 1 / (1 + NOISE_BAND)
+    outside_band = ratio > 1 + noise_band or ratio < 1 / (1 + noise_band)
     if (low > 1 or high < 1) and outside_band:
         return True, "slower" if ratio > 1 else "faster"
     return False, "same within noise"
@@ -165,7 +167,7 @@ def clock_ghz(run: RunData, row: pd.Series | None = None) -> tuple[float, str]:
     return math.nan, "unavailable"
 
 
-def compare(runs: list[RunData]) -> pd.DataFrame:
+def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame:
     """One row per case and run, in the first run's case order, then the others'."""
     order: list[str] = []
     for run in runs:
@@ -206,7 +208,7 @@ def compare(runs: list[RunData]) -> pd.DataFrame:
                 row["verdict"] = "no baseline in the first run"
             else:
                 ratio, low, high = ratio_ci(base_samples.to_numpy(), mine.to_numpy())
-                significant, words = verdict(ratio, low, high)
+                significant, words = verdict(ratio, low, high, noise_band)
                 row.update(
                     ratio_to_first=ratio,
                     ratio_ci_low=low,
@@ -338,7 +340,9 @@ def plot_ns(table: pd.DataFrame, runs: list[RunData], out: Path) -> list[Path]:
     return _save(fig, out, "compare_ns_per_switch")
 
 
-def plot_ratio(table: pd.DataFrame, runs: list[RunData], out: Path) -> list[Path]:
+def plot_ratio(
+    table: pd.DataFrame, runs: list[RunData], out: Path, noise_band: float
+) -> list[Path]:
     """Bars of each run's ratio to the first, from 1, with the ratio's CI."""
     cases = _point_cases(table, runs)
     rated = table[table["ratio_to_first"].notna() & table["case"].isin(cases)]
@@ -370,7 +374,7 @@ def plot_ratio(table: pd.DataFrame, runs: list[RunData], out: Path) -> list[Path
             if r["ratio_ci_low"] == r["ratio_ci_low"]:
                 ax.plot([r["ratio_ci_low"], r["ratio_ci_high"]], [pos, pos], color="black", lw=1)
     ax.axvline(1, color="black", lw=1)
-    ax.axvspan(1 / (1 + NOISE_BAND), 1 + NOISE_BAND, color="grey", alpha=0.15, lw=0)
+    ax.axvspan(1 / (1 + noise_band), 1 + noise_band, color="grey", alpha=0.15, lw=0)
     ax.set_xscale("log", base=2)
     ax.set_yticks(range(len(cases)), cases, fontsize=8)
     ax.invert_yaxis()
@@ -508,7 +512,10 @@ def _machine_lines(runs: list[RunData]) -> list[str]:
 
 
 def render_markdown(
-    runs: list[RunData], table: pd.DataFrame, figures: dict[str, list[Path]]
+    runs: list[RunData],
+    table: pd.DataFrame,
+    figures: dict[str, list[Path]],
+    noise_band: float = NOISE_BAND,
 ) -> str:
     first = runs[0].label
     lines = [
@@ -547,9 +554,11 @@ def render_markdown(
             )
         lines += ["## Differences", "", *counts, ""]
         lines += [
-            f"A case differs *significantly* when the 95% bootstrap CI of its median ratio "
-            f"excludes 1 and the ratio is beyond ±{NOISE_BAND:.0%}: runs on one shared VM "
-            "drift by that much between runs, beyond what a CI from within one run can see.",
+            "A case differs *significantly* when the 95% bootstrap CI of its median ratio "
+            f"excludes 1 and the ratio is beyond the noise band of ±{noise_band:.0%} "
+            "(`--noise-band`): a machine drifts between runs by more than a CI from within "
+            "one run can see, most on a shared VM, so a CI alone would call many cases of "
+            "two runs of one machine different.",
             "",
         ]
     lines += _images(figures["ns"], "ns per switch on each machine")
@@ -635,7 +644,7 @@ def render_markdown(
     return "\n".join(lines)
 
 
-def write_comparison(folders: list[Path], out: Path) -> Path:
+def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_BAND) -> Path:
     """Compare the folders into `out`; returns compare.md's path."""
     runs = load_runs(folders)
     try:
@@ -644,10 +653,10 @@ def write_comparison(folders: list[Path], out: Path) -> Path:
         raise UsageError(
             f"cannot create {out}: {e.strerror or e}; choose --out elsewhere"
         ) from None
-    table = compare(runs)
+    table = compare(runs, noise_band)
     figures = {
         "ns": plot_ns(table, runs, out),
-        "ratio": plot_ratio(table, runs, out),
+        "ratio": plot_ratio(table, runs, out, noise_band),
         "pairs": plot_sweep(table, runs, "pairs", out),
         "ring": plot_sweep(table, runs, "ring", out),
         "memory": plot_memory(runs, out),
@@ -655,7 +664,7 @@ def write_comparison(folders: list[Path], out: Path) -> Path:
     tmp = out / "compare.csv.tmp"
     table.to_csv(tmp, index=False)
     tmp.replace(out / "compare.csv")
-    text = render_markdown(runs, table, figures)
+    text = render_markdown(runs, table, figures, noise_band)
     md_path = out / "compare.md"
     tmp = out / "compare.md.tmp"
     tmp.write_text(text)
