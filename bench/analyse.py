@@ -32,6 +32,14 @@ SUMMARY_COLUMNS = [
     "ns_per_switch",
     "ci_low",
     "ci_high",
+    "ci_half_width",
+    "slope_ns_per_switch",
+    "slope_ci_low",
+    "slope_ci_high",
+    "intercept_ns",
+    "r_squared",
+    "trust",
+    "stop",
     "samples",
     "processes",
     "os_ctx_switches_per_switch",
@@ -69,6 +77,63 @@ def median_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     return median, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+# A figure is flagged as not to be trusted when the regression explains less than this
+# of the variance of elapsed time, or its median's CI is wider than this (half-width).
+MIN_R_SQUARED = 0.95
+MAX_CI_HALF_WIDTH = 0.10
+
+
+def _slope(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Least-squares slope of y on x along axis (vectorised for the bootstrap)."""
+    dx = x - x.mean(axis=axis, keepdims=True)
+    dy = y - y.mean(axis=axis, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (dx * dy).sum(axis=axis) / (dx * dx).sum(axis=axis)
+
+
+def regression(switches: np.ndarray, elapsed_ns: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """ns per switch as the slope of elapsed time on switches, the intercept (the fixed
+    cost of one timed run), R², and a bootstrap CI of the slope (pairs resampled)."""
+    x, y = np.asarray(switches, dtype=float), np.asarray(elapsed_ns, dtype=float)
+    out = dict.fromkeys(
+        ("slope_ns_per_switch", "slope_ci_low", "slope_ci_high", "intercept_ns", "r_squared"),
+        math.nan,
+    )
+    if len(x) < 3 or np.ptp(x) == 0:
+        return out  # one loop count: no slope to fit
+    fit = stats.linregress(x, y)
+    out.update(
+        slope_ns_per_switch=float(fit.slope),
+        intercept_ns=float(fit.intercept),
+        r_squared=float(fit.rvalue**2),
+    )
+    order = np.lexsort((y, x))  # the bootstrap depends on the points, not their order
+    res = stats.bootstrap(
+        (x[order], y[order]),
+        _slope,
+        paired=True,
+        vectorized=True,
+        confidence_level=CONFIDENCE,
+        n_resamples=1999,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if math.isfinite(low) and math.isfinite(high):
+        out.update(slope_ci_low=low, slope_ci_high=high)
+    return out
+
+
+def trust(median: float, low: float, high: float, r_squared: float) -> str:
+    """ "ok", or why a case's figure should not be trusted."""
+    doubts = []
+    if median > 0 and math.isfinite(low) and (high - low) / 2 / median > MAX_CI_HALF_WIDTH:
+        doubts.append(f"CI ±{(high - low) / 2 / median:.0%} > ±{MAX_CI_HALF_WIDTH:.0%}")
+    if math.isfinite(r_squared) and r_squared < MIN_R_SQUARED:
+        doubts.append(f"R² {r_squared:.2f} < {MIN_R_SQUARED}")
+    return "; ".join(doubts) or "ok"
+
+
 def _per_switch(rows: pd.DataFrame, column: str) -> float:
     """Total count over total switches; unavailable (NaN) if any row lacks it, or none."""
     if rows.empty or rows[column].isna().any():
@@ -85,9 +150,13 @@ def os_ctx_check(case: Case, measured: float) -> str:
 
 
 def summarise(
-    samples: pd.DataFrame, cases: Iterable[Case], not_measured: dict[str, tuple[str, str]]
+    samples: pd.DataFrame,
+    cases: Iterable[Case],
+    not_measured: dict[str, tuple[str, str]],
+    stops: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per case. not_measured maps case id -> (status, reason) for skips and failures."""
+    """One row per case. not_measured maps case id -> (status, reason) for skips and
+    failures; stops, case id -> why its sampling stopped."""
     rows = []
     for case in cases:
         row: dict[str, object] = {
@@ -103,14 +172,19 @@ def summarise(
         both = samples[samples["case"] == case.id]
         # Times and getrusage counts from the timed samples; perf counters from the
         # counted runs, made apart because counting slows context switches.
-        mine = both[both["kind"] != "counted"]
+        mine = both[both["kind"] == "timed"]
         counted = both[both["kind"] == "counted"]
+        sized = both[both["kind"] == "sized"]
         if case.id in not_measured or mine.empty:
             status, reason = not_measured.get(case.id, ("failed", "no samples"))
             row.update(status=status, reason=reason, samples=0, processes=0)
             rows.append(row)
             continue
         median, low, high = median_ci(mine["ns_per_switch"].to_numpy())
+        fit = regression(
+            sized["switches"].to_numpy(dtype=float),
+            (sized["ns_per_switch"] * sized["switches"]).to_numpy(dtype=float),
+        )
         # Counters per switch over all samples: total count over total switches.
         # A counter missing from any sample is unavailable for the case.
         per_switch = {
@@ -135,6 +209,10 @@ def summarise(
             ns_per_switch=median,
             ci_low=low,
             ci_high=high,
+            ci_half_width=(high - low) / 2 / median if median > 0 else math.nan,
+            **fit,
+            trust=trust(median, low, high, fit["r_squared"]),
+            stop=(stops or {}).get(case.id, ""),
             samples=len(mine),
             processes=mine["process"].nunique(),
             os_ctx_switches_per_switch=os_ctx,

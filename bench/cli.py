@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
+import random
 import signal
 import socket
 import sys
@@ -27,6 +29,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, exit status 2, like every other input error of the suite.
         self.exit(2, f"switchbench: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
 
 
 def _percent(text: str) -> float:
@@ -116,7 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_leaks(args: argparse.Namespace) -> int:
     """`switchbench leaks`: a run of the goroutine-leak family alone."""
-    args.only, args.resume, args.compare = "leaks", None, None
+    args.only, args.resume, args.compare, args.repeat = "leaks", None, None, 1
     return cmd_run(args)
 
 
@@ -146,6 +158,7 @@ class RunState:
     started_utc: str
     wall_s: float = 0.0  # wall time of earlier sessions of this run (before --resume)
     status: str = "running"
+    repeat: int = 1  # passes over the cases, each in a new shuffled order
     memory: bool = True  # whether the run measures goroutine and thread memory
     leaks: bool = True  # whether the run measures the goroutine-leak scenarios
 
@@ -157,6 +170,7 @@ class RunState:
                 "profile": self.profile.name,
                 "profile_settings": dataclasses.asdict(self.profile),
                 "selected": [c.id for c in self.selected],
+                "repeat": self.repeat,
                 "memory": self.memory,
                 "leaks": self.leaks,
                 "started_utc": self.started_utc,
@@ -169,6 +183,12 @@ class RunState:
                         "wall_s": round(o.wall_s, 2),
                         "start_s": o.start_s,
                         "end_s": o.end_s,
+                        "stop": o.stop,
+                        "ci_half_width": None
+                        if math.isnan(o.ci_half_width)
+                        else round(o.ci_half_width, 5),
+                        "batches": o.batches,
+                        "passes": o.passes,
                     }
                     for o in self.outcomes
                 },
@@ -208,15 +228,25 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         machine["clock"] = measure_clock_ghz(artifacts.c_library)
     _write_json(out / "host.json", machine)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    run = RunState(out, profile, selected, [], started, memory=wants_memory, leaks=wants_leaks)
+    run = RunState(
+        out,
+        profile,
+        selected,
+        [],
+        started,
+        repeat=args.repeat,
+        memory=wants_memory,
+        leaks=wants_leaks,
+    )
     return run, artifacts
 
 
 def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     out = Path(args.resume)
-    if args.only or args.out:
+    if args.only or args.out or args.repeat != 1:
         raise UsageError(
-            "--resume takes the cases and folder of the run it resumes; drop --only and --out"
+            "--resume takes the cases, folder and passes of the run it resumes; "
+            "drop --only, --out and --repeat"
         )
     try:
         state = json.loads((out / "run.json").read_text())
@@ -243,6 +273,10 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
                 record.get("wall_s", 0.0),
                 record.get("start_s", 0.0),
                 record.get("end_s", 0.0),
+                str(record.get("stop", "")),
+                math.nan if record.get("ci_half_width") is None else float(record["ci_half_width"]),
+                int(record.get("batches", 0)),
+                int(record.get("passes", 1)),
             )
         )
     wants_memory = bool(state.get("memory", False))
@@ -259,6 +293,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         outcomes,
         state.get("started_utc", ""),
         float(state.get("wall_s", 0.0)),
+        repeat=int(state.get("repeat", 1)),
         memory=wants_memory,
         leaks=wants_leaks,
     )
@@ -269,22 +304,55 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
+def _measure_case(
+    run: RunState, case: cases.Case, artifacts: Artifacts, sampler: system.SystemSampler
+) -> measure.CaseOutcome:
+    """One case (or one more pass of it) measured, and its outcome recorded in run."""
+    earlier = next((o for o in run.outcomes if o.case.id == case.id), None)
+    start_s = sampler.now()
+    outcome = measure.run_case(
+        case,
+        run.profile,
+        artifacts,
+        run.out / "raw",
+        lambda pid: sampler.measuring(case.id, pid),
+        adaptive=run.repeat == 1,
+    )
+    sampler.idle()
+    outcome = dataclasses.replace(outcome, start_s=start_s, end_s=sampler.now())
+    if outcome.status == "ok":
+        passes = (earlier.passes if earlier else 0) + 1
+        outcome = dataclasses.replace(outcome, passes=passes)
+        if run.repeat > 1:
+            half, _ = measure.precision(outcome.raw_json)
+            outcome = dataclasses.replace(
+                outcome,
+                stop=f"{passes} of {run.repeat} interleaved passes",
+                ci_half_width=half,
+                wall_s=outcome.wall_s + (earlier.wall_s if earlier else 0.0),
+                start_s=earlier.start_s if earlier else outcome.start_s,
+            )
+    if earlier:
+        run.outcomes.remove(earlier)
+    run.outcomes.append(outcome)
+    return outcome
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     run, artifacts = _resumed_run(args) if args.resume else _new_run(args)
     console = Console(stderr=True)
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     t0 = time.monotonic()
-    done = {o.case.id for o in run.outcomes}
-    todo = [c for c in run.selected if c.id not in done]
+    passes_done = {o.case.id: o.passes if o.status == "ok" else run.repeat for o in run.outcomes}
+    todo = [c for c in run.selected if passes_done.get(c.id, 0) < run.repeat]
     verb = "resuming" if args.resume else "measuring"
+    interleave = f", {run.repeat} interleaved passes" if run.repeat > 1 else ""
     console.print(
         f"switchbench: {verb} {len(todo)} of {len(run.selected)} cases, "
-        f"profile {run.profile.name}, into {run.out}"
+        f"profile {run.profile.name}{interleave}, into {run.out}"
     )
     run.write_run_json(0)
 
-    cpus = cases.usable_cpus()
-    runnable = [c for c in todo if cases.skip_reason(c, cpus) is None]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -294,30 +362,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     sampler = system.SystemSampler(run.out, resume=bool(args.resume))
     try:
         with sampler, Progress(*columns, console=console, transient=True) as progress:
-            total = sum(run.profile.sampling(c).worker_processes for c in runnable)
+            total = sum(run.repeat - passes_done.get(c.id, 0) for c in todo)
             task = progress.add_task("starting", total=total)
-            for i, case in enumerate(todo, 1):
-                progress.update(task, description=f"[{i}/{len(todo)}] {case.id}")
-                done_before = progress.tasks[0].completed
-                start_s = sampler.now()
-                outcome = measure.run_case(
-                    case,
-                    run.profile,
-                    artifacts,
-                    run.out / "raw",
-                    lambda: progress.advance(task),
-                    lambda pid, case_id=case.id: sampler.measuring(case_id, pid),
-                )
-                sampler.idle()
-                outcome = dataclasses.replace(outcome, start_s=start_s, end_s=sampler.now())
-                if cases.skip_reason(case, cpus) is None:
-                    workers = run.profile.sampling(case).worker_processes
-                    progress.update(task, completed=done_before + workers)
-                run.outcomes.append(outcome)
-                # Each finished case is on disk before the next starts.
-                run.write_run_json(time.monotonic() - t0)
-                note = f"{outcome.wall_s:.1f} s" if outcome.status == "ok" else outcome.reason
-                console.print(f"  {case.id:24} {outcome.status:8} {note}")
+            for pass_no in range(1, run.repeat + 1):
+                order = [c for c in todo if passes_done.get(c.id, 0) < pass_no]
+                if run.repeat > 1:
+                    # A new order each pass, so a machine's drift spreads over every case.
+                    random.Random(f"{run.started_utc}/{pass_no}").shuffle(order)
+                    if order:
+                        console.print(f"  pass {pass_no} of {run.repeat}")
+                for i, case in enumerate(order, 1):
+                    progress.update(task, description=f"[{i}/{len(order)}] {case.id}")
+                    outcome = _measure_case(run, case, artifacts, sampler)
+                    passes_done[case.id] = outcome.passes if outcome.status == "ok" else run.repeat
+                    progress.advance(task)
+                    # Each finished case is on disk before the next starts.
+                    run.write_run_json(time.monotonic() - t0)
+                    if outcome.status != "ok":
+                        note = outcome.reason
+                    else:
+                        note = f"{outcome.wall_s:.1f} s, CI ±{outcome.ci_half_width:.1%}, "
+                        note += outcome.stop
+                    console.print(f"  {case.id:24} {outcome.status:8} {note}")
             if run.memory and not (run.out / "memory.csv").is_file():
                 progress.update(task, description="memory")
                 _measure_memory(run, artifacts, console)
@@ -401,7 +467,8 @@ def _write_results(run: RunState) -> None:
             if c.id not in finished
         }
     )
-    summary = analyse.summarise(samples, run.selected, not_measured)
+    stops = {o.case.id: o.stop for o in run.outcomes if o.status == "ok"}
+    summary = analyse.summarise(samples, run.selected, not_measured, stops)
     analyse.write_summary(summary, run.out / "summary.csv")
 
 
@@ -437,6 +504,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         metavar="RUN_DIR",
         help="finish an interrupted run: measure its remaining cases into its folder",
+    )
+    p.add_argument(
+        "--repeat",
+        metavar="R",
+        type=_positive_int,
+        default=1,
+        help="R passes over the cases, each in a new shuffled order, each adding one batch "
+        "of samples to every case (instead of sampling each case to its CI target at once): "
+        "drift of the machine then spreads over every case instead of biasing one",
     )
     p.add_argument(
         "--compare",

@@ -12,7 +12,7 @@ import pandas as pd
 
 from bench.analyse import SUMMARY_COLUMNS
 from bench.errors import UsageError
-from bench.host import SCHEMA_VERSION
+from bench.host import READABLE_SCHEMAS, SCHEMA_VERSION
 
 
 def _json(path: Path) -> dict[str, Any]:
@@ -35,16 +35,35 @@ def _json(path: Path) -> dict[str, Any]:
 def load_host(folder: Path) -> dict[str, Any]:
     host = _json(folder / "host.json")
     version = host.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMAS:
+        newer = isinstance(version, int) and version > SCHEMA_VERSION
         raise UsageError(
             f"{folder / 'host.json'} has schema_version {version!r}; this switchbench reads "
-            f"{SCHEMA_VERSION}: use the switchbench release that wrote the folder"
+            f"{', '.join(map(str, READABLE_SCHEMAS))}: "
+            + (
+                "upgrade switchbench to read it"
+                if newer
+                else "use the switchbench release that wrote the folder"
+            )
         )
     return host
 
 
 def load_run(folder: Path) -> dict[str, Any]:
     return _json(folder / "run.json") if (folder / "run.json").exists() else {}
+
+
+# summary.csv columns a schema-1 folder lacks.
+SINCE_SCHEMA_2 = (
+    "ci_half_width",
+    "slope_ns_per_switch",
+    "slope_ci_low",
+    "slope_ci_high",
+    "intercept_ns",
+    "r_squared",
+    "trust",
+    "stop",
+)
 
 
 def load_summary(folder: Path) -> pd.DataFrame:
@@ -59,6 +78,9 @@ def load_summary(folder: Path) -> pd.DataFrame:
         raise UsageError(
             f"{path} is not a readable CSV ({type(e).__name__}); the folder is damaged"
         ) from None
+    for column in SINCE_SCHEMA_2:  # a schema-1 folder: not measured then
+        if column not in summary.columns:
+            summary[column] = "" if column in ("trust", "stop") else math.nan
     missing = [c for c in SUMMARY_COLUMNS if c not in summary.columns]
     if missing:
         raise UsageError(

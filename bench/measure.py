@@ -7,8 +7,10 @@ cases are merged into suite.json, pyperf's own suite format.
 
 from __future__ import annotations
 
+import math
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyperf
 
+from bench.analyse import median_ci
 from bench.build import Artifacts
 from bench.cases import Case, skip_reason, usable_cpus
 from bench.memory import MemoryPlan
@@ -29,19 +33,26 @@ PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES", "SWITCHBE
 
 @dataclass(frozen=True)
 class Sampling:
-    """How hard pyperf samples one case."""
+    """How hard pyperf samples one case, and when it stops.
 
-    processes: int  # worker processes taking values (pyperf adds one to calibrate)
+    A case is sampled in batches: the first of `processes` worker processes, then
+    batches of `more_processes` while the 95% CI half-width of its median is wider
+    than `target_ci` (relative) and the case has time left of `budget_s`."""
+
+    processes: int  # worker processes taking values in the first batch
     values: int  # values per worker process
     warmups: int  # warm-up values per worker, thrown away
     min_time: float  # seconds one value must take at least (pyperf calibrates loops to it)
+    target_ci: float = 0.03  # stop once the CI half-width is within this share of the median
+    budget_s: float = 0.0  # wall seconds a case may use in all; 0: the first batch only
+    more_processes: int = 2  # worker processes in each later batch
 
     @property
     def worker_processes(self) -> int:
         return self.processes + 1
 
     def deadline_s(self) -> float:
-        """A generous wall-clock limit for one case, after which it is killed as hung.
+        """A generous wall-clock limit for one batch, after which it is killed as hung.
 
         SWITCHBENCH_DEADLINE_S overrides it (the tests use a short one)."""
         override = os.environ.get("SWITCHBENCH_DEADLINE_S")
@@ -74,15 +85,16 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile(
             "smoke",
-            Sampling(processes=1, values=3, warmups=1, min_time=0.01),
+            Sampling(processes=1, values=3, warmups=1, min_time=0.01, target_ci=0.10),
             None,
             MemoryPlan(goroutines=(1000,), threads=(100,), limits=("8MiB",)),
             40,
-            "every case but the sweeps, 1 process x 3 values of 10 ms: checks that all runs",
+            "every case but the sweeps, 1 process x 3 values of 10 ms, one batch: checks that "
+            "all runs",
         ),
         Profile(
             "quick",
-            Sampling(processes=1, values=3, warmups=1, min_time=0.03),
+            Sampling(processes=1, values=3, warmups=1, min_time=0.03, target_ci=0.05),
             None,
             MemoryPlan(
                 (1000, 10_000, 100_000),
@@ -91,11 +103,12 @@ PROFILES: dict[str, Profile] = {
                 growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20),
             ),
             200,
-            "every case but the sweeps, 1 process x 3 values of 30 ms: a first look in a minute",
+            "every case but the sweeps, 1 process x 3 values of 30 ms, one batch: a first look "
+            "in a minute",
         ),
         Profile(
             "default",
-            Sampling(processes=5, values=4, warmups=1, min_time=0.05),
+            Sampling(processes=3, values=4, warmups=1, min_time=0.05, budget_s=6.0),
             Sampling(processes=2, values=3, warmups=1, min_time=0.05),
             MemoryPlan(
                 (1000, 10_000, 100_000, 1_000_000),
@@ -105,7 +118,27 @@ PROFILES: dict[str, Profile] = {
                 ceiling=True,
             ),
             1000,
-            "every case and the sweeps, 5 processes x 4 values of 50 ms (sweep points 2 x 3)",
+            "every case and the sweeps, 3 processes x 4 values of 50 ms, then 2 more at a "
+            "time until the CI is within ±3% or 6 s are used (sweep points 2 x 3)",
+        ),
+        Profile(
+            "full",
+            Sampling(
+                processes=5, values=5, warmups=1, min_time=0.1, target_ci=0.01, budget_s=120.0
+            ),
+            Sampling(
+                processes=3, values=4, warmups=1, min_time=0.05, target_ci=0.03, budget_s=20.0
+            ),
+            MemoryPlan(
+                (1000, 10_000, 100_000, 1_000_000),
+                (100, 1000, 10_000),
+                ("8MiB", "1MiB", "256KiB", "unlimited"),
+                growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20, 64 << 20),
+                ceiling=True,
+            ),
+            1000,
+            "every case and the sweeps, 5 processes x 5 values of 100 ms, then more until "
+            "the CI is within ±1% (sweep points ±3%) or 2 minutes per case are used",
         ),
     )
 }
@@ -120,6 +153,10 @@ class CaseOutcome:
     wall_s: float = 0.0
     start_s: float = 0.0  # when it started and ended, from the start of the run
     end_s: float = 0.0
+    stop: str = ""  # why sampling stopped: "target", "budget", "one batch", "passes", ...
+    ci_half_width: float = math.nan  # relative, of the median, when sampling stopped
+    batches: int = 0  # pyperf invocations that added values
+    passes: int = 0  # with --repeat: the passes this case has finished
 
 
 def _failure_reason(text: str) -> str:
@@ -132,41 +169,39 @@ def _failure_reason(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def run_case(
+def _run_batch(
     case: Case,
-    profile: Profile,
+    sampling: Sampling,
     artifacts: Artifacts,
-    raw_dir: Path,
-    on_worker_done: Callable[[], None] = lambda: None,
-    on_start: Callable[[int], None] = lambda pid: None,
-) -> CaseOutcome:
-    """Measure one case; never raises for a failure of the case itself."""
-    reason = skip_reason(case, usable_cpus())
-    if reason:
-        return CaseOutcome(case, "skipped", reason)
-    sampling = profile.sampling(case)
-
-    out = raw_dir / f"{case.id}.json"
-    tmp = raw_dir / f"{case.id}.partial.json"
-    tmp.unlink(missing_ok=True)
+    out_json: Path,
+    processes: int,
+    loops: int | None,
+    on_start: Callable[[int], None],
+) -> str | None:
+    """One pyperf invocation: `processes` worker processes, their values written to
+    out_json (appended, when it exists). None on success, else why it failed."""
     cmd = [
         sys.executable, "-m", "bench.worker",
         "--case", case.id,
         "--c-library", str(artifacts.c_library),
         "--go-driver", str(artifacts.go_driver),
-        "--processes", str(sampling.processes),
+        "--processes", str(processes),
         "--values", str(sampling.values),
         "--warmups", str(sampling.warmups),
         "--min-time", str(sampling.min_time),
-        "--output", str(tmp),
     ]  # fmt: skip
+    # A later batch appends to the first and keeps its loop count: no recalibration,
+    # so every value of a case times the same loop.
+    cmd += ["--append", str(out_json)] if out_json.exists() else ["--output", str(out_json)]
+    if loops is not None:
+        cmd += ["--loops", str(loops)]
     # pyperf gives its workers a clean environment; pass on what the suite reads.
     # (One comma-separated option: pyperf keeps only the last --inherit-environ.)
     passed = [name for name in PASSED_ENVIRONMENT if os.environ.get(name)]
     if passed:
         cmd += ["--inherit-environ", ",".join(passed)]
-    start = time.monotonic()
-    deadline = start + sampling.deadline_s()
+    deadline_s = sampling.deadline_s()
+    deadline = time.monotonic() + deadline_s
     # Its own session, so a hung case is killed with every process it started.
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
@@ -175,7 +210,6 @@ def run_case(
     on_start(proc.pid)
     output = bytearray()
     timed_out = False
-    counting_dots = True
     try:
         fd = proc.stdout.fileno()
         while True:
@@ -191,12 +225,6 @@ def run_case(
             if not chunk:
                 break
             output += chunk
-            if counting_dots:
-                # pyperf prints one dot per finished worker process, then a newline.
-                dots, newline, _ = chunk.partition(b"\n")
-                for _ in range(dots.count(b".")):
-                    on_worker_done()
-                counting_dots = not newline
     except BaseException:
         os.killpg(proc.pid, signal.SIGKILL)
         raise
@@ -208,27 +236,86 @@ def run_case(
             os.killpg(proc.pid, signal.SIGKILL)
         except OSError:
             pass
-    wall = time.monotonic() - start
-    text = output.decode(errors="replace")
-
     if timed_out:
+        return f"killed after {deadline_s:.0f} s without finishing"
+    if returncode != 0 or not out_json.is_file():
+        text = output.decode(errors="replace")
+        return f"worker exited with status {returncode}: {_failure_reason(text)}"
+    return None
+
+
+def precision(raw_json: Path) -> tuple[float, int]:
+    """(CI half-width over the median, loops) of the values in a case's pyperf file."""
+    bench = pyperf.Benchmark.load(str(raw_json))
+    median, low, high = median_ci(np.asarray(bench.get_values()) * 1e9)
+    loops = int(bench.get_runs()[-1].get_metadata()["loops"])
+    return (high - low) / 2 / median if median > 0 else math.nan, loops
+
+
+def run_case(
+    case: Case,
+    profile: Profile,
+    artifacts: Artifacts,
+    raw_dir: Path,
+    on_start: Callable[[int], None] = lambda pid: None,
+    adaptive: bool = True,
+) -> CaseOutcome:
+    """Measure one case into raw/<case>.json; never raises for a failure of the case.
+
+    If the file exists (a later pass of --repeat), one more batch is appended to it.
+    With `adaptive`, batches are added until the CI target or the budget is reached."""
+    reason = skip_reason(case, usable_cpus())
+    if reason:
+        return CaseOutcome(case, "skipped", reason)
+    sampling = profile.sampling(case)
+    out = raw_dir / f"{case.id}.json"
+    tmp = raw_dir / f"{case.id}.partial.json"
+    tmp.unlink(missing_ok=True)
+    loops = None
+    if out.is_file():  # a later pass: work on a copy, so a failure loses nothing
+        shutil.copyfile(out, tmp)
+        loops = precision(out)[1]
+    start = time.monotonic()
+    failed = _run_batch(case, sampling, artifacts, tmp, sampling.processes, loops, on_start)
+    if failed:
         tmp.unlink(missing_ok=True)
-        return CaseOutcome(
-            case,
-            "failed",
-            f"killed after {sampling.deadline_s():.0f} s without finishing",
-            wall_s=wall,
-        )
-    if returncode != 0 or not tmp.is_file():
-        tmp.unlink(missing_ok=True)
-        return CaseOutcome(
-            case,
-            "failed",
-            f"worker exited with status {returncode}: {_failure_reason(text)}",
-            wall_s=wall,
-        )
+        if out.is_file():  # earlier passes stand; this one is lost, and says so
+            return CaseOutcome(case, "ok", raw_json=out, stop=f"a later pass failed: {failed}")
+        return CaseOutcome(case, "failed", failed, wall_s=time.monotonic() - start)
+    batches = 1
+    half, loops = precision(tmp)
+    stop = "one batch"
+    if adaptive and sampling.budget_s > 0:
+        while True:
+            spent = time.monotonic() - start
+            if half <= sampling.target_ci:
+                stop = "target"
+                break
+            # Another batch costs about what the last one did; stop before the budget.
+            per_batch = spent / batches * sampling.more_processes / sampling.processes
+            if spent + per_batch > sampling.budget_s:
+                stop = "budget"
+                break
+            failed = _run_batch(
+                case, sampling, artifacts, tmp, sampling.more_processes, loops, on_start
+            )
+            if failed:
+                stop = f"batch {batches + 1} failed: {failed}"
+                break
+            batches += 1
+            half, _ = precision(tmp)
+    elif half <= sampling.target_ci:
+        stop = "target"
     tmp.replace(out)
-    return CaseOutcome(case, "ok", raw_json=out, wall_s=wall)
+    return CaseOutcome(
+        case,
+        "ok",
+        raw_json=out,
+        wall_s=time.monotonic() - start,
+        stop=stop,
+        ci_half_width=half,
+        batches=batches,
+    )
 
 
 def write_suite(outcomes: list[CaseOutcome], path: Path) -> None:

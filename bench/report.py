@@ -13,8 +13,8 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from bench import analyse, html, leaks
 from bench import folder as folder_files
-from bench import html, leaks
 from bench.fmt import code
 from bench.fmt import kib as _kib
 from bench.fmt import md as _md
@@ -525,6 +525,60 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _precision_section(summary: pd.DataFrame) -> list[str]:
+    """The median beside the regression slope, R², and why sampling stopped."""
+    ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)].sort_values("ns_per_switch")
+    if ok.empty or ok["slope_ns_per_switch"].isna().all():
+        return []
+    doubtful = ok[ok["trust"].fillna("ok").astype(str).isin(["ok", ""]) == False]  # noqa: E712
+    lines = [
+        "## Precision: the median against the regression",
+        "",
+        "Two estimates of one switch: the **median** of the per-sample figures, and the "
+        "**slope** of a least-squares line of each timed run's elapsed time against its "
+        "switches, over runs of the values' loop count and of 1/2, 1/4 and 1/8 of it, "
+        "made after the values in a shuffled order. The "
+        "slope leaves out what every run pays once (the *intercept*: starting the loop, "
+        "reading the clock and counters); R² says how well a straight line fits. Both "
+        "CIs are bootstrap 95% intervals. A case is flagged when its median's CI is wider "
+        f"than ±{analyse.MAX_CI_HALF_WIDTH:.0%} or R² is under {analyse.MIN_R_SQUARED}. "
+        "*Stopped* says why its sampling ended: *target*, its CI reached the profile's "
+        "target; *budget*, its time ran out first; *one batch*, the profile takes one.",
+        "",
+    ]
+    if doubtful.empty:
+        lines += ["No case is flagged.", ""]
+    else:
+        lines += [
+            f"**{len(doubtful)} of {len(ok)} cases flagged:** "
+            + ", ".join(code(c) for c in doubtful["case"])
+            + ".",
+            "",
+        ]
+    lines += [
+        "| case | median | CI ± | slope (95% CI) | intercept | R² | stopped | flag |",
+        "|---|---:|---:|---|---:|---:|---|---|",
+    ]
+    for _, row in ok.iterrows():
+        slope = row["slope_ns_per_switch"]
+        slope_text = (
+            "—"
+            if math.isnan(slope)
+            else f"{_ns(slope)} ({_ns(row['slope_ci_low'])} – {_ns(row['slope_ci_high'])})"
+        )
+        half = row["ci_half_width"]
+        intercept = row["intercept_ns"]
+        lines.append(
+            f"| {code(row['case'])} | {_per_unit(row)} "
+            f"| {'—' if math.isnan(half) else f'{half:.1%}'} | {slope_text} "
+            f"| {'—' if math.isnan(intercept) else f'{intercept / 1e6:,.2f} ms'} "
+            f"| {_num(row['r_squared'], 3)} | {_md(row['stop'] or '—')} "
+            f"| {_md(row['trust'] or '—')} |"
+        )
+    lines.append("")
+    return lines
+
+
 def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> list[str]:
     lines: list[str] = []
     for sweep, (title, text, x_name) in SWEEP_TEXT.items():
@@ -596,6 +650,7 @@ def render_markdown(
             + ".",
         ]
     lines.append("")
+    lines += _precision_section(summary)
     lines += _sweep_section(summary, figures)
     lines += _memory_section(folder, figures)
     lines += leaks.section_lines(folder)
@@ -646,7 +701,7 @@ def render_markdown(
 
 def write_report(folder: Path) -> Path:
     summary = folder_files.load_summary(folder)
-    for text_column in ("reason", "sweep", "unit", "one_op", "os_ctx_check"):
+    for text_column in ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trust", "stop"):
         summary[text_column] = summary[text_column].astype("object").fillna("")
     host = folder_files.load_host(folder)
     run = folder_files.load_run(folder)

@@ -1,10 +1,10 @@
 """suite.json (pyperf) -> samples.csv: one row per measured sample.
 
 Each pyperf value is seconds per switch. The run's metadata carries the
-same samples' getrusage counts, in order, and one counted run with the
-perf counters (see bench.worker); a count that is missing or does not
-line up is left empty (NaN) — never written as 0, since 0 is a real and
-meaningful figure here.
+same samples' getrusage counts, in order, one counted run with the
+perf counters and runs of smaller loop counts (see bench.worker); a count
+that is missing or does not line up is left empty (NaN) — never written as
+0, since 0 is a real and meaningful figure here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 import pyperf
 
 from bench.native import COUNTER_NAMES
-from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA
+from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
 
 SAMPLE_COLUMNS = [
     "case",
@@ -93,7 +93,8 @@ def _row(
 
 def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
     """Rows of kind "timed" (pyperf's values: timed without perf counters) and, per
-    process, one of kind "counted" (one extra run of the same loops with them on)."""
+    process, one of kind "counted" (one extra run of the same loops with them on) and
+    some of kind "sized" (runs of fewer loops, for the regression on loop count)."""
     rows = []
     for bench in suite.get_benchmarks():
         name = bench.get_name()
@@ -113,6 +114,27 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
             for i, value in enumerate(values):
                 rows.append(
                     _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
+                )
+            sized = _load(run, SIZED_METADATA)
+            for i, record in enumerate(sized if isinstance(sized, list) else []):
+                parsed = _parse_record(record)
+                if parsed is None or not isinstance(parsed["elapsed_ns"], int):
+                    continue
+                ops = int(parsed["ops"] or 0)
+                if ops < 1 or parsed["elapsed_ns"] <= 0:
+                    continue
+                inner = switches // loops
+                rows.append(
+                    _row(
+                        name,
+                        process,
+                        -(i + 1),
+                        "sized",
+                        ops,
+                        ops * inner,
+                        parsed["elapsed_ns"] / (ops * inner),
+                        parsed,
+                    )
                 )
             counted = _parse_record(_load(run, COUNTED_METADATA))
             if counted is not None and isinstance(counted["elapsed_ns"], int):

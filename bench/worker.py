@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import random
 import signal
 import sys
 import threading
@@ -35,6 +36,12 @@ COUNTERS_METADATA = "switchbench_counters"
 COUNTED_METADATA = "switchbench_counted"
 # The order of the fields in each metadata record.
 COUNTER_FIELDS = ("ops", "elapsed_ns", "voluntary_ctx", "involuntary_ctx", *COUNTER_NAMES)
+# Runs of several loop counts (the values' loops divided by each of these), timed like
+# the values, right after them and in a shuffled order, so that drift of the machine
+# does not line up with the loop count: they give the regression of elapsed time on
+# loop count, whose slope is the cost of one op without the fixed cost of a run.
+SIZED_METADATA = "switchbench_sized"
+SIZED_DIVISORS = (8, 4, 2, 1)
 # Why a counter was unavailable, for the values' runs (JSON: name -> reason).
 COUNTER_ERRORS_METADATA = "switchbench_counter_errors"
 
@@ -123,6 +130,12 @@ class _CountersHook:
         counted = _watched(lambda loops: body(loops, count_perf=True), runs[-1].ops)
         counted.check()
         metadata[COUNTED_METADATA] = json.dumps(_record(counted), separators=(",", ":"))
+        sized = []
+        for divisor in random.Random(os.getpid()).sample(SIZED_DIVISORS, len(SIZED_DIVISORS)):
+            run = _watched(body, max(1, runs[-1].ops // divisor))
+            run.check()
+            sized.append(_record(run))
+        metadata[SIZED_METADATA] = json.dumps(sized, separators=(",", ":"))
         reasons = {
             name: err
             for name, err in zip(COUNTER_NAMES, counted.counter_errors, strict=True)

@@ -1,0 +1,102 @@
+"""Precision: the regression on loop count, adaptive sampling to a CI target, and
+interleaved passes (--repeat)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyperf
+import pytest
+
+from bench import analyse, cases, measure
+from bench.build import Artifacts
+from tests.conftest import switchbench
+
+
+def test_regression_recovers_slope_and_intercept() -> None:
+    rng = np.random.default_rng(3)
+    switches = np.repeat([1000.0, 2000.0, 4000.0, 8000.0], 6)
+    elapsed = 50_000 + 120.0 * switches + rng.normal(0, 2000, switches.size)
+    fit = analyse.regression(switches, elapsed)
+    assert fit["slope_ns_per_switch"] == pytest.approx(120, rel=0.02)
+    assert fit["intercept_ns"] == pytest.approx(50_000, rel=0.2)
+    assert fit["slope_ci_low"] < 120 < fit["slope_ci_high"]
+    assert fit["r_squared"] > 0.99
+    # The order of the points does not change the CI.
+    shuffled = rng.permutation(switches.size)
+    again = analyse.regression(switches[shuffled], elapsed[shuffled])
+    assert again == pytest.approx(fit)
+
+
+def test_regression_needs_more_than_one_loop_count() -> None:
+    fit = analyse.regression(np.full(10, 1000.0), np.linspace(1e5, 2e5, 10))
+    assert all(math.isnan(v) for v in fit.values())
+
+
+def test_trust_flags_a_wide_ci_and_a_poor_fit() -> None:
+    assert analyse.trust(100, 99, 101, 0.999) == "ok"
+    assert "CI ±20%" in analyse.trust(100, 80, 120, 0.999)
+    assert "R² 0.50" in analyse.trust(100, 99, 101, 0.5)
+    assert analyse.trust(100, math.nan, math.nan, math.nan) == "ok"  # nothing to doubt by
+
+
+def _profile(target: float, budget: float) -> measure.Profile:
+    base = measure.PROFILES["smoke"]
+    sampling = dataclasses.replace(base.cases, target_ci=target, budget_s=budget, more_processes=1)
+    return dataclasses.replace(base, cases=sampling)
+
+
+@pytest.mark.parametrize(
+    ("target", "budget", "stop"),
+    [(0.5, 20.0, "target"), (1e-9, 3.0, "budget"), (1e-9, 0.0, "one batch")],
+)
+def test_sampling_stops_at_its_target_or_its_budget(
+    tmp_path: Path, artifacts: Artifacts, target: float, budget: float, stop: str
+) -> None:
+    case = cases.get_case("c.clock.monotonic")
+    outcome = measure.run_case(case, _profile(target, budget), artifacts, tmp_path)
+    assert outcome.status == "ok", outcome.reason
+    assert outcome.stop == stop
+    half, _ = measure.precision(outcome.raw_json)
+    assert outcome.ci_half_width == pytest.approx(half)
+    if stop == "target":
+        assert outcome.batches == 1 and half <= target
+    if stop == "budget":
+        # More than one batch, and it stopped before running past its budget by a batch.
+        assert outcome.batches >= 2
+        assert outcome.wall_s < budget + 3.0
+    measured = [r for r in pyperf.Benchmark.load(str(outcome.raw_json)).get_runs() if r.values]
+    assert len(measured) == outcome.batches  # one process per batch in this profile
+    # Every batch times the same loop count: later batches do not recalibrate.
+    assert len({r.get_metadata()["loops"] for r in measured}) == 1
+
+
+def test_repeat_runs_interleaved_passes_and_keeps_every_batch(tmp_path: Path) -> None:
+    out = tmp_path / "repeat"
+    only = "c.ucontext,go.gosched.p1,c.clock.monotonic"
+    done = switchbench(
+        "run", "--profile", "smoke", "--only", only, "--repeat", "3", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("pass ") >= 3
+    run = json.loads((out / "run.json").read_text())
+    assert run["repeat"] == 3
+    for record in run["cases"].values():
+        assert record["status"] == "ok" and record["passes"] == 3
+        assert record["stop"] == "3 of 3 interleaved passes"
+    summary = pd.read_csv(out / "summary.csv").set_index("case")
+    # smoke takes one process per batch: three passes, three processes per case.
+    assert (summary.loc[only.split(","), "processes"] == 3).all()
+    samples = pd.read_csv(out / "samples.csv")
+    sized = samples[samples["kind"] == "sized"].groupby("case")["ops"].nunique()
+    assert (sized == 4).all()  # the four loop counts of the regression
+
+    again = switchbench("run", "--resume", str(out), "--repeat", "2")
+    assert again.returncode == 2 and "drop --only, --out and --repeat" in again.stderr
+    bad = switchbench("run", "--repeat", "0", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "--repeat" in bad.stderr
