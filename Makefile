@@ -10,7 +10,7 @@ ARGS   ?=
 # The run `make bench` ends by comparing against (REFERENCE= to skip)
 REFERENCE ?= results/reference
 
-.PHONY: bench test build lint clean
+.PHONY: bench bench-self test build lint clean
 
 $(BIN)/switchbench: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "switchbench needs Python 3.11 or newer: set PYTHON=python3.11")'
@@ -24,6 +24,11 @@ build: $(BIN)/switchbench
 
 bench: build
 	$(BIN)/switchbench run --profile $(PROFILE) $(if $(REFERENCE),--compare $(REFERENCE)) $(ARGS)
+
+# The suite benchmarked (not a test): quick, then default twice, back to back
+# (about 13 minutes on a 2-CPU VM); see results/selfbench-*/self.md.
+bench-self: build
+	$(BIN)/switchbench selfbench
 
 lint: $(BIN)/switchbench
 	$(BIN)/ruff check bench tests

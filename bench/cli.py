@@ -19,7 +19,19 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import analyse, cases, compare, host, leaks, measure, memory, report, system, tidy
+from bench import (
+    analyse,
+    cases,
+    compare,
+    host,
+    leaks,
+    measure,
+    memory,
+    report,
+    selfbench,
+    system,
+    tidy,
+)
 from bench.build import Artifacts, build, source_root
 from bench.errors import UsageError
 from bench.native import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
@@ -130,6 +142,20 @@ def cmd_leaks(args: argparse.Namespace) -> int:
     """`switchbench leaks`: a run of the goroutine-leak family alone."""
     args.only, args.resume, args.compare, args.repeat = "leaks", None, None, 1
     return cmd_run(args)
+
+
+def cmd_selfbench(args: argparse.Namespace) -> int:
+    profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
+    unknown = [p for p in profiles if p not in measure.PROFILES]
+    if not profiles or unknown:
+        raise UsageError(
+            f"--profiles {args.profiles!r}: name profiles from {', '.join(measure.PROFILES)}"
+        )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    out = Path(args.out) if args.out else source_root() / "results" / f"selfbench-{stamp}"
+    _create_out(out)
+    print(selfbench.selfbench(out, profiles))
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -533,6 +559,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="result folder (default: results/<host>-<UTC time>)"
     )
     p.set_defaults(func=cmd_leaks)
+
+    p = sub.add_parser(
+        "selfbench",
+        help="benchmark the suite itself: whole profiles back to back, their wall times, "
+        "the CIs they reach, two default runs compared, go test -bench beside the suite",
+    )
+    p.add_argument(
+        "--profiles",
+        default="quick,default,default",
+        help="profiles to run, in order (default: quick,default,default)",
+    )
+    p.add_argument("--out", metavar="DIR", help="default: results/selfbench-<UTC time>")
+    p.set_defaults(func=cmd_selfbench)
 
     p = sub.add_parser(
         "compare",

@@ -100,3 +100,17 @@ def test_repeat_runs_interleaved_passes_and_keeps_every_batch(tmp_path: Path) ->
     assert again.returncode == 2 and "drop --only, --out and --repeat" in again.stderr
     bad = switchbench("run", "--repeat", "0", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "--repeat" in bad.stderr
+
+
+def test_go_test_bench_figures_are_read_per_case() -> None:
+    from bench.selfbench import GO_TEST_CASES, go_test_bench
+
+    frame = go_test_bench(count=1, benchtime="20ms")
+    assert set(frame["case"]) == set(GO_TEST_CASES.values())
+    assert (frame["ns_per_switch"] > 0).all()
+
+
+def test_selfbench_refuses_an_unknown_profile(tmp_path: Path) -> None:
+    done = switchbench("selfbench", "--profiles", "quick,fastest", "--out", str(tmp_path / "s"))
+    assert done.returncode == 2 and "fastest" not in done.stdout
+    assert "name profiles from" in done.stderr and len(done.stderr.strip().splitlines()) == 1

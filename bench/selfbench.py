@@ -1,0 +1,227 @@
+"""The suite benchmarked: `switchbench selfbench` (`make bench-self`).
+
+Not a test, since wall times depend on the machine: it runs whole profiles as a
+user would, back to back, and writes into one folder what they cost and what
+they reached:
+
+- self.csv: per profile run, its wall time against the profile's target, and the
+  CI half-widths its cases reached (how many met the sampling target);
+- self_cases.csv: per profile run and case, wall time, CI half-width, why it stopped;
+- gotest.csv: the suite's Go figures beside `go test -bench` on the same machine;
+- default-vs-default-2/: the two default runs compared (how many cases agree);
+- self.md: all of it for people.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench import compare, folder
+from bench.build import source_root
+from bench.errors import UsageError
+from bench.fmt import code, md, ns
+
+# What each profile should take on a 2-CPU machine, at most (seconds); None: no target.
+PROFILE_TARGET_S = {"smoke": None, "quick": 60.0, "default": 360.0, "full": None}
+# `go test -bench` sub-benchmarks (go/switching/bench_test.go) and the suite's cases
+# that run the same body.
+GO_TEST_CASES = {
+    "BenchmarkChanPingPong/p1": "go.chan.p1",
+    "BenchmarkChanBuf1PingPong/p1": "go.chanbuf1.p1",
+    "BenchmarkCondPingPong/p1": "go.cond.p1",
+    "BenchmarkGosched/p1": "go.gosched.p1",
+}
+AGREE_WITHIN = 0.10
+
+
+def _run_profile(profile: str, out: Path) -> float:
+    """`switchbench run` of one profile into out, as a user runs it; its wall seconds."""
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--profile", profile, "--out", str(out)],
+        check=False,
+    )
+    if done.returncode != 0:
+        raise UsageError(f"the {profile} run into {out} failed (status {done.returncode})")
+    return time.monotonic() - started
+
+
+def go_test_bench(count: int = 10, benchtime: str = "200ms") -> pd.DataFrame:
+    """ns/switch of the matching `go test -bench` sub-benchmarks, one row per result."""
+    names = "|".join(
+        sorted({name.split("/")[0].removeprefix("Benchmark") for name in GO_TEST_CASES})
+    )
+    argv = [
+        "go", "test", "-run", "^$", "-bench", f"^Benchmark({names})$/^p1$",
+        "-count", str(count), "-benchtime", benchtime, "./switching/",
+    ]  # fmt: skip
+    done = subprocess.run(
+        argv, cwd=source_root() / "go", capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise UsageError(f"go test -bench failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    rows = []
+    # e.g. "BenchmarkChanPingPong/p1-2   1000000   245.1 ns/op   122.5 ns/switch"
+    pattern = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+.*?([\d.]+) ns/switch")
+    for line in done.stdout.splitlines():
+        found = pattern.match(line)
+        if found and found.group(1) in GO_TEST_CASES:
+            rows.append(
+                {
+                    "benchmark": found.group(1),
+                    "case": GO_TEST_CASES[found.group(1)],
+                    "ns_per_switch": float(found.group(2)),
+                }
+            )
+    return pd.DataFrame(rows, columns=["benchmark", "case", "ns_per_switch"])
+
+
+def profile_rows(label: str, profile: str, run_dir: Path, wall_s: float) -> tuple[dict, list]:
+    summary = folder.load_summary(run_dir)
+    run = folder.load_run(run_dir)
+    target = (run.get("profile_settings") or {}).get("cases", {}).get("target_ci", math.nan)
+    ok = summary[summary["status"] == "ok"]
+    half = pd.to_numeric(ok["ci_half_width"], errors="coerce")
+    limit = PROFILE_TARGET_S.get(profile)
+    row = {
+        "run": label,
+        "profile": profile,
+        "wall_s": round(wall_s, 1),
+        "target_s": limit,
+        "within_target": None if limit is None else wall_s <= limit,
+        "cases_ok": len(ok),
+        "cases_at_ci_target": int((half <= target).sum()),
+        "ci_target": target,
+        "median_ci_half_width": float(half.median()) if len(half) else math.nan,
+        "max_ci_half_width": float(half.max()) if len(half) else math.nan,
+    }
+    cases = [
+        {
+            "run": label,
+            "case": case_id,
+            "status": record.get("status"),
+            "wall_s": record.get("wall_s"),
+            "ci_half_width": record.get("ci_half_width"),
+            "stop": record.get("stop"),
+        }
+        for case_id, record in (run.get("cases") or {}).items()
+    ]
+    return row, cases
+
+
+def _agreement(a: Path, b: Path, out: Path) -> dict[str, int]:
+    """How many cases of two runs agree: CIs that overlap, and compare's verdict."""
+    compare.write_comparison([a, b], out)
+    table = pd.read_csv(out / "compare.csv")
+    first = table[(table["run"] == 0) & (table["status"] == "ok")].set_index("case")
+    second = table[(table["run"] == 1) & (table["status"] == "ok")].set_index("case")
+    both = first.index.intersection(second.index)
+    overlap = (first.loc[both, "ci_low"] <= second.loc[both, "ci_high"]) & (
+        second.loc[both, "ci_low"] <= first.loc[both, "ci_high"]
+    )
+    significant = second.loc[both, "significant"].astype(str) == "True"
+    return {
+        "cases": len(both),
+        "cis_overlap": int(overlap.sum()),
+        "not_significant": int((~significant).sum()),
+    }
+
+
+def selfbench(out: Path, profiles: list[str], go_count: int = 10) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    rows, case_rows, run_dirs = [], [], {}
+    seen: dict[str, int] = {}
+    for profile in profiles:
+        seen[profile] = seen.get(profile, 0) + 1
+        label = profile if seen[profile] == 1 else f"{profile}-{seen[profile]}"
+        run_dir = out / label
+        print(f"selfbench: profile {profile} into {run_dir}", file=sys.stderr)
+        wall = _run_profile(profile, run_dir)
+        run_dirs[label] = run_dir
+        row, cases = profile_rows(label, profile, run_dir, wall)
+        rows.append(row)
+        case_rows += cases
+    pd.DataFrame(rows).to_csv(out / "self.csv", index=False)
+    pd.DataFrame(case_rows).to_csv(out / "self_cases.csv", index=False)
+
+    lines = ["# switchbench measured: profiles, precision, agreement", ""]
+    lines += [
+        "| run | wall | target | cases | at CI target | median CI ± | widest CI ± |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        target = "—" if r["target_s"] is None else f"≤ {r['target_s']:.0f} s"
+        verdict = "" if r["within_target"] is None else (" ✓" if r["within_target"] else " ✗")
+        lines.append(
+            f"| {md(r['run'])} | {r['wall_s']:.0f} s{verdict} | {target} | {r['cases_ok']} "
+            f"| {r['cases_at_ci_target']} (±{r['ci_target']:.0%}) "
+            f"| {r['median_ci_half_width']:.1%} | {r['max_ci_half_width']:.1%} |"
+        )
+    lines.append("")
+
+    defaults = [label for label, d in run_dirs.items() if label.startswith("default")]
+    if len(defaults) >= 2:
+        a, b = defaults[:2]
+        agree = _agreement(run_dirs[a], run_dirs[b], out / f"{a}-vs-{b}")
+        (out / "agreement.json").write_text(json.dumps(agree, indent=2) + "\n")
+        lines += [
+            f"## Two default runs back to back ({md(a)}, {md(b)})",
+            "",
+            f"Of {agree['cases']} cases measured in both, the 95% CIs of "
+            f"{agree['cis_overlap']} overlap, and `switchbench compare` calls "
+            f"{agree['not_significant']} not significantly different "
+            f"(details: {md(a)}-vs-{md(b)}/compare.md).",
+            "",
+        ]
+
+    first = next((d for label, d in run_dirs.items() if label.startswith("default")), None)
+    if first is not None:
+        print("selfbench: go test -bench on the same machine", file=sys.stderr)
+        gotest = go_test_bench(go_count)
+        summary = folder.load_summary(first).set_index("case")
+        table = []
+        for case, group in gotest.groupby("case"):
+            if case not in summary.index or summary.loc[case, "status"] != "ok":
+                continue
+            go_ns = float(np.median(group["ns_per_switch"]))
+            suite_ns = float(summary.loc[case, "ns_per_switch"])
+            table.append(
+                {
+                    "case": case,
+                    "benchmark": group["benchmark"].iloc[0],
+                    "suite_ns": suite_ns,
+                    "gotest_ns": go_ns,
+                    "gotest_runs": len(group),
+                    "ratio": suite_ns / go_ns,
+                }
+            )
+        frame = pd.DataFrame(table)
+        frame.to_csv(out / "gotest.csv", index=False)
+        if not frame.empty:
+            agree = int((abs(frame["ratio"] - 1) <= AGREE_WITHIN).sum())
+            lines += [
+                "## The suite's Go figures against `go test -bench`",
+                "",
+                f"{agree} of {len(frame)} agree within ±{AGREE_WITHIN:.0%} (suite: the first "
+                f"default run; go test: the median of {go_count} runs).",
+                "",
+                "| case | benchmark | suite | go test | suite ÷ go test |",
+                "|---|---|---:|---:|---:|",
+            ]
+            for _, r in frame.iterrows():
+                lines.append(
+                    f"| {code(r['case'])} | {code(r['benchmark'])} | {ns(r['suite_ns'])} "
+                    f"| {ns(r['gotest_ns'])} | {r['ratio']:.2f} |"
+                )
+            lines.append("")
+    (out / "self.md").write_text("\n".join(lines))
+    return out / "self.md"
