@@ -22,6 +22,11 @@ C_FLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
 C_LIBRARY_SOURCES = ["common.c", "ring.c", "primitives.c", "single.c", "counters.c", "memory.c"]
 C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h"]
 C_CHECK_SOURCE = "check_handoffs.c"
+# The harness-free loops of bench/overhead.py: standalone programs, no library.
+C_MINIMAL_SOURCE = "minimal.c"
+C_MINIMAL = "minimal-c"
+GO_MINIMAL_PACKAGE = "cmd/minimal"
+GO_MINIMAL = "minimal-go"
 # The runtime's goroutineleak profile exists only in a binary built with this
 # experiment (Go 1.26 and newer); a second driver is built with it.
 GO_LEAK_EXPERIMENT = "goroutineleakprofile"
@@ -49,6 +54,10 @@ class Artifacts:
     # The driver built with GOEXPERIMENT=goroutineleakprofile; where that
     # build failed, NAME.unavailable beside it says why.
     go_leak_driver: Path | None = None
+    # The minimal loops (go/cmd/minimal, c/minimal.c) that bench/overhead.py
+    # sets beside the suite's figures; None where not configured.
+    go_minimal: Path | None = None
+    c_minimal: Path | None = None
 
     @classmethod
     def locate(cls) -> Artifacts:
@@ -61,6 +70,8 @@ class Artifacts:
                 out / "check_handoffs",
                 out / "switchdriver",
                 out / GO_LEAK_DRIVER,
+                out / GO_MINIMAL,
+                out / C_MINIMAL,
             )
         root = source_root()
         return cls(
@@ -68,6 +79,8 @@ class Artifacts:
             root / "c" / "build" / "check_handoffs",
             root / "go" / "bin" / "switchdriver",
             root / "go" / "bin" / GO_LEAK_DRIVER,
+            root / "go" / "bin" / GO_MINIMAL,
+            root / "c" / "build" / C_MINIMAL,
         )
 
     def leak_driver_unavailable(self) -> str | None:
@@ -200,12 +213,64 @@ def build_go_leak_profile(artifacts: Artifacts, quiet: bool = True) -> None:
         print(f"built {target}" if done.returncode == 0 else note.read_text(), file=sys.stderr)
 
 
+def _build_program(
+    target: Path, digest: str, before: list[str], after: list[str], cwd: Path, what: str
+) -> bool:
+    """Compile one program (`BEFORE -o TMP AFTER`, then renamed) unless its stamp
+    matches. True if it was built."""
+    if _up_to_date(target, digest):
+        return False
+    tmp = target.with_name(target.name + ".tmp")
+    _compile([*before, "-o", str(tmp), *after], cwd, target, what)
+    tmp.replace(target)
+    target.with_name(target.name + ".stamp").write_text(digest)
+    return True
+
+
+def build_c_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
+    """c/minimal.c, the condvar ping-pong with no harness (bench/overhead.py)."""
+    target = artifacts.c_minimal
+    if target is None:
+        return
+    c_dir = source_root() / "c"
+    cc = _tool("gcc", "CC", "install gcc (apt-get install gcc) or set CC to a C compiler")
+    digest = _digest(
+        [c_dir / C_MINIMAL_SOURCE], " ".join([_tool_version([cc, "--version"]), *C_FLAGS])
+    )
+    if _build_program(target, digest, [cc, *C_FLAGS], [C_MINIMAL_SOURCE], c_dir, "c/minimal.c"):
+        if not quiet:
+            print(f"built {target}", file=sys.stderr)
+
+
+def build_go_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
+    """go/cmd/minimal, the channel ping-pong with no harness (bench/overhead.py)."""
+    target = artifacts.go_minimal
+    if target is None:
+        return
+    go_dir = source_root() / "go"
+    go = _tool(
+        "go", "GO", "install Go 1.22 or newer (https://go.dev/doc/install) and put it on PATH"
+    )
+    sources = [
+        *(go_dir / GO_MINIMAL_PACKAGE).glob("*.go"),
+        *(p for p in (go_dir / "go.mod", go_dir / "go.sum") if p.is_file()),
+    ]
+    digest = _digest(sources, _tool_version([go, "version"]))
+    if _build_program(
+        target, digest, [go, "build"], [f"./{GO_MINIMAL_PACKAGE}"], go_dir, "go/cmd/minimal"
+    ):
+        if not quiet:
+            print(f"built {target}", file=sys.stderr)
+
+
 def build(langs: set[str], quiet: bool = True) -> Artifacts:
     """Build what the given languages ("c", "go") need; return where it is."""
     artifacts = Artifacts.locate()
     if "c" in langs:
         build_c(artifacts, quiet)
+        build_c_minimal(artifacts, quiet)
     if "go" in langs:
         build_go(artifacts, quiet)
         build_go_leak_profile(artifacts, quiet)
+        build_go_minimal(artifacts, quiet)
     return artifacts

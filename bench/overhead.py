@@ -1,0 +1,535 @@
+"""Harness overhead made visible: the suite's figures beside the same loops with
+no harness, and what the clock itself costs.
+
+Two cases are written again as minimal programs, "just the loop and a clock":
+go/cmd/minimal (go.chan.p1: two goroutines over unbuffered channels,
+GOMAXPROCS=1, timed with time.Now/time.Since) and c/minimal.c
+(c.condvar.same-core: two threads pinned to one CPU, a mutex and a condition
+variable per side, timed with clock_gettime). No pyperf, no cffi, no driver
+protocol, no counters, no order check. Each runs as a subprocess: N round
+trips per timed loop, N doubled from a small start until one loop takes 20 ms
+and then scaled to about 50 ms, and `repeats` timed loops in one process; the
+median and its bootstrap CI are set beside the run's summary.csv, as
+suite / minimal. The same programs time one clock read (clock_gettime and
+time.Now) and find the clock's resolution.
+
+Writes overhead.csv into the result folder; section_lines() renders it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.analyse import median_ci
+from bench.build import Artifacts
+from bench.cases import get_case, pin_cpus, skip_reason, usable_cpus
+from bench.fmt import code, md, missing, ns, num
+
+CSV_NAME = "overhead.csv"
+DEFAULT_REPEATS = 20
+TARGET_LOOP_MS = 50.0  # one timed loop, after calibration
+CALIBRATED_MS = 20.0  # calibration doubles N until one loop takes this long
+START_ROUND_TRIPS = 1000
+MAX_ROUND_TRIPS = 1 << 31
+CALL_TIMEOUT_S = 30.0  # one calibration run, or a timer measurement
+AGREE_WITHIN = 0.10  # suite and minimal "agree" when suite / minimal is within 1 ± this
+
+OVERHEAD_COLUMNS = [
+    "case",
+    "kind",
+    "what",
+    "suite_case",
+    "minimal_ns",
+    "ci_low",
+    "ci_high",
+    "suite_status",
+    "suite_ns",
+    "suite_ci_low",
+    "suite_ci_high",
+    "ratio",
+    "round_trips",
+    "samples",
+    "status",
+    "reason",
+]
+
+KIND_LOOP = "loop"
+KIND_COST = "timer cost"
+KIND_RESOLUTION = "timer resolution"
+
+
+@dataclass(frozen=True)
+class Loop:
+    case: str
+    lang: str  # which program: "go" or "c"
+    suite_case: str
+    what: str
+
+
+LOOPS = (
+    Loop(
+        "minimal.go.chan.p1",
+        "go",
+        "go.chan.p1",
+        "two goroutines ping-pong over unbuffered channels, GOMAXPROCS=1 "
+        "(go/cmd/minimal, timed with time.Now and time.Since)",
+    ),
+    Loop(
+        "minimal.c.condvar.same-core",
+        "c",
+        "c.condvar.same-core",
+        "two threads pinned to one CPU hand a turn over with a mutex and a condition "
+        "variable per side (c/minimal.c, timed with clock_gettime(CLOCK_MONOTONIC))",
+    ),
+)
+
+
+class _Failed(Exception):
+    """A measurement that could not be made; its row says why (status, reason)."""
+
+    def __init__(self, reason: str, status: str = "failed") -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _row(case: str, kind: str, what: str, suite_case: str = "") -> dict:
+    row = dict.fromkeys(OVERHEAD_COLUMNS, math.nan)
+    row.update(case=case, kind=kind, what=what, suite_case=suite_case, status="failed", reason="")
+    return row
+
+
+def _program(artifacts: Artifacts, lang: str) -> Path:
+    path = artifacts.go_minimal if lang == "go" else artifacts.c_minimal
+    source = "go/cmd/minimal" if lang == "go" else "c/minimal.c"
+    if path is None:
+        raise _Failed(f"no build of {source} is configured", "skipped")
+    if not path.is_file():
+        raise _Failed(f"{source} has not been built (bench.build.build with {lang!r})", "skipped")
+    return path
+
+
+def _run(argv: list[str], timeout: float) -> list[dict]:
+    """The program's JSON lines; _Failed with its last word when it fails."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise _Failed(f"{Path(argv[0]).name} ran past {timeout:.0f} s and was killed") from None
+    except OSError as e:
+        raise _Failed(f"{Path(argv[0]).name} could not be started: {e}") from None
+    said = done.stderr.strip().splitlines()
+    if done.returncode != 0:
+        why = said[-1] if said else f"exit status {done.returncode}"
+        # Exit status 3 is c/minimal.c's "pinning refused": the machine's doing.
+        raise _Failed(why, "skipped" if done.returncode == 3 else "failed")
+    try:
+        lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    except ValueError:
+        raise _Failed(f"{Path(argv[0]).name} printed something that is not JSON") from None
+    if not lines or not all(isinstance(x, dict) for x in lines):
+        raise _Failed(f"{Path(argv[0]).name} printed no result")
+    return lines
+
+
+def _loop_argv(program: Path, loop: Loop, n: int, repeats: int, cpu: int) -> list[str]:
+    if loop.lang == "go":
+        return [str(program), "-n", str(n), "-repeat", str(repeats), "-gomaxprocs", "1"]
+    return [str(program), str(n), str(repeats), str(cpu)]
+
+
+def _elapsed(lines: list[dict], n: int, repeats: int) -> np.ndarray:
+    """elapsed_ns of every timed loop, checked."""
+    if len(lines) != repeats:
+        raise _Failed(f"expected {repeats} timed loops, got {len(lines)}")
+    try:
+        elapsed = np.array([float(x["elapsed_ns"]) for x in lines])
+        trips = [int(x["round_trips"]) for x in lines]
+    except (KeyError, TypeError, ValueError) as e:
+        raise _Failed(f"a timed loop's line lacks {e}") from None
+    if any(t != n for t in trips):
+        raise _Failed(f"asked for {n} round trips a loop, the program ran {trips[0]}")
+    if not np.all(np.isfinite(elapsed) & (elapsed > 0)):
+        raise _Failed("a timed loop took no time: the clock did not move")
+    return elapsed
+
+
+def _calibrate(
+    program: Path, loop: Loop, cpu: int, target_ms: float, progress: Callable[[str], None]
+) -> int:
+    """Round trips for one timed loop of about target_ms: from a small N, doubled
+    until a loop takes min(CALIBRATED_MS, target_ms), then scaled."""
+    floor_ns = min(CALIBRATED_MS, target_ms) * 1e6
+    n = START_ROUND_TRIPS
+    while True:
+        progress(f"overhead: {loop.case}, calibrating ({n:,} round trips)")
+        (elapsed,) = _elapsed(_run(_loop_argv(program, loop, n, 1, cpu), CALL_TIMEOUT_S), n, 1)
+        if elapsed >= floor_ns:
+            return max(1, round(n * target_ms * 1e6 / elapsed))
+        if n >= MAX_ROUND_TRIPS:
+            raise _Failed(f"{n:,} round trips took only {elapsed:,.0f} ns")
+        n *= 2
+
+
+def _suite(summary: pd.DataFrame | None, case: str) -> dict:
+    """The suite's figure for case from the run's summary: status and ns (or NaN)."""
+    out = {"suite_status": "absent", "suite_ns": math.nan}
+    out.update(suite_ci_low=math.nan, suite_ci_high=math.nan)
+    if summary is None or not {"case", "status", "ns_per_switch"}.issubset(summary.columns):
+        return out
+    rows = summary[summary["case"] == case]
+    if rows.empty:
+        return out
+    row = rows.iloc[0]
+    out["suite_status"] = str(row["status"])
+    if row["status"] != "ok":
+        return out
+    for mine, theirs in (
+        ("suite_ns", "ns_per_switch"),
+        ("suite_ci_low", "ci_low"),
+        ("suite_ci_high", "ci_high"),
+    ):
+        if theirs in summary.columns:
+            out[mine] = _number(row[theirs])
+    return out
+
+
+def _with_suite(row: dict, summary: pd.DataFrame | None) -> None:
+    if row["suite_case"]:
+        row.update(_suite(summary, row["suite_case"]))
+        if row["suite_ns"] > 0 and row["minimal_ns"] > 0:
+            row["ratio"] = row["suite_ns"] / row["minimal_ns"]
+
+
+def _measure_loop(
+    artifacts: Artifacts,
+    loop: Loop,
+    repeats: int,
+    target_ms: float,
+    progress: Callable[[str], None],
+) -> dict:
+    row = _row(loop.case, KIND_LOOP, loop.what, loop.suite_case)
+    try:
+        program = _program(artifacts, loop.lang)
+        cpu = -1
+        if loop.lang == "c":
+            cpus = usable_cpus()
+            why = skip_reason(get_case(loop.suite_case), cpus)
+            if why:
+                raise _Failed(why, "skipped")
+            cpu, _ = pin_cpus("same-core", cpus)
+            row["what"] = f"{loop.what}; CPU {cpu}"
+        n = _calibrate(program, loop, cpu, target_ms, progress)
+        progress(f"overhead: {loop.case}, {repeats} loops of {n:,} round trips")
+        timeout = CALL_TIMEOUT_S + 10 * repeats * target_ms / 1000
+        elapsed = _elapsed(_run(_loop_argv(program, loop, n, repeats, cpu), timeout), n, repeats)
+    except _Failed as e:
+        row.update(status=e.status, reason=str(e))
+        return row
+    median, low, high = median_ci(elapsed / (2 * n))
+    row.update(
+        minimal_ns=median,
+        ci_low=low,
+        ci_high=high,
+        round_trips=n,
+        samples=len(elapsed),
+        status="ok",
+    )
+    return row
+
+
+def _timer_rows(artifacts: Artifacts, lang: str, progress: Callable[[str], None]) -> list[dict]:
+    """One clock read's cost, and the clock's resolution, from one program."""
+    if lang == "c":
+        clock, flag, suite_case = "clock_gettime(CLOCK_MONOTONIC)", "--timer", "c.clock.monotonic"
+        prefix = "timer.c.clock_gettime"
+    else:
+        clock, flag, suite_case = "time.Now()", "-timer", ""
+        prefix = "timer.go.time_now"
+    cost = _row(prefix, KIND_COST, f"one {clock} call", suite_case)
+    step = _row(
+        f"{prefix}.step",
+        KIND_RESOLUTION,
+        f"the smallest non-zero step between two successive {clock} reads",
+    )
+    rows = [cost, step]
+    getres = None
+    if lang == "c":
+        getres = _row("timer.c.clock_getres", KIND_RESOLUTION, "clock_getres(CLOCK_MONOTONIC)")
+        rows.insert(1, getres)
+    progress(f"overhead: {prefix}")
+    try:
+        r = _run([str(_program(artifacts, lang)), flag], CALL_TIMEOUT_S)[-1]
+        calls = np.array([float(x) for x in r["call_ns"]])
+        reads, min_step = int(r["reads"]), float(r["min_step_ns"])
+        resolution = float(r["getres_ns"]) if getres is not None else math.nan
+    except _Failed as e:
+        for row in rows:
+            row.update(status=e.status, reason=str(e))
+        return rows
+    except (KeyError, TypeError, ValueError) as e:
+        for row in rows:
+            row.update(reason=f"the timer result lacks {e}")
+        return rows
+    if calls.size and np.all(np.isfinite(calls) & (calls > 0)):
+        median, low, high = median_ci(calls)
+        cost.update(minimal_ns=median, ci_low=low, ci_high=high, samples=calls.size, status="ok")
+    else:
+        cost["reason"] = "a batch of clock reads took no time"
+    if min_step > 0:
+        step.update(minimal_ns=min_step, samples=reads, status="ok")
+    else:
+        step["reason"] = f"the clock never moved in {reads:,} successive reads"
+    if getres is not None:
+        if resolution > 0:
+            getres.update(minimal_ns=resolution, samples=1, status="ok")
+        else:
+            getres["reason"] = f"clock_getres said {resolution:g} ns"
+    return rows
+
+
+def measure(
+    artifacts: Artifacts,
+    out_dir: Path,
+    summary: pd.DataFrame | None,
+    repeats: int = DEFAULT_REPEATS,
+    progress: Callable[[str], None] = lambda s: None,
+    target_ms: float = TARGET_LOOP_MS,
+) -> pd.DataFrame:
+    """The minimal loops and the timer; writes out_dir/overhead.csv. summary is the
+    run's summary.csv (or None): where it holds the matching case with status ok,
+    each loop's row has suite / minimal as its ratio. A measurement that fails is
+    a row with its status and reason."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be positive, not {repeats}")
+    rows = [_measure_loop(artifacts, loop, repeats, target_ms, progress) for loop in LOOPS]
+    rows += _timer_rows(artifacts, "c", progress)
+    rows += _timer_rows(artifacts, "go", progress)
+    for row in rows:
+        _with_suite(row, summary)
+    frame = pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / (CSV_NAME + ".tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(out_dir / CSV_NAME)
+    return frame
+
+
+# ---- the report's section -------------------------------------------------
+
+
+def _number(value: object) -> float:
+    """A number from the folder, or NaN where the cell holds anything else."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return x if math.isfinite(x) else math.nan
+
+
+def _with_ci(value: float, low: float, high: float) -> str:
+    if missing(value):
+        return "—"
+    if missing(low) or missing(high):
+        return ns(value)
+    return f"{ns(value)} [{ns(low)}, {ns(high)}]"
+
+
+def _agrees(ratio: float) -> bool | None:
+    if missing(ratio):
+        return None
+    return abs(ratio - 1) <= AGREE_WITHIN
+
+
+def _over(a: float, b: float) -> float:
+    return a / b if b > 0 and not missing(a) else math.nan
+
+
+def _ratio_range(row: pd.Series) -> tuple[float, float]:
+    """suite / minimal at the ends of both CIs (the widest the ratio could be)."""
+    low = _over(_number(row["suite_ci_low"]), _number(row["ci_high"]))
+    high = _over(_number(row["suite_ci_high"]), _number(row["ci_low"]))
+    return low, high
+
+
+def _loop_lines(loops: pd.DataFrame) -> list[str]:
+    lines = [
+        "| suite case | suite | minimal loop | suite / minimal | from the CIs | within 10% |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    agree, differ, unknown, programs = [], [], [], []
+    for _, row in loops.iterrows():
+        trips = _number(row["round_trips"])
+        programs.append(
+            f"- {code(row['case'])}: {md(row['what'])}"
+            + ("" if missing(trips) else f"; N = {trips:,.0f} round trips")
+            + "."
+        )
+        name = code(row["suite_case"])
+        if row["status"] != "ok":
+            lines.append(f"| {name} | | {md(row['status'])}: {md(row['reason'])} | | | |")
+            unknown.append(name)
+            continue
+        ratio = _number(row["ratio"])
+        suite = _with_ci(
+            _number(row["suite_ns"]), _number(row["suite_ci_low"]), _number(row["suite_ci_high"])
+        )
+        if missing(_number(row["suite_ns"])):
+            suite = f"not measured ({md(row['suite_status'])})"
+        low, high = _ratio_range(row)
+        spread = "—" if missing(low) or missing(high) else f"{num(low)} – {num(high)}"
+        verdict = _agrees(ratio)
+        minimal = _with_ci(
+            _number(row["minimal_ns"]), _number(row["ci_low"]), _number(row["ci_high"])
+        )
+        lines.append(
+            f"| {name} | {suite} | {minimal} | {num(ratio)} | {spread} "
+            f"| {'—' if verdict is None else 'yes' if verdict else 'no'} |"
+        )
+        if verdict is None:
+            unknown.append(name)
+        elif verdict:
+            agree.append(name)
+        else:
+            differ.append(f"{name} ({(ratio - 1):+.0%})")
+    lines += ["", *programs, ""]
+    said = []
+    if agree:
+        said.append(
+            f"{', '.join(agree)}: the suite and the minimal loop agree within "
+            f"{AGREE_WITHIN:.0%}: the suite's figure is the loop's own, not the harness's."
+        )
+    if differ:
+        said.append(
+            f"{', '.join(differ)}: the suite and the minimal loop differ by more than "
+            f"{AGREE_WITHIN:.0%} (in brackets, how much more time the suite's figure holds); "
+            "part of that figure is the harness, or the run's conditions, not the switch."
+        )
+    if unknown:
+        said.append(
+            f"{', '.join(unknown)}: no comparison (the suite or the minimal loop was "
+            "not measured in this run)."
+        )
+    return [*lines, " ".join(said), ""] if said else lines
+
+
+def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
+    def value(case: str) -> float:
+        rows = timers[(timers["case"] == case) & (timers["status"] == "ok")]
+        return _number(rows.iloc[0]["minimal_ns"]) if not rows.empty else math.nan
+
+    lines = [
+        "| what | measured | |",
+        "|---|---:|---|",
+    ]
+    for _, row in timers.iterrows():
+        if row["status"] != "ok":
+            shown = f"{md(row['status'])}: {md(row['reason'])}"
+            note = ""
+        else:
+            median = _number(row["minimal_ns"])
+            if row["kind"] == KIND_COST:
+                shown = _with_ci(median, _number(row["ci_low"]), _number(row["ci_high"]))
+                note = f"median over {num(_number(row['samples']))} batches of calls"
+                suite = _number(row["suite_ns"])
+                if not missing(suite):
+                    note += f"; the suite's {code(row['suite_case'])}: {ns(suite)}"
+            else:
+                shown, note = ns(median), ""
+        lines.append(f"| {md(row['what'])} ({code(row['case'])}) | {shown} | {note} |")
+    lines.append("")
+    for prefix, clock in (
+        ("timer.c.clock_gettime", "`clock_gettime`"),
+        ("timer.go.time_now", "`time.Now`"),
+    ):
+        cost, step = value(prefix), value(f"{prefix}.step")
+        if missing(cost) or missing(step):
+            continue
+        if step <= 1.5 * cost:
+            lines.append(
+                f"- {clock}: the smallest step seen ({ns(step)}) is about one read's cost "
+                f"({ns(cost)}): successive reads cannot come closer, so the clock ticks at "
+                "least that finely."
+            )
+        else:
+            lines.append(
+                f"- {clock}: the smallest step seen ({ns(step)}) is more than one read's "
+                f"cost ({ns(cost)}): the clock's resolution is about {ns(step)}."
+            )
+    lines.append("")
+    # What the clock can do to one timed loop: two reads and one step of resolution.
+    loop_ns = [
+        _number(r["minimal_ns"]) * 2 * _number(r["round_trips"])
+        for _, r in loops.iterrows()
+        if r["status"] == "ok"
+    ]
+    loop_ns = [x for x in loop_ns if not missing(x) and x > 0]
+    reads = [
+        2 * value(p) + value(f"{p}.step") for p in ("timer.c.clock_gettime", "timer.go.time_now")
+    ]
+    worst = max((x for x in reads if not missing(x)), default=math.nan)
+    if loop_ns and not missing(worst):
+        share = worst / min(loop_ns)
+        verdict = (
+            "the timer does not limit these figures"
+            if share < 0.001
+            else "the timer is a visible part of these figures"
+        )
+        lines += [
+            f"Two clock reads and one step of resolution ({ns(worst)} at most) against the "
+            f"shortest timed loop of the minimal programs ({ns(min(loop_ns))}) are "
+            f"{share:.2g} of it: {verdict}.",
+            "",
+        ]
+    return lines
+
+
+def section_lines(folder: Path) -> list[str]:
+    """The report's "Harness overhead and the timer" section; [] without overhead.csv."""
+    title = "## Harness overhead and the timer"
+    path = folder / CSV_NAME
+    if not path.is_file():
+        return []
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError):
+        return [title, "", f"{md(path.name)} is not a readable CSV.", ""]
+    if not {"case", "kind", "status"}.issubset(frame.columns):
+        return [title, "", f"{md(path.name)} lacks the expected columns.", ""]
+    for column in OVERHEAD_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = math.nan
+    loops = frame[frame["kind"] == KIND_LOOP]
+    timers = frame[frame["kind"].isin([KIND_COST, KIND_RESOLUTION])]
+    repeats = [_number(x) for x in loops.loc[loops["status"] == "ok", "samples"]]
+    repeats_text = ", ".join(f"{x:,.0f}" for x in dict.fromkeys(repeats) if not missing(x))
+    lines = [
+        title,
+        "",
+        "Each suite figure below is set beside the same ping-pong written again as a minimal "
+        "program with no harness, just the loop and a clock (go/cmd/minimal, c/minimal.c): "
+        "no pyperf, no cffi, no driver protocol, no counters, no order check. N round trips "
+        "per timed loop, N chosen so one loop takes about "
+        f"{TARGET_LOOP_MS:.0f} ms; {repeats_text or '—'} timed loops in one process; the "
+        "median and its bootstrap 95% CI. *suite / minimal* above 1 is time the suite "
+        "spends that the bare loop does not; *from the CIs* is that ratio at the ends of "
+        "both intervals.",
+        "",
+    ]
+    if not loops.empty:
+        lines += _loop_lines(loops)
+    if not timers.empty:
+        lines += [
+            "The clock that times every sample: one read's cost, and its resolution as "
+            "clock_getres reports it and as the smallest non-zero step seen between two "
+            "successive reads.",
+            "",
+            *_timer_lines(timers, loops),
+        ]
+    return lines
