@@ -8,6 +8,7 @@ VM are skewed and have outliers, so mean and standard deviation mislead.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -80,6 +81,8 @@ def median_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
 # A figure is flagged as not to be trusted when the regression explains less than this
 # of the variance of elapsed time, or its median's CI is wider than this (half-width).
 MIN_R_SQUARED = 0.95
+# Fewer points than this (one process of smoke has 4) give a slope but no CI.
+MIN_POINTS_FOR_CI = 8
 MAX_CI_HALF_WIDTH = 0.10
 
 
@@ -107,17 +110,24 @@ def regression(switches: np.ndarray, elapsed_ns: np.ndarray, seed: int = 0) -> d
         intercept_ns=float(fit.intercept),
         r_squared=float(fit.rvalue**2),
     )
+    if len(x) < MIN_POINTS_FOR_CI:
+        return out  # a slope, but too few points to bootstrap its CI
     order = np.lexsort((y, x))  # the bootstrap depends on the points, not their order
-    res = stats.bootstrap(
-        (x[order], y[order]),
-        _slope,
-        paired=True,
-        vectorized=True,
-        confidence_level=CONFIDENCE,
-        n_resamples=1999,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
+    with warnings.catch_warnings():
+        # A resample may hold one loop count only: its slope is NaN, which the
+        # percentile interval tolerates; scipy warns about it each time.
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.bootstrap(
+            (x[order], y[order]),
+            _slope,
+            paired=True,
+            vectorized=True,
+            confidence_level=CONFIDENCE,
+            n_resamples=1999,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
     if math.isfinite(low) and math.isfinite(high):
         out.update(slope_ci_low=low, slope_ci_high=high)

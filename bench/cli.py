@@ -27,6 +27,7 @@ from bench import (
     leaks,
     measure,
     memory,
+    overhead,
     report,
     selfbench,
     system,
@@ -187,6 +188,7 @@ class RunState:
     repeat: int = 1  # passes over the cases, each in a new shuffled order
     memory: bool = True  # whether the run measures goroutine and thread memory
     leaks: bool = True  # whether the run measures the goroutine-leak scenarios
+    overhead: bool = True  # whether the run measures the minimal loops and the timer
 
     def write_run_json(self, session_s: float) -> None:
         _write_json(
@@ -199,6 +201,7 @@ class RunState:
                 "repeat": self.repeat,
                 "memory": self.memory,
                 "leaks": self.leaks,
+                "overhead": self.overhead,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -222,13 +225,18 @@ class RunState:
         )
 
 
+# Words of --only that name a step of the run, not cases.
+STEPS = ("memory", "leaks", "overhead")
+
+
 def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     profile = measure.PROFILES[args.profile]
-    # "memory" and "leaks" in --only name those steps, not cases.
+    # "memory", "leaks" and "overhead" in --only name those steps, not cases.
     words = [p.strip() for p in (args.only or "").split(",")]
     wants_memory = not args.only or "memory" in words
     wants_leaks = not args.only or "leaks" in words
-    patterns = ",".join(p for p in words if p not in ("memory", "leaks"))
+    wants_overhead = not args.only or "overhead" in words
+    patterns = ",".join(p for p in words if p not in STEPS)
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
         selected = [c for c in selected if profile.includes(c)]
@@ -240,6 +248,7 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         {c.lang for c in selected}
         | ({"c", "go"} if wants_memory else set())
         | ({"go"} if wants_leaks else set())
+        | ({"c", "go"} if wants_overhead else set())
     )
     out = Path(args.out) if args.out else _default_out()
     _create_out(out)
@@ -263,6 +272,7 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         repeat=args.repeat,
         memory=wants_memory,
         leaks=wants_leaks,
+        overhead=wants_overhead,
     )
     return run, artifacts
 
@@ -307,10 +317,12 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         )
     wants_memory = bool(state.get("memory", False))
     wants_leaks = bool(state.get("leaks", False))
+    wants_overhead = bool(state.get("overhead", False))
     artifacts = build(
         {c.lang for c in selected}
         | ({"c", "go"} if wants_memory else set())
         | ({"go"} if wants_leaks else set())
+        | ({"c", "go"} if wants_overhead else set())
     )
     run = RunState(
         out,
@@ -322,6 +334,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         repeat=int(state.get("repeat", 1)),
         memory=wants_memory,
         leaks=wants_leaks,
+        overhead=wants_overhead,
     )
     return run, artifacts
 
@@ -410,6 +423,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                         note = f"{outcome.wall_s:.1f} s, CI ±{outcome.ci_half_width:.1%}, "
                         note += outcome.stop
                     console.print(f"  {case.id:24} {outcome.status:8} {note}")
+            if run.overhead and not (run.out / overhead.CSV_NAME).is_file():
+                progress.update(task, description="overhead")
+                console.print(
+                    "  overhead: minimal harness-free loops and the timer, "
+                    f"{run.profile.overhead_repeats} loops each"
+                )
+                overhead.measure(artifacts, run.out, None, run.profile.overhead_repeats)
             if run.memory and not (run.out / "memory.csv").is_file():
                 progress.update(task, description="memory")
                 _measure_memory(run, artifacts, console)
@@ -496,6 +516,7 @@ def _write_results(run: RunState) -> None:
     stops = {o.case.id: o.stop for o in run.outcomes if o.status == "ok"}
     summary = analyse.summarise(samples, run.selected, not_measured, stops)
     analyse.write_summary(summary, run.out / "summary.csv")
+    overhead.attach_suite(run.out, summary)
 
 
 def build_parser() -> argparse.ArgumentParser:

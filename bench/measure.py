@@ -72,6 +72,7 @@ class Profile:
     memory: MemoryPlan  # sizes of the memory measurements
     leak_k: int  # how many times each goroutine-leak scenario runs
     summary: str
+    overhead_repeats: int = 20  # timed loops of each minimal, harness-free loop
 
     def sampling(self, case: Case) -> Sampling:
         return self.sweeps if case.sweep and self.sweeps else self.cases
@@ -91,6 +92,7 @@ PROFILES: dict[str, Profile] = {
             40,
             "every case but the sweeps, 1 process x 3 values of 10 ms, one batch: checks that "
             "all runs",
+            overhead_repeats=5,
         ),
         Profile(
             "quick",
@@ -105,6 +107,7 @@ PROFILES: dict[str, Profile] = {
             200,
             "every case but the sweeps, 1 process x 3 values of 30 ms, one batch: a first look "
             "in a minute",
+            overhead_repeats=10,
         ),
         Profile(
             "default",

@@ -321,6 +321,24 @@ def measure(
     return frame
 
 
+def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
+    """Fill the suite's figures and the ratios into out_dir's overhead.csv, once the
+    run's summary exists (the minimal loops are measured before it is computed)."""
+    path = out_dir / CSV_NAME
+    if not path.is_file():
+        return
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    rows = frame.to_dict("records")
+    for row in rows:
+        row["suite_case"] = "" if missing(row.get("suite_case")) else str(row["suite_case"])
+        row["minimal_ns"] = _number(row.get("minimal_ns"))
+        row["ratio"] = math.nan
+        _with_suite(row, summary)
+    tmp = out_dir / (CSV_NAME + ".tmp")
+    pd.DataFrame(rows, columns=OVERHEAD_COLUMNS).to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
 # ---- the report's section -------------------------------------------------
 
 

@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bench import analyse, html, leaks
+from bench import analyse, html, leaks, overhead
 from bench import folder as folder_files
 from bench.fmt import code
 from bench.fmt import kib as _kib
@@ -651,6 +651,7 @@ def render_markdown(
         ]
     lines.append("")
     lines += _precision_section(summary)
+    lines += overhead.section_lines(folder)
     lines += _sweep_section(summary, figures)
     lines += _memory_section(folder, figures)
     lines += leaks.section_lines(folder)
