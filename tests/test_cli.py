@@ -46,8 +46,23 @@ def test_run_writes_every_file(smoke_run):
         "thread_stacks.csv",
         "stack_growth.csv",
         "memory.png",
+        "report.html",
+        "leaks.csv",
+        "overhead.csv",
     ):
         assert (out / name).is_file(), name
+    # Every step of a whole run has its section in the report.
+    text = (out / "report.md").read_text()
+    for title in (
+        "## The answer",
+        "## Precision",
+        "## Harness overhead",
+        "## Memory",
+        "## Goroutine leaks",
+        "## Counters per switch",
+        "## Host",
+    ):
+        assert title in text, title
     host = json.loads((out / "host.json").read_text())
     for key in (
         "cpu_model",
@@ -57,11 +72,28 @@ def test_run_writes_every_file(smoke_run):
         "ulimit_s",
         "versions",
         "schema_version",
+        "smt",
+        "mitigations",
+        "clock",
     ):
         assert key in host
+    assert host["clock"]["ghz"] > 0
     for tool in ("go", "gcc", "python", "pyperf"):
         assert host["versions"][tool]
-    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    run = json.loads((out / "run.json").read_text())
+    assert run["status"] == "complete"
+    assert all(r["stop"] for r in run["cases"].values() if r["status"] == "ok")
+
+
+def test_leaks_command_runs_only_the_leak_family(tmp_path):
+    out = tmp_path / "leaks"
+    done = switchbench("leaks", "--profile", "smoke", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    leaks = pd.read_csv(out / "leaks.csv")
+    leaking = leaks[(leaks["scenario"] == "sender") & (leaks["version"] == "leaking")].iloc[0]
+    assert leaking["status"] == "ok" and leaking["leaked_per_iter"] == pytest.approx(1, abs=0.1)
+    assert not (out / "memory.csv").exists() and not (out / "overhead.csv").exists()
+    assert json.loads((out / "run.json").read_text())["selected"] == []
 
 
 def test_suite_json_is_pyperf_format(smoke_run):
