@@ -22,6 +22,18 @@ from bench.native import COUNTER_NAMES
 CONFIDENCE = 0.95
 BASELINE_CASE = "go.chan.p1"
 
+# summary.csv columns that schema-1 folders lack (bench.folder fills them in).
+SINCE_SCHEMA_2 = (
+    "ci_half_width",
+    "slope_ns_per_switch",
+    "slope_ci_low",
+    "slope_ci_high",
+    "intercept_ns",
+    "r_squared",
+    "trust",
+    "stop",
+)
+
 SUMMARY_COLUMNS = [
     "case",
     "status",
@@ -33,14 +45,7 @@ SUMMARY_COLUMNS = [
     "ns_per_switch",
     "ci_low",
     "ci_high",
-    "ci_half_width",
-    "slope_ns_per_switch",
-    "slope_ci_low",
-    "slope_ci_high",
-    "intercept_ns",
-    "r_squared",
-    "trust",
-    "stop",
+    *SINCE_SCHEMA_2,
     "samples",
     "processes",
     "os_ctx_switches_per_switch",

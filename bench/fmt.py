@@ -53,3 +53,12 @@ def code(text: object) -> str:
     anything else is escaped text, since a code span shows backslashes literally."""
     s = "" if missing(text) else str(text)
     return f"`{s}`" if _PLAIN_ID.fullmatch(s) else md(s)
+
+
+def number(value: object) -> float:
+    """A number from a folder's file, or NaN where the cell holds anything else."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return x if math.isfinite(x) else math.nan

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.analyse import SUMMARY_COLUMNS
+from bench.analyse import SINCE_SCHEMA_2, SUMMARY_COLUMNS
 from bench.errors import UsageError
 from bench.host import READABLE_SCHEMAS, SCHEMA_VERSION
 
@@ -51,19 +51,6 @@ def load_host(folder: Path) -> dict[str, Any]:
 
 def load_run(folder: Path) -> dict[str, Any]:
     return _json(folder / "run.json") if (folder / "run.json").exists() else {}
-
-
-# summary.csv columns a schema-1 folder lacks.
-SINCE_SCHEMA_2 = (
-    "ci_half_width",
-    "slope_ns_per_switch",
-    "slope_ci_low",
-    "slope_ci_high",
-    "intercept_ns",
-    "r_squared",
-    "trust",
-    "stop",
-)
 
 
 def load_summary(folder: Path) -> pd.DataFrame:

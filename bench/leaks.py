@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.build import Artifacts
-from bench.fmt import kib, md, missing, num
+from bench.fmt import kib, md, missing, num, number
 
 SCENARIOS = ("sender", "receiver", "nilchan", "ticker", "ticker-go123", "finalizer-cycle")
 VERSIONS = ("leaking", "fixed")
@@ -203,15 +203,6 @@ def measure(
     return frame
 
 
-def _number(value: object) -> float:
-    """A number from the folder, or NaN where the cell holds anything else."""
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-    return x if math.isfinite(x) else math.nan
-
-
 def _caught(value: object) -> str:
     text = str(value).strip().lower()
     if text in {"true", "1", "1.0"}:
@@ -222,7 +213,7 @@ def _caught(value: object) -> str:
 
 
 def _per_call(value: object, unit: object) -> str:
-    x = _number(value)
+    x = number(value)
     if missing(x):
         return "—"
     noun = "goroutine" if unit == "goroutine" else "object"
@@ -241,9 +232,9 @@ def _scenario_table(rows: pd.DataFrame) -> list[str]:
             continue
         lines.append(
             f"| {md(row['version'])} | {_per_call(row['leaked_per_iter'], row['unit'])} "
-            f"| {num(_number(row['slope_per_iter']))} "
-            f"| {kib(_number(row['heap_bytes_per_leak']))} "
-            f"| {kib(_number(row['stack_bytes_per_leak']))} "
+            f"| {num(number(row['slope_per_iter']))} "
+            f"| {kib(number(row['heap_bytes_per_leak']))} "
+            f"| {kib(number(row['stack_bytes_per_leak']))} "
             f"| {_caught(row['caught_by_numgoroutine'])} | {_caught(row['caught_by_pprof'])} "
             f"| {_caught(row['caught_by_goroutineleak'])} "
             f"| {md(row['top_stack']) if not missing(row['top_stack']) else 'none blocked'} |"
@@ -263,7 +254,7 @@ def _ticker_lines(leaks: pd.DataFrame) -> list[str]:
         if row.empty:
             continue
         r = row.iloc[0]
-        retained, k = _number(r["retained_objects"]), _number(r["k"])
+        retained, k = number(r["retained_objects"]), number(r["k"])
         if missing(retained) or missing(k):
             continue
         verdict = (
@@ -298,9 +289,7 @@ def section_lines(folder: Path) -> list[str]:
             leaks[column] = math.nan
     ok = leaks[leaks["status"] == "ok"]
     versions = ", ".join(md(v) for v in ok["go_version"].dropna().unique()) or "—"
-    ks = ", ".join(
-        f"{x:,.0f}" for x in dict.fromkeys(_number(v) for v in ok["k"]) if not missing(x)
-    )
+    ks = ", ".join(f"{x:,.0f}" for x in dict.fromkeys(number(v) for v in ok["k"]) if not missing(x))
     lines = [
         "## Goroutine leaks",
         "",

@@ -92,6 +92,15 @@ class Profile:
         return not case.sweep or self.sweeps is not None
 
 
+# default and full: up to 10^6 goroutines and 10^4 threads, then the ceiling.
+WHOLE_MEMORY_PLAN = MemoryPlan(
+    (1000, 10_000, 100_000, 1_000_000),
+    (100, 1000, 10_000),
+    ("8MiB", "1MiB", "256KiB", "unlimited"),
+    growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20, 64 << 20),
+    ceiling=True,
+)
+
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
@@ -124,13 +133,7 @@ PROFILES: dict[str, Profile] = {
             "default",
             Sampling(processes=3, values=6, warmups=1, min_time=0.05, budget_s=9.0),
             Sampling(processes=2, values=3, warmups=1, min_time=0.05),
-            MemoryPlan(
-                (1000, 10_000, 100_000, 1_000_000),
-                (100, 1000, 10_000),
-                ("8MiB", "1MiB", "256KiB", "unlimited"),
-                growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20, 64 << 20),
-                ceiling=True,
-            ),
+            WHOLE_MEMORY_PLAN,
             1000,
             "every case and the sweeps, 3 processes x 6 values of 50 ms, then 2 more at a "
             "time until the CI is within ±3% or 9 s are used (cases spread over CPUs: 4 "
@@ -145,13 +148,7 @@ PROFILES: dict[str, Profile] = {
             Sampling(
                 processes=3, values=4, warmups=1, min_time=0.05, target_ci=0.03, budget_s=20.0
             ),
-            MemoryPlan(
-                (1000, 10_000, 100_000, 1_000_000),
-                (100, 1000, 10_000),
-                ("8MiB", "1MiB", "256KiB", "unlimited"),
-                growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20, 64 << 20),
-                ceiling=True,
-            ),
+            WHOLE_MEMORY_PLAN,
             1000,
             "every case and the sweeps, 5 processes x 5 values of 100 ms, then more until "
             "the CI is within ±1% (sweep points ±3%) or 2 minutes per case are used",

@@ -31,7 +31,7 @@ import pandas as pd
 from bench.analyse import median_ci
 from bench.build import Artifacts
 from bench.cases import get_case, pin_cpus, skip_reason, usable_cpus
-from bench.fmt import code, md, missing, ns, num
+from bench.fmt import code, md, missing, ns, num, number
 
 CSV_NAME = "overhead.csv"
 DEFAULT_REPEATS = 20
@@ -196,7 +196,7 @@ def _suite(summary: pd.DataFrame | None, case: str) -> dict:
         ("suite_ci_high", "ci_high"),
     ):
         if theirs in summary.columns:
-            out[mine] = _number(row[theirs])
+            out[mine] = number(row[theirs])
     return out
 
 
@@ -331,7 +331,7 @@ def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
     rows = frame.to_dict("records")
     for row in rows:
         row["suite_case"] = "" if missing(row.get("suite_case")) else str(row["suite_case"])
-        row["minimal_ns"] = _number(row.get("minimal_ns"))
+        row["minimal_ns"] = number(row.get("minimal_ns"))
         row["ratio"] = math.nan
         _with_suite(row, summary)
     tmp = out_dir / (CSV_NAME + ".tmp")
@@ -340,15 +340,6 @@ def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
 
 
 # ---- the report's section -------------------------------------------------
-
-
-def _number(value: object) -> float:
-    """A number from the folder, or NaN where the cell holds anything else."""
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return math.nan
-    return x if math.isfinite(x) else math.nan
 
 
 def _with_ci(value: float, low: float, high: float) -> str:
@@ -371,8 +362,8 @@ def _over(a: float, b: float) -> float:
 
 def _ratio_range(row: pd.Series) -> tuple[float, float]:
     """suite / minimal at the ends of both CIs (the widest the ratio could be)."""
-    low = _over(_number(row["suite_ci_low"]), _number(row["ci_high"]))
-    high = _over(_number(row["suite_ci_high"]), _number(row["ci_low"]))
+    low = _over(number(row["suite_ci_low"]), number(row["ci_high"]))
+    high = _over(number(row["suite_ci_high"]), number(row["ci_low"]))
     return low, high
 
 
@@ -383,7 +374,7 @@ def _loop_lines(loops: pd.DataFrame) -> list[str]:
     ]
     agree, differ, unknown, programs = [], [], [], []
     for _, row in loops.iterrows():
-        trips = _number(row["round_trips"])
+        trips = number(row["round_trips"])
         programs.append(
             f"- {code(row['case'])}: {md(row['what'])}"
             + ("" if missing(trips) else f"; N = {trips:,.0f} round trips")
@@ -394,18 +385,16 @@ def _loop_lines(loops: pd.DataFrame) -> list[str]:
             lines.append(f"| {name} | | {md(row['status'])}: {md(row['reason'])} | | | |")
             unknown.append(name)
             continue
-        ratio = _number(row["ratio"])
+        ratio = number(row["ratio"])
         suite = _with_ci(
-            _number(row["suite_ns"]), _number(row["suite_ci_low"]), _number(row["suite_ci_high"])
+            number(row["suite_ns"]), number(row["suite_ci_low"]), number(row["suite_ci_high"])
         )
-        if missing(_number(row["suite_ns"])):
+        if missing(number(row["suite_ns"])):
             suite = f"not measured ({md(row['suite_status'])})"
         low, high = _ratio_range(row)
         spread = "—" if missing(low) or missing(high) else f"{num(low)} – {num(high)}"
         verdict = _agrees(ratio)
-        minimal = _with_ci(
-            _number(row["minimal_ns"]), _number(row["ci_low"]), _number(row["ci_high"])
-        )
+        minimal = _with_ci(number(row["minimal_ns"]), number(row["ci_low"]), number(row["ci_high"]))
         lines.append(
             f"| {name} | {suite} | {minimal} | {num(ratio)} | {spread} "
             f"| {'—' if verdict is None else 'yes' if verdict else 'no'} |"
@@ -440,7 +429,7 @@ def _loop_lines(loops: pd.DataFrame) -> list[str]:
 def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
     def value(case: str) -> float:
         rows = timers[(timers["case"] == case) & (timers["status"] == "ok")]
-        return _number(rows.iloc[0]["minimal_ns"]) if not rows.empty else math.nan
+        return number(rows.iloc[0]["minimal_ns"]) if not rows.empty else math.nan
 
     lines = [
         "| what | measured | |",
@@ -451,11 +440,11 @@ def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
             shown = f"{md(row['status'])}: {md(row['reason'])}"
             note = ""
         else:
-            median = _number(row["minimal_ns"])
+            median = number(row["minimal_ns"])
             if row["kind"] == KIND_COST:
-                shown = _with_ci(median, _number(row["ci_low"]), _number(row["ci_high"]))
-                note = f"median over {num(_number(row['samples']))} batches of calls"
-                suite = _number(row["suite_ns"])
+                shown = _with_ci(median, number(row["ci_low"]), number(row["ci_high"]))
+                note = f"median over {num(number(row['samples']))} batches of calls"
+                suite = number(row["suite_ns"])
                 if not missing(suite):
                     note += f"; the suite's {code(row['suite_case'])}: {ns(suite)}"
             else:
@@ -483,7 +472,7 @@ def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
     lines.append("")
     # What the clock can do to one timed loop: two reads and one step of resolution.
     loop_ns = [
-        _number(r["minimal_ns"]) * 2 * _number(r["round_trips"])
+        number(r["minimal_ns"]) * 2 * number(r["round_trips"])
         for _, r in loops.iterrows()
         if r["status"] == "ok"
     ]
@@ -525,7 +514,7 @@ def section_lines(folder: Path) -> list[str]:
             frame[column] = math.nan
     loops = frame[frame["kind"] == KIND_LOOP]
     timers = frame[frame["kind"].isin([KIND_COST, KIND_RESOLUTION])]
-    repeats = [_number(x) for x in loops.loc[loops["status"] == "ok", "samples"]]
+    repeats = [number(x) for x in loops.loc[loops["status"] == "ok", "samples"]]
     repeats_text = ", ".join(f"{x:,.0f}" for x in dict.fromkeys(repeats) if not missing(x))
     lines = [
         title,
