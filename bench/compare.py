@@ -425,30 +425,13 @@ def plot_sweep(table: pd.DataFrame, runs: list[RunData], sweep: str, out: Path) 
     return _save(fig, out, f"compare_sweep_{sweep}")
 
 
-def _memory(run: RunData) -> pd.DataFrame:
-    path = run.folder / "memory.csv"
-    if not path.is_file():
-        return pd.DataFrame()
-    try:
-        mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        mem = mem[mem["status"].isin(["ok", "ceiling"])]
-        for column in ("created", "rss_bytes_per_unit"):
-            mem[column] = pd.to_numeric(mem[column], errors="coerce")
-    except (OSError, ValueError, KeyError) as e:
-        raise UsageError(f"{path} is damaged ({type(e).__name__}); rerun the memory step") from None
-    return mem.dropna(subset=["created", "rss_bytes_per_unit"])
-
-
 def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     drawn = False
     for i, run in enumerate(runs):
-        mem = _memory(run)
+        mem = folder_files.load_memory(run.folder)
         for kind, style in (("goroutine", "o-"), ("thread", "s--")):
-            rows = mem[mem["kind"] == kind]
-            if kind == "thread" and (rows["ulimit_s"] == "8MiB").any():
-                rows = rows[rows["ulimit_s"] == "8MiB"]
-            rows = rows.sort_values("created")
+            rows = folder_files.memory_curve(mem, kind)
             if rows.empty:
                 continue
             ax.plot(
@@ -497,17 +480,11 @@ def _machine_lines(runs: list[RunData]) -> list[str]:
     ]
     for run in runs:
         go, th, sc = (run.median(c) for c in (GOROUTINE_CASE, THREAD_CASE, SYSCALL_CASE))
-        mem = _memory(run)
+        mem = folder_files.load_memory(run.folder)
         per_kind = {}
         for kind in ("goroutine", "thread"):
-            rows = mem[mem["kind"] == kind] if not mem.empty else mem
-            if kind == "thread" and not rows.empty and (rows["ulimit_s"] == "8MiB").any():
-                rows = rows[rows["ulimit_s"] == "8MiB"]
-            per_kind[kind] = (
-                kib(rows.sort_values("created").iloc[-1]["rss_bytes_per_unit"])
-                if not rows.empty
-                else "—"
-            )
+            rows = folder_files.memory_curve(mem, kind)
+            per_kind[kind] = kib(rows.iloc[-1]["rss_bytes_per_unit"]) if not rows.empty else "—"
         lines.append(
             f"| {md(run.label)} | {ns(go)} | {ns(th)} | {_ratio(th / go)} | {ns(sc)} "
             f"| {per_kind['goroutine']} | {per_kind['thread']} |"

@@ -116,3 +116,30 @@ def load_samples(folder: Path) -> pd.DataFrame:
             )
         samples[column] = values
     return samples
+
+
+def load_memory(folder: Path) -> pd.DataFrame:
+    """The measured rows (ok, or stopped at the ceiling) of memory.csv, numbers checked;
+    empty when the run has no memory step."""
+    path = folder / "memory.csv"
+    if not path.is_file():
+        return pd.DataFrame()
+    try:
+        mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        mem = mem[mem["status"].isin(["ok", "ceiling"])].copy()
+        for column in ("created", "rss_bytes_per_unit"):
+            mem[column] = pd.to_numeric(mem[column], errors="coerce")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError) as e:
+        raise UsageError(f"{path} is damaged ({type(e).__name__}); rerun the memory step") from None
+    return mem.dropna(subset=["created", "rss_bytes_per_unit"])
+
+
+def memory_curve(mem: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """One kind's rows ("goroutine" or "thread") by count parked; threads under the
+    8 MiB `ulimit -s` where that was measured, the usual default."""
+    if mem.empty:
+        return mem
+    rows = mem[mem["kind"] == kind]
+    if kind == "thread" and (rows["ulimit_s"] == "8MiB").any():
+        rows = rows[rows["ulimit_s"] == "8MiB"]
+    return rows.sort_values("created")

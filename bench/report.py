@@ -382,15 +382,9 @@ def _growth_table(growth: pd.DataFrame) -> list[str]:
 
 def _memory_headline(folder: Path) -> list[str]:
     """One line: what one goroutine and one thread cost, at the most of each parked."""
-    path = folder / "memory.csv"
-    if not path.is_file():
-        return []
-    mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    ok = mem[mem["status"].isin(["ok", "ceiling"])]
-    go = ok[ok["kind"] == "goroutine"].sort_values("created")
-    th = ok[(ok["kind"] == "thread") & (ok["ulimit_s"] == "8MiB")].sort_values("created")
-    if th.empty:
-        th = ok[ok["kind"] == "thread"].sort_values("created")
+    mem = folder_files.load_memory(folder)
+    go = folder_files.memory_curve(mem, "goroutine")
+    th = folder_files.memory_curve(mem, "thread")
     if go.empty or th.empty:
         return []
     g, t = go.iloc[-1], th.iloc[-1]
