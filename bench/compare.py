@@ -255,6 +255,7 @@ def host_facts(run: RunData) -> dict[str, object]:
         "logical CPUs": h.get("logical_cpus"),
         "physical cores": h.get("physical_cores"),
         "SMT active": smt,
+        "caches": h.get("caches"),
         "clock (GHz)": f"{ghz:.2f} ({source})" if math.isfinite(ghz) else None,
         "kernel": h.get("kernel"),
         "OS": h.get("os"),

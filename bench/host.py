@@ -111,6 +111,18 @@ def _mitigations() -> dict[str, Any]:
     }
 
 
+def _caches() -> str | None:
+    """CPU 0's caches as the kernel lists them, e.g. "L1d 32K, L1i 32K, L2 1024K, L3
+    32768K": the working-set sweep's steps fall where these end."""
+    kinds = {"Data": "d", "Instruction": "i", "Unified": ""}
+    found = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index[0-9]*")):
+        level, kind, size = (_read(str(index / f)) for f in ("level", "type", "size"))
+        if level and kind and size:
+            found.append(f"L{level}{kinds.get(kind, kind)} {size}")
+    return ", ".join(found) or None
+
+
 def _nominal_mhz() -> float | None:
     for line in (_read("/proc/cpuinfo") or "").splitlines():
         if line.startswith("cpu MHz"):
@@ -136,6 +148,7 @@ def probe() -> dict[str, Any]:
         "machine": platform.machine(),
         "virtualisation": _virtualisation(),
         "smt": _smt(),
+        "caches": _caches(),
         "mitigations": _mitigations(),
         "cpu_mhz_reported": _nominal_mhz(),
         "cpufreq_governor": _read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),

@@ -184,6 +184,7 @@ def _host_lines(host: dict[str, Any]) -> list[str]:
             f"{host.get('logical_cpus')} ({len(host.get('usable_cpus') or [])})",
         ),
         ("physical cores", host.get("physical_cores")),
+        ("caches (CPU 0)", host.get("caches")),
         ("kernel", host.get("kernel")),
         ("OS", host.get("os")),
         ("hypervisor", virt.get("vm") or ("yes" if virt.get("hypervisor_flag") else "none seen")),
