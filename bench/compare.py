@@ -227,7 +227,7 @@ def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame
 # ---- the metadata diff ----------------------------------------------------------
 
 
-def _mitigation_summary(host: dict[str, Any]) -> str | None:
+def mitigation_summary(host: dict[str, Any]) -> str | None:
     mitigations = host.get("mitigations")
     if not isinstance(mitigations, dict):
         return None
@@ -262,7 +262,7 @@ def host_facts(run: RunData) -> dict[str, object]:
         "virtualisation": f"vm {virt.get('vm') or 'none seen'}, "
         f"container {virt.get('container') or 'none seen'}",
         "governor": h.get("cpufreq_governor"),
-        "mitigations": _mitigation_summary(h),
+        "mitigations": mitigation_summary(h),
         "hardware counters": (cycles or {}).get("available") if isinstance(cycles, dict) else None,
         "Go": versions.get("go"),
         "gcc": versions.get("gcc"),

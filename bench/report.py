@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bench import analyse, html, leaks, overhead
+from bench import analyse, compare, html, leaks, overhead
 from bench import folder as folder_files
 from bench.fmt import code
 from bench.fmt import kib as _kib
@@ -172,6 +172,11 @@ def _headline(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _clock_text(clock: object) -> str | None:
+    ghz = clock.get("ghz") if isinstance(clock, dict) else None
+    return f"{ghz:.2f} GHz" if isinstance(ghz, int | float) and math.isfinite(ghz) else None
+
+
 def _host_lines(host: dict[str, Any]) -> list[str]:
     virt = host.get("virtualisation") or {}
     versions = host.get("versions") or {}
@@ -185,11 +190,14 @@ def _host_lines(host: dict[str, Any]) -> list[str]:
         ),
         ("physical cores", host.get("physical_cores")),
         ("caches (CPU 0)", host.get("caches")),
+        ("SMT active", (host.get("smt") or {}).get("active")),
+        ("clock, measured", _clock_text(host.get("clock"))),
         ("kernel", host.get("kernel")),
         ("OS", host.get("os")),
         ("hypervisor", virt.get("vm") or ("yes" if virt.get("hypervisor_flag") else "none seen")),
         ("container", virt.get("container") or "none seen"),
         ("CPU frequency governor", host.get("cpufreq_governor") or "not exposed"),
+        ("mitigations", compare.mitigation_summary(host)),
         ("perf_event_paranoid", host.get("perf_event_paranoid")),
         ("ulimit -s", stack_text),
         ("Go", versions.get("go")),
