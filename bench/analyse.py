@@ -1,8 +1,13 @@
 """samples.csv -> summary.csv: one row per case, median and 95% CI.
 
-The CI is a bootstrap interval of the median (scipy), which assumes
-nothing about the shape of the distribution: switch timings on a shared
-VM are skewed and have outliers, so mean and standard deviation mislead.
+The CI is a bootstrap interval of the median, which assumes nothing about
+the shape of the distribution: switch timings on a shared VM are skewed and
+have outliers, so mean and standard deviation mislead. It resamples in two
+stages, worker processes first and values within each second, because the
+values of one process are not independent: on a shared VM a process often
+runs at a level of its own (placement, the host's neighbours), and treating
+its values as independent draws gives intervals that two runs of the same
+machine keep missing.
 """
 
 from __future__ import annotations
@@ -63,27 +68,62 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def median_ci(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """Median and its bootstrap CI; the CI is NaN with fewer than 3 values."""
-    # Sorted first, so the seeded bootstrap depends on the samples, not on their order.
-    values = np.sort(np.asarray(values, dtype=float))
+BOOTSTRAP_RESAMPLES = 4999
+
+
+def bootstrap_medians(
+    values: np.ndarray, groups: np.ndarray | None = None, seed: int = 0
+) -> np.ndarray:
+    """Medians of BOOTSTRAP_RESAMPLES resamples of values, drawn in two stages: as
+    many groups (worker processes) as there are, with replacement, then within each
+    drawn group as many of its values as it has, with replacement. Without groups
+    every value is its own group: the ordinary bootstrap.
+
+    scipy.stats.bootstrap resamples observations, not clusters of them, hence this.
+    Groups and values are put in a canonical order first, so the result depends on
+    which values share a group and on the seed, not on their order or labels."""
+    values = np.asarray(values, dtype=float)
+    groups = np.arange(len(values)) if groups is None else np.asarray(groups)
+    clusters = [np.sort(values[groups == key]) for key in np.unique(groups)]
+    clusters.sort(key=lambda cluster: (len(cluster), cluster.tolist()))
+    sizes = np.array([len(c) for c in clusters])
+    table = np.full((len(clusters), sizes.max()), np.inf)
+    for i, cluster in enumerate(clusters):
+        table[i, : len(cluster)] = cluster
+    rng = np.random.default_rng(seed)
+    shape = (BOOTSTRAP_RESAMPLES, len(clusters))
+    picked = rng.integers(0, len(clusters), size=shape)
+    picked_sizes = sizes[picked]
+    within = (rng.random((*shape, table.shape[1])) * picked_sizes[..., None]).astype(int)
+    draws = table[picked[..., None], within]
+    # Slots past a drawn group's size hold +inf: they sort last and are not counted.
+    draws[np.arange(table.shape[1]) >= picked_sizes[..., None]] = np.inf
+    draws = np.sort(draws.reshape(BOOTSTRAP_RESAMPLES, -1), axis=1)
+    counts = picked_sizes.sum(axis=1)
+    rows = np.arange(BOOTSTRAP_RESAMPLES)
+    return (draws[rows, (counts - 1) // 2] + draws[rows, counts // 2]) / 2
+
+
+def percentile_ci(estimate: float, resampled: np.ndarray) -> tuple[float, float]:
+    """The 95% percentile interval of resampled estimates, widened if need be to hold
+    the estimate itself (interpolation can land an ulp past it)."""
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    return min(float(low), estimate), max(float(high), estimate)
+
+
+def median_ci(
+    values: np.ndarray, groups: np.ndarray | None = None, seed: int = 0
+) -> tuple[float, float, float]:
+    """Median and its bootstrap 95% CI, resampling groups (worker processes) and
+    values within them when groups are given; the CI is NaN with fewer than 3 values."""
+    values = np.asarray(values, dtype=float)
     median = float(np.median(values))
     if len(values) < 3:
         return median, math.nan, math.nan
     if np.ptp(values) == 0:
         return median, median, median
-    res = stats.bootstrap(
-        (values,),
-        np.median,
-        confidence_level=CONFIDENCE,
-        n_resamples=4999,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    # The percentile interpolation can land an ulp past the median when the resampled
-    # medians all but coincide with it; the interval always holds its own estimate.
-    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return median, min(low, median), max(high, median)
+    return median, *percentile_ci(median, bootstrap_medians(values, groups, seed))
 
 
 # A figure is flagged as not to be trusted when the regression explains less than this
@@ -198,7 +238,7 @@ def summarise(
             row.update(status=status, reason=reason, samples=0, processes=0)
             rows.append(row)
             continue
-        median, low, high = median_ci(mine["ns_per_switch"].to_numpy())
+        median, low, high = median_ci(mine["ns_per_switch"].to_numpy(), mine["process"].to_numpy())
         fit = regression(
             sized["switches"].to_numpy(dtype=float),
             (sized["ns_per_switch"] * sized["switches"]).to_numpy(dtype=float),

@@ -29,11 +29,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from bench import folder as folder_files
 from bench import html
-from bench.analyse import CONFIDENCE
+from bench.analyse import bootstrap_medians, percentile_ci
 from bench.errors import UsageError
 from bench.fmt import code, kib, md, ns, num
 
@@ -111,30 +110,24 @@ def load_runs(folders: list[Path]) -> list[RunData]:
     return runs
 
 
-def ratio_ci(a: np.ndarray, b: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """median(b) / median(a) and its bootstrap CI (each run resampled on its own).
+def ratio_ci(
+    a: np.ndarray,
+    b: np.ndarray,
+    groups_a: np.ndarray | None = None,
+    groups_b: np.ndarray | None = None,
+    seed: int = 0,
+) -> tuple[float, float, float]:
+    """median(b) / median(a) and its bootstrap CI: each run resampled on its own, by
+    worker process and value within it when groups are given (bench.analyse says why).
     The CI is NaN when either run has fewer than 3 samples."""
-    a, b = np.sort(np.asarray(a, dtype=float)), np.sort(np.asarray(b, dtype=float))
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     ratio = float(np.median(b) / np.median(a))
     if len(a) < 3 or len(b) < 3:
         return ratio, math.nan, math.nan
     if np.ptp(a) == 0 and np.ptp(b) == 0:
         return ratio, ratio, ratio
-
-    def statistic(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        return np.median(y, axis=axis) / np.median(x, axis=axis)
-
-    res = stats.bootstrap(
-        (a, b),
-        statistic,
-        confidence_level=CONFIDENCE,
-        n_resamples=4999,
-        method="percentile",
-        vectorized=True,
-        rng=np.random.default_rng(seed),
-    )
-    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return ratio, min(low, ratio), max(high, ratio)  # an ulp of interpolation aside
+    resampled = bootstrap_medians(b, groups_b, seed + 1) / bootstrap_medians(a, groups_a, seed)
+    return ratio, *percentile_ci(ratio, resampled)
 
 
 def verdict(
@@ -179,7 +172,7 @@ def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame
     first = runs[0]
     rows = []
     for case in order:
-        base_samples = first.samples.loc[first.samples["case"] == case, "ns_per_switch"]
+        base_samples = first.samples[first.samples["case"] == case]
         base_ok = first.ok_row(case) is not None and len(base_samples) > 0
         for i, run in enumerate(runs):
             row: dict[str, Any] = {"case": case, "run": i, "label": run.label}
@@ -205,13 +198,18 @@ def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame
                 x_null_syscall=median / run.median(SYSCALL_CASE),
                 x_go_chan_p1=median / run.median(GOROUTINE_CASE),
             )
-            mine = run.samples.loc[run.samples["case"] == case, "ns_per_switch"]
+            mine = run.samples[run.samples["case"] == case]
             if i == 0:
                 row["verdict"] = "baseline"
             elif not base_ok or mine.empty:
                 row["verdict"] = "no baseline in the first run"
             else:
-                ratio, low, high = ratio_ci(base_samples.to_numpy(), mine.to_numpy())
+                ratio, low, high = ratio_ci(
+                    base_samples["ns_per_switch"].to_numpy(),
+                    mine["ns_per_switch"].to_numpy(),
+                    base_samples["process"].to_numpy(),
+                    mine["process"].to_numpy(),
+                )
                 significant, words = verdict(ratio, low, high, noise_band)
                 row.update(
                     ratio_to_first=ratio,

@@ -260,7 +260,11 @@ def _run_batch(
 def precision(raw_json: Path) -> tuple[float, int]:
     """(CI half-width over the median, loops) of the values in a case's pyperf file."""
     bench = pyperf.Benchmark.load(str(raw_json))
-    median, low, high = median_ci(np.asarray(bench.get_values()) * 1e9)
+    # Grouped by worker process, as bench.analyse computes the CI the summary shows.
+    runs = [run.values for run in bench.get_runs() if run.values]
+    values = np.concatenate([np.asarray(v) for v in runs]) * 1e9
+    processes = np.repeat(np.arange(len(runs)), [len(v) for v in runs])
+    median, low, high = median_ci(values, processes)
     loops = int(bench.get_runs()[-1].get_metadata()["loops"])
     return (high - low) / 2 / median if median > 0 else math.nan, loops
 

@@ -685,7 +685,8 @@ def render_markdown(
         "- Only the switching loop is timed: creating, pinning and joining the goroutines or "
         "threads happen outside it.",
         "- **ns per switch** is the median of all samples (pyperf worker processes × values); the "
-        "95% CI is a bootstrap interval of that median.",
+        "95% CI is a bootstrap interval of that median, resampling worker processes and then "
+        "values within each, since one process's values are not independent draws.",
         "- **OS ctx switches per switch** counts the kernel's context switches over the same "
         "timed region, divided by the switches: perf_event_open's context-switches where "
         "the kernel allows it, else getrusage (the counters table says which), for C over "

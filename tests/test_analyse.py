@@ -33,6 +33,36 @@ def test_median_ci_scales_with_the_data():
     assert (m2, l2, h2) == pytest.approx((3 * m1, 3 * l1, 3 * h1))
 
 
+def test_grouped_median_ci_widens_for_processes_at_levels_of_their_own():
+    # Six worker processes, each at a level of its own with little spread inside:
+    # the values of one process are not independent draws, so the grouped CI must
+    # be wider than the one that treats all 60 values as independent.
+    rng = np.random.default_rng(3)
+    levels = rng.normal(100, 10, size=6)
+    values = np.concatenate([rng.normal(level, 1, size=10) for level in levels])
+    processes = np.repeat(np.arange(6), 10)
+    _, low, high = analyse.median_ci(values)
+    _, glow, ghigh = analyse.median_ci(values, processes)
+    assert ghigh - glow > 1.5 * (high - low)
+    assert glow <= np.median(values) <= ghigh
+
+
+def test_grouped_median_ci_with_one_value_per_group_is_the_plain_bootstrap():
+    values = np.random.default_rng(4).lognormal(5, 0.2, size=25)
+    assert analyse.median_ci(values, np.arange(25)[::-1]) == analyse.median_ci(values)
+
+
+def test_grouped_median_ci_ignores_order_and_labels():
+    rng = np.random.default_rng(5)
+    values = rng.normal(50, 5, size=24)
+    processes = np.repeat([7, 3, 9, 1], 6)
+    order = rng.permutation(24)
+    relabelled = np.select([processes == k for k in (7, 3, 9, 1)], [0, 1, 2, 3])
+    ci = analyse.median_ci(values, processes)
+    assert analyse.median_ci(values[order], processes[order]) == ci
+    assert analyse.median_ci(values, relabelled) == ci
+
+
 def _samples(case, ns, vol, invol, switches=1000):
     """Samples as bench.tidy writes them; perf counters unavailable unless a test sets them."""
     frame = pd.DataFrame(
