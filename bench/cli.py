@@ -152,10 +152,12 @@ def cmd_selfbench(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--profiles {args.profiles!r}: name profiles from {', '.join(measure.PROFILES)}"
         )
+    if args.go_rounds < 0:
+        raise UsageError(f"--go-rounds {args.go_rounds}: give 0 or more rounds")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     out = Path(args.out) if args.out else source_root() / "results" / f"selfbench-{stamp}"
     _create_out(out)
-    print(selfbench.selfbench(out, profiles))
+    print(selfbench.selfbench(out, profiles, go_rounds=args.go_rounds))
     return 0
 
 
@@ -590,6 +592,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--profiles",
         default="quick,default,default",
         help="profiles to run, in order (default: quick,default,default)",
+    )
+    p.add_argument(
+        "--go-rounds",
+        type=int,
+        default=selfbench.GO_TEST_ROUNDS,
+        metavar="N",
+        help="interleaved rounds of the suite and go test -bench on the same cases "
+        f"(default: {selfbench.GO_TEST_ROUNDS}; 0 leaves them out)",
     )
     p.add_argument("--out", metavar="DIR", help="default: results/selfbench-<UTC time>")
     p.set_defaults(func=cmd_selfbench)

@@ -131,14 +131,21 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "default",
-            Sampling(processes=3, values=6, warmups=1, min_time=0.05, budget_s=9.0),
-            Sampling(processes=2, values=3, warmups=1, min_time=0.05),
+            # Many short processes rather than a few long ones: processes differ more
+            # from one another than the values inside one do, so the CI (which resamples
+            # processes) narrows with the number of processes.
+            Sampling(
+                processes=4, values=4, warmups=1, min_time=0.025, budget_s=10.0, more_processes=3
+            ),
+            Sampling(processes=2, values=3, warmups=1, min_time=0.025),
             WHOLE_MEMORY_PLAN,
             1000,
-            "every case and the sweeps, 3 processes x 6 values of 50 ms, then 2 more at a "
-            "time until the CI is within ±3% or 9 s are used (cases spread over CPUs: 4 "
-            "values, 4 s; sweep points 2 x 3)",
-            spread=Sampling(processes=3, values=4, warmups=1, min_time=0.05, budget_s=4.0),
+            "every case and the sweeps, 4 processes x 4 values of 25 ms, then 3 more at a "
+            "time until the CI is within ±3% or 10 s are used (cases spread over CPUs: "
+            "3 s; sweep points 2 x 3)",
+            spread=Sampling(
+                processes=3, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
+            ),
         ),
         Profile(
             "full",

@@ -7,7 +7,7 @@ they reached:
 - self.csv: per profile run, its wall time against the profile's target, and the
   CI half-widths its cases reached (how many met the sampling target);
 - self_cases.csv: per profile run and case, wall time, CI half-width, why it stopped;
-- gotest.csv: the suite's Go figures beside `go test -bench` on the same machine;
+- gotest.csv: the suite's Go figures beside `go test -bench`, in interleaved rounds;
 - default-vs-default-2/: the two default runs compared (how many cases agree);
 - self.md: all of it for people.
 """
@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+import pyperf
 
-from bench import compare, folder
-from bench.build import source_root
+from bench import compare, folder, measure
+from bench.build import build, source_root
+from bench.cases import get_case
 from bench.errors import UsageError
 from bench.fmt import code, md, ns
 
@@ -41,6 +43,8 @@ GO_TEST_CASES = {
     "BenchmarkGosched/p1": "go.gosched.p1",
 }
 AGREE_WITHIN = 0.10
+# Interleaved rounds of the suite and go test -bench (see go_test_agreement).
+GO_TEST_ROUNDS = 6
 
 
 def _run_profile(profile: str, out: Path) -> float:
@@ -55,24 +59,11 @@ def _run_profile(profile: str, out: Path) -> float:
     return time.monotonic() - started
 
 
-def go_test_bench(count: int = 10, benchtime: str = "200ms") -> pd.DataFrame:
-    """ns/switch of the matching `go test -bench` sub-benchmarks, one row per result."""
-    names = "|".join(
-        sorted({name.split("/")[0].removeprefix("Benchmark") for name in GO_TEST_CASES})
-    )
-    argv = [
-        "go", "test", "-run", "^$", "-bench", f"^Benchmark({names})$/^p1$",
-        "-count", str(count), "-benchtime", benchtime, "./switching/",
-    ]  # fmt: skip
-    done = subprocess.run(
-        argv, cwd=source_root() / "go", capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise UsageError(f"go test -bench failed: {(done.stderr or done.stdout).strip()[-300:]}")
+def _go_test_rows(stdout: str) -> list[dict]:
     rows = []
     # e.g. "BenchmarkChanPingPong/p1-2   1000000   245.1 ns/op   122.5 ns/switch"
     pattern = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+.*?([\d.]+) ns/switch")
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         found = pattern.match(line)
         if found and found.group(1) in GO_TEST_CASES:
             rows.append(
@@ -82,7 +73,94 @@ def go_test_bench(count: int = 10, benchtime: str = "200ms") -> pd.DataFrame:
                     "ns_per_switch": float(found.group(2)),
                 }
             )
-    return pd.DataFrame(rows, columns=["benchmark", "case", "ns_per_switch"])
+    return rows
+
+
+def build_go_test(out: Path) -> Path:
+    """`go test -c`: the benchmarks' test binary, built once, so that every round runs
+    the same binary and no round pays for (or waits on) the go tool."""
+    binary = out / "switching.test"
+    done = subprocess.run(
+        ["go", "test", "-c", "-o", str(binary), "./switching/"],
+        cwd=source_root() / "go",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise UsageError(f"go test -c failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    return binary
+
+
+def go_test_bench(binary: Path, count: int, benchtime: str = "200ms") -> list[dict]:
+    """ns/switch of the matching `go test -bench` sub-benchmarks, one row per result."""
+    names = "|".join(
+        sorted({name.split("/")[0].removeprefix("Benchmark") for name in GO_TEST_CASES})
+    )
+    argv = [
+        str(binary), "-test.run", "^$", "-test.bench", f"^Benchmark({names})$/^p1$",
+        "-test.count", str(count), "-test.benchtime", benchtime,
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise UsageError(f"go test -bench failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    return _go_test_rows(done.stdout)
+
+
+def suite_go_cases(raw_dir: Path) -> list[dict]:
+    """The suite's figures for the cases go test also runs: one batch each of the
+    default profile's sampling, as bench.measure takes it, values in ns per switch."""
+    profile = measure.PROFILES["default"]
+    artifacts = build({"go"})
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for case_id in GO_TEST_CASES.values():
+        outcome = measure.run_case(get_case(case_id), profile, artifacts, raw_dir, adaptive=False)
+        if outcome.status != "ok" or outcome.raw_json is None:
+            raise UsageError(f"the suite's {case_id} failed: {outcome.reason}")
+        values = pyperf.Benchmark.load(str(outcome.raw_json)).get_values()
+        rows += [{"case": case_id, "ns_per_switch": v * 1e9} for v in values]
+    return rows
+
+
+def go_test_agreement(
+    out: Path, rounds: int, go_count: int, benchtime: str = "200ms"
+) -> pd.DataFrame:
+    """The suite against `go test -bench`, interleaved: in each round both measure the
+    same four cases back to back, in a random order. The machine drifts over minutes
+    (a shared VM's vCPU may share its core with a neighbour one minute and not the
+    next), so figures taken at different
+    times would compare the machine's moods, not the two tools; each round's ratio
+    compares like with like, and the median over rounds is the verdict."""
+    binary = build_go_test(out)
+    order = random.Random(0)
+    rows = []
+    for i in range(rounds):
+        print(f"selfbench: suite and go test -bench, round {i + 1} of {rounds}", file=sys.stderr)
+        tools = ["suite", "go test"]
+        order.shuffle(tools)
+        figures: dict[str, pd.DataFrame] = {}
+        for tool in tools:
+            measured = (
+                suite_go_cases(out / "gotest-rounds" / f"round-{i + 1}")
+                if tool == "suite"
+                else go_test_bench(binary, go_count, benchtime)
+            )
+            figures[tool] = pd.DataFrame(measured).groupby("case")["ns_per_switch"].median()
+        for case in GO_TEST_CASES.values():
+            if case in figures["suite"] and case in figures["go test"]:
+                suite_ns, go_ns = figures["suite"][case], figures["go test"][case]
+                rows.append(
+                    {
+                        "round": i + 1,
+                        "first": tools[0],
+                        "case": case,
+                        "suite_ns": suite_ns,
+                        "gotest_ns": go_ns,
+                        "ratio": suite_ns / go_ns,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["round", "first", "case", "suite_ns", "gotest_ns", "ratio"])
 
 
 def profile_rows(label: str, profile: str, run_dir: Path, wall_s: float) -> tuple[dict, list]:
@@ -136,7 +214,44 @@ def _agreement(a: Path, b: Path, out: Path) -> dict[str, int]:
     }
 
 
-def selfbench(out: Path, profiles: list[str], go_count: int = 10) -> Path:
+def gotest_lines(paired: pd.DataFrame, go_count: int) -> list[str]:
+    """self.md's section on the suite against go test -bench."""
+    if paired.empty:
+        return []
+    per_case = paired.groupby("case").agg(
+        suite_ns=("suite_ns", "median"),
+        gotest_ns=("gotest_ns", "median"),
+        ratio=("ratio", "median"),
+        ratio_low=("ratio", "min"),
+        ratio_high=("ratio", "max"),
+        rounds=("round", "nunique"),
+    )
+    agree = int((abs(per_case["ratio"] - 1) <= AGREE_WITHIN).sum())
+    rounds = int(paired["round"].nunique())
+    lines = [
+        "## The suite's Go figures against `go test -bench`",
+        "",
+        f"{agree} of {len(per_case)} agree within ±{AGREE_WITHIN:.0%}. Measured in "
+        f"{rounds} interleaved rounds: in each, the suite (one batch of the default "
+        f"profile's sampling) and the test binary (`-count {go_count}`) ran the same "
+        "cases back to back in a random order; *suite ÷ go test* is the median of the "
+        "rounds' ratios, with the lowest and highest round beside it.",
+        "",
+        "| case | suite | go test | suite ÷ go test | rounds' range |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for case, r in per_case.iterrows():
+        lines.append(
+            f"| {code(case)} | {ns(r['suite_ns'])} | {ns(r['gotest_ns'])} "
+            f"| {r['ratio']:.2f} | {r['ratio_low']:.2f}–{r['ratio_high']:.2f} |"
+        )
+    lines.append("")
+    return lines
+
+
+def selfbench(
+    out: Path, profiles: list[str], go_rounds: int = GO_TEST_ROUNDS, go_count: int = 3
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     rows, case_rows, run_dirs = [], [], {}
     seen: dict[str, int] = {}
@@ -183,45 +298,10 @@ def selfbench(out: Path, profiles: list[str], go_count: int = 10) -> Path:
             "",
         ]
 
-    first = next((d for label, d in run_dirs.items() if label.startswith("default")), None)
-    if first is not None:
-        print("selfbench: go test -bench on the same machine", file=sys.stderr)
-        gotest = go_test_bench(go_count)
-        summary = folder.load_summary(first).set_index("case")
-        table = []
-        for case, group in gotest.groupby("case"):
-            if case not in summary.index or summary.loc[case, "status"] != "ok":
-                continue
-            go_ns = float(np.median(group["ns_per_switch"]))
-            suite_ns = float(summary.loc[case, "ns_per_switch"])
-            table.append(
-                {
-                    "case": case,
-                    "benchmark": group["benchmark"].iloc[0],
-                    "suite_ns": suite_ns,
-                    "gotest_ns": go_ns,
-                    "gotest_runs": len(group),
-                    "ratio": suite_ns / go_ns,
-                }
-            )
-        frame = pd.DataFrame(table)
-        frame.to_csv(out / "gotest.csv", index=False)
-        if not frame.empty:
-            agree = int((abs(frame["ratio"] - 1) <= AGREE_WITHIN).sum())
-            lines += [
-                "## The suite's Go figures against `go test -bench`",
-                "",
-                f"{agree} of {len(frame)} agree within ±{AGREE_WITHIN:.0%} (suite: the first "
-                f"default run; go test: the median of {go_count} runs).",
-                "",
-                "| case | benchmark | suite | go test | suite ÷ go test |",
-                "|---|---|---:|---:|---:|",
-            ]
-            for _, r in frame.iterrows():
-                lines.append(
-                    f"| {code(r['case'])} | {code(r['benchmark'])} | {ns(r['suite_ns'])} "
-                    f"| {ns(r['gotest_ns'])} | {r['ratio']:.2f} |"
-                )
-            lines.append("")
+    if go_rounds > 0:
+        print("selfbench: the suite against go test -bench, interleaved", file=sys.stderr)
+        paired = go_test_agreement(out, go_rounds, go_count)
+        paired.to_csv(out / "gotest.csv", index=False)
+        lines += gotest_lines(paired, go_count)
     (out / "self.md").write_text("\n".join(lines))
     return out / "self.md"

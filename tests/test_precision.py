@@ -102,15 +102,54 @@ def test_repeat_runs_interleaved_passes_and_keeps_every_batch(tmp_path: Path) ->
     assert bad.returncode == 2 and "--repeat" in bad.stderr
 
 
-def test_go_test_bench_figures_are_read_per_case() -> None:
-    from bench.selfbench import GO_TEST_CASES, go_test_bench
+def test_go_test_bench_figures_are_read_per_case(tmp_path: Path) -> None:
+    from bench.selfbench import GO_TEST_CASES, build_go_test, go_test_bench
 
-    frame = go_test_bench(count=1, benchtime="20ms")
-    assert set(frame["case"]) == set(GO_TEST_CASES.values())
-    assert (frame["ns_per_switch"] > 0).all()
+    rows = go_test_bench(build_go_test(tmp_path), count=1, benchtime="20ms")
+    assert {r["case"] for r in rows} == set(GO_TEST_CASES.values())
+    assert all(r["ns_per_switch"] > 0 for r in rows)
+
+
+def test_suite_and_go_test_are_paired_round_by_round(tmp_path: Path) -> None:
+    from bench.selfbench import GO_TEST_CASES, go_test_agreement, gotest_lines
+
+    paired = go_test_agreement(tmp_path, rounds=2, go_count=1, benchtime="20ms")
+    # Every round holds both tools' figure for every case, and the ratio is theirs.
+    assert sorted(paired["round"].unique()) == [1, 2]
+    assert (paired.groupby("round")["case"].apply(set) == set(GO_TEST_CASES.values())).all()
+    assert np.allclose(paired["ratio"], paired["suite_ns"] / paired["gotest_ns"])
+    assert (paired["suite_ns"] > 0).all() and (paired["gotest_ns"] > 0).all()
+    text = "\n".join(gotest_lines(paired, 1))
+    assert "2 interleaved rounds" in text
+    for case in GO_TEST_CASES.values():
+        assert f"`{case}`" in text
+
+
+def test_gotest_verdict_is_the_median_of_the_rounds_ratios() -> None:
+    from bench.selfbench import gotest_lines
+
+    paired = pd.DataFrame(
+        {
+            "round": [1, 2, 3, 1, 2, 3],
+            "first": ["suite"] * 6,
+            "case": ["go.chan.p1"] * 3 + ["go.cond.p1"] * 3,
+            "suite_ns": [100.0, 100.0, 100.0, 100.0, 100.0, 100.0],
+            "gotest_ns": [50.0, 95.0, 104.0, 80.0, 70.0, 125.0],
+        }
+    )
+    paired["ratio"] = paired["suite_ns"] / paired["gotest_ns"]
+    text = "\n".join(gotest_lines(paired, 3))
+    # go.chan.p1: ratios 2.00, 1.05, 0.96 -> median 1.05, within 10%; go.cond.p1:
+    # 1.25, 1.43, 0.80 -> median 1.25, outside.
+    assert "1 of 2 agree within ±10%" in text
+    assert "| `go.chan.p1` |" in text and "| 1.05 | 0.96–2.00 |" in text
+    assert "| 1.25 | 0.80–1.43 |" in text
 
 
 def test_selfbench_refuses_an_unknown_profile(tmp_path: Path) -> None:
     done = switchbench("selfbench", "--profiles", "quick,fastest", "--out", str(tmp_path / "s"))
     assert done.returncode == 2 and "fastest" not in done.stdout
     assert "name profiles from" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    rounds = switchbench("selfbench", "--go-rounds", "-1", "--out", str(tmp_path / "r"))
+    assert rounds.returncode == 2 and "--go-rounds" in rounds.stderr
+    assert len(rounds.stderr.strip().splitlines()) == 1
