@@ -135,13 +135,13 @@ PROFILES: dict[str, Profile] = {
             # from one another than the values inside one do, so the CI (which resamples
             # processes) narrows with the number of processes.
             Sampling(
-                processes=4, values=4, warmups=1, min_time=0.025, budget_s=10.0, more_processes=3
+                processes=4, values=4, warmups=1, min_time=0.025, budget_s=12.0, more_processes=3
             ),
             Sampling(processes=2, values=3, warmups=1, min_time=0.025),
             WHOLE_MEMORY_PLAN,
             1000,
             "every case and the sweeps, 4 processes x 4 values of 25 ms, then 3 more at a "
-            "time until the CI is within ±3% or 10 s are used (cases spread over CPUs: "
+            "time until the CI is within ±3% or 12 s are used (cases spread over CPUs: "
             "3 s; sweep points 2 x 3)",
             spread=Sampling(
                 processes=3, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
