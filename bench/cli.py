@@ -346,9 +346,14 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> NoReturn:
 
 
 def _measure_case(
-    run: RunState, case: cases.Case, artifacts: Artifacts, sampler: system.SystemSampler
+    run: RunState,
+    case: cases.Case,
+    artifacts: Artifacts,
+    sampler: system.SystemSampler,
+    twins: overhead.Twins | None,
 ) -> measure.CaseOutcome:
-    """One case (or one more pass of it) measured, and its outcome recorded in run."""
+    """One case (or one more pass of it) measured, and its outcome recorded in run;
+    twins measures the case's minimal loop between its batches, if it has one."""
     earlier = next((o for o in run.outcomes if o.case.id == case.id), None)
     start_s = sampler.now()
     outcome = measure.run_case(
@@ -358,6 +363,7 @@ def _measure_case(
         run.out / "raw",
         lambda pid: sampler.measuring(case.id, pid),
         adaptive=run.repeat == 1,
+        after_batch=(lambda: twins.after_batch(case.id)) if twins else (lambda: None),
     )
     sampler.idle()
     outcome = dataclasses.replace(outcome, start_s=start_s, end_s=sampler.now())
@@ -401,6 +407,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
     )
     sampler = system.SystemSampler(run.out, resume=bool(args.resume))
+    # The minimal loops, measured between the batches of their suite cases.
+    twins = (
+        overhead.Twins(artifacts)
+        if run.overhead and not (run.out / overhead.CSV_NAME).is_file()
+        else None
+    )
     try:
         with sampler, Progress(*columns, console=console, transient=True) as progress:
             total = sum(run.repeat - passes_done.get(c.id, 0) for c in todo)
@@ -414,7 +426,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         console.print(f"  pass {pass_no} of {run.repeat}")
                 for i, case in enumerate(order, 1):
                     progress.update(task, description=f"[{i}/{len(order)}] {case.id}")
-                    outcome = _measure_case(run, case, artifacts, sampler)
+                    outcome = _measure_case(run, case, artifacts, sampler, twins)
                     passes_done[case.id] = outcome.passes if outcome.status == "ok" else run.repeat
                     progress.advance(task)
                     # Each finished case is on disk before the next starts.
@@ -428,10 +440,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             if run.overhead and not (run.out / overhead.CSV_NAME).is_file():
                 progress.update(task, description="overhead")
                 console.print(
-                    "  overhead: minimal harness-free loops and the timer, "
-                    f"{run.profile.overhead_repeats} loops each"
+                    "  overhead: the timer, and the minimal harness-free loops not already "
+                    f"measured between their cases' batches ({run.profile.overhead_repeats} "
+                    "loops each)"
                 )
-                overhead.measure(artifacts, run.out, None, run.profile.overhead_repeats)
+                overhead.measure(
+                    artifacts, run.out, None, run.profile.overhead_repeats, twins=twins
+                )
             if run.memory and not (run.out / "memory.csv").is_file():
                 progress.update(task, description="memory")
                 _measure_memory(run, artifacts, console)

@@ -283,11 +283,15 @@ def run_case(
     raw_dir: Path,
     on_start: Callable[[int], None] = lambda pid: None,
     adaptive: bool = True,
+    after_batch: Callable[[], None] = lambda: None,
 ) -> CaseOutcome:
     """Measure one case into raw/<case>.json; never raises for a failure of the case.
 
     If the file exists (a later pass of --repeat), one more batch is appended to it.
-    With `adaptive`, batches are added until the CI target or the budget is reached."""
+    With `adaptive`, batches are added until the CI target or the budget is reached.
+    after_batch runs after every batch that succeeded (bench.overhead measures a
+    case's minimal twin there); its time counts neither to the case's wall time
+    nor to its budget."""
     reason = skip_reason(case, usable_cpus())
     if reason:
         return CaseOutcome(case, "skipped", reason)
@@ -300,6 +304,14 @@ def run_case(
         shutil.copyfile(out, tmp)
         loops = precision(out)[1]
     start = time.monotonic()
+    aside = 0.0  # seconds spent in after_batch
+
+    def between_batches() -> None:
+        nonlocal aside
+        began = time.monotonic()
+        after_batch()
+        aside += time.monotonic() - began
+
     failed = _run_batch(case, sampling, artifacts, tmp, sampling.processes, loops, on_start)
     if failed:
         tmp.unlink(missing_ok=True)
@@ -307,11 +319,12 @@ def run_case(
             return CaseOutcome(case, "ok", raw_json=out, stop=f"a later pass failed: {failed}")
         return CaseOutcome(case, "failed", failed, wall_s=time.monotonic() - start)
     batches = 1
+    between_batches()
     half, loops = precision(tmp)
     stop = "one batch"
     if adaptive and sampling.budget_s > 0:
         while True:
-            spent = time.monotonic() - start
+            spent = time.monotonic() - start - aside
             if half <= sampling.target_ci:
                 stop = "target"
                 break
@@ -327,6 +340,7 @@ def run_case(
                 stop = f"batch {batches + 1} failed: {failed}"
                 break
             batches += 1
+            between_batches()
             half, _ = precision(tmp)
     elif half <= sampling.target_ci:
         stop = "target"
@@ -335,7 +349,7 @@ def run_case(
         case,
         "ok",
         raw_json=out,
-        wall_s=time.monotonic() - start,
+        wall_s=time.monotonic() - start - aside,
         stop=stop,
         ci_half_width=half,
         batches=batches,

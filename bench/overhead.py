@@ -8,10 +8,15 @@ GOMAXPROCS=1, timed with time.Now/time.Since) and c/minimal.c
 variable per side, timed with clock_gettime). No pyperf, no cffi, no driver
 protocol, no counters, no order check. Each runs as a subprocess: N round
 trips per timed loop, N doubled from a small start until one loop takes 20 ms
-and then scaled to about 50 ms, and `repeats` timed loops in one process; the
-median and its bootstrap CI are set beside the run's summary.csv, as
-suite / minimal. The same programs time one clock read (clock_gettime and
-time.Now) and find the clock's resolution.
+and then scaled to about 50 ms. In a run, the loop is measured between the
+batches of its suite case (Twins: one process of a few loops after each batch),
+so both are timed in the same minutes: a shared VM's speed moves from one
+minute to the next, and a loop timed at the end of the run would compare the
+machine's moods, not the harness. Where that could not be (the suite case was
+not in the run, or a resumed run had measured it before), `repeats` loops in
+one process after the cases. The median and its bootstrap CI (by process) are
+set beside the run's summary.csv, as suite / minimal. The same programs time
+one clock read (clock_gettime and time.Now) and find the clock's resolution.
 
 Writes overhead.csv into the result folder; section_lines() renders it.
 """
@@ -41,6 +46,10 @@ START_ROUND_TRIPS = 1000
 MAX_ROUND_TRIPS = 1 << 31
 CALL_TIMEOUT_S = 30.0  # one calibration run, or a timer measurement
 AGREE_WITHIN = 0.10  # suite and minimal "agree" when suite / minimal is within 1 ± this
+TWIN_LOOPS_PER_BATCH = 5  # timed loops of the one minimal process after each suite batch
+# How a loop was measured (overhead.csv's `measured`).
+MEASURED_BETWEEN = "between the suite case's batches"
+MEASURED_AFTER = "after the cases"
 
 OVERHEAD_COLUMNS = [
     "case",
@@ -57,6 +66,8 @@ OVERHEAD_COLUMNS = [
     "ratio",
     "round_trips",
     "samples",
+    "processes",
+    "measured",
     "status",
     "reason",
 ]
@@ -207,6 +218,38 @@ def _with_suite(row: dict, summary: pd.DataFrame | None) -> None:
             row["ratio"] = row["suite_ns"] / row["minimal_ns"]
 
 
+def _prepare(artifacts: Artifacts, loop: Loop) -> tuple[Path, int, str]:
+    """(program, CPU, description) for a loop; _Failed if it cannot run here."""
+    program = _program(artifacts, loop.lang)
+    if loop.lang != "c":
+        return program, -1, loop.what
+    cpus = usable_cpus()
+    why = skip_reason(get_case(loop.suite_case), cpus)
+    if why:
+        raise _Failed(why, "skipped")
+    cpu, _ = pin_cpus("same-core", cpus)
+    return program, cpu, f"{loop.what}; CPU {cpu}"
+
+
+def _loop_row(loop: Loop, what: str, n: int, per_process: list[np.ndarray], measured: str) -> dict:
+    """A loop's row from its ns per switch, one array per process."""
+    row = _row(loop.case, KIND_LOOP, what, loop.suite_case)
+    values = np.concatenate(per_process)
+    processes = np.repeat(np.arange(len(per_process)), [len(v) for v in per_process])
+    median, low, high = median_ci(values, processes)
+    row.update(
+        minimal_ns=median,
+        ci_low=low,
+        ci_high=high,
+        round_trips=n,
+        samples=len(values),
+        processes=len(per_process),
+        measured=measured,
+        status="ok",
+    )
+    return row
+
+
 def _measure_loop(
     artifacts: Artifacts,
     loop: Loop,
@@ -214,34 +257,74 @@ def _measure_loop(
     target_ms: float,
     progress: Callable[[str], None],
 ) -> dict:
-    row = _row(loop.case, KIND_LOOP, loop.what, loop.suite_case)
+    """A loop measured on its own: `repeats` timed loops in one process."""
+    what = loop.what
     try:
-        program = _program(artifacts, loop.lang)
-        cpu = -1
-        if loop.lang == "c":
-            cpus = usable_cpus()
-            why = skip_reason(get_case(loop.suite_case), cpus)
-            if why:
-                raise _Failed(why, "skipped")
-            cpu, _ = pin_cpus("same-core", cpus)
-            row["what"] = f"{loop.what}; CPU {cpu}"
+        program, cpu, what = _prepare(artifacts, loop)
         n = _calibrate(program, loop, cpu, target_ms, progress)
         progress(f"overhead: {loop.case}, {repeats} loops of {n:,} round trips")
         timeout = CALL_TIMEOUT_S + 10 * repeats * target_ms / 1000
         elapsed = _elapsed(_run(_loop_argv(program, loop, n, repeats, cpu), timeout), n, repeats)
     except _Failed as e:
-        row.update(status=e.status, reason=str(e))
+        row = _row(loop.case, KIND_LOOP, what, loop.suite_case)
+        row.update(status=e.status, reason=str(e), measured=MEASURED_AFTER)
         return row
-    median, low, high = median_ci(elapsed / (2 * n))
-    row.update(
-        minimal_ns=median,
-        ci_low=low,
-        ci_high=high,
-        round_trips=n,
-        samples=len(elapsed),
-        status="ok",
-    )
-    return row
+    return _loop_row(loop, what, n, [elapsed / (2 * n)], MEASURED_AFTER)
+
+
+class Twins:
+    """The minimal loops, measured between the batches of their suite cases.
+
+    bench.measure.run_case calls after_batch(case id) after each batch of worker
+    processes; for a case with a minimal twin (LOOPS) that runs one process of
+    `loops_per_batch` timed loops (calibrated on the first call). measure() then
+    takes these instead of measuring the loop after the cases. A failure is kept
+    and reported as the loop's row; it does not stop the case."""
+
+    def __init__(
+        self,
+        artifacts: Artifacts,
+        loops_per_batch: int = TWIN_LOOPS_PER_BATCH,
+        target_ms: float = TARGET_LOOP_MS,
+        progress: Callable[[str], None] = lambda s: None,
+    ) -> None:
+        self.artifacts = artifacts
+        self.loops_per_batch = loops_per_batch
+        self.target_ms = target_ms
+        self.progress = progress
+        self._setup: dict[str, tuple[Path, int, str, int]] = {}  # program, cpu, what, n
+        self._per_process: dict[str, list[np.ndarray]] = {}
+        self._failed: dict[str, dict] = {}
+
+    def after_batch(self, suite_case: str) -> None:
+        loop = next((x for x in LOOPS if x.suite_case == suite_case), None)
+        if loop is None or loop.case in self._failed:
+            return
+        what = loop.what
+        try:
+            if loop.case not in self._setup:
+                program, cpu, what = _prepare(self.artifacts, loop)
+                n = _calibrate(program, loop, cpu, self.target_ms, self.progress)
+                self._setup[loop.case] = (program, cpu, what, n)
+            program, cpu, what, n = self._setup[loop.case]
+            k = self.loops_per_batch
+            timeout = CALL_TIMEOUT_S + 10 * k * self.target_ms / 1000
+            elapsed = _elapsed(_run(_loop_argv(program, loop, n, k, cpu), timeout), n, k)
+        except _Failed as e:
+            row = _row(loop.case, KIND_LOOP, what, loop.suite_case)
+            row.update(status=e.status, reason=str(e), measured=MEASURED_BETWEEN)
+            self._failed[loop.case] = row
+            return
+        self._per_process.setdefault(loop.case, []).append(elapsed / (2 * n))
+
+    def row(self, loop: Loop) -> dict | None:
+        """The loop's row from what was measured between batches; None if nothing was."""
+        if loop.case in self._failed:
+            return self._failed[loop.case]
+        if loop.case not in self._per_process:
+            return None
+        _, _, what, n = self._setup[loop.case]
+        return _loop_row(loop, what, n, self._per_process[loop.case], MEASURED_BETWEEN)
 
 
 def _timer_rows(artifacts: Artifacts, lang: str, progress: Callable[[str], None]) -> list[dict]:
@@ -301,14 +384,19 @@ def measure(
     repeats: int = DEFAULT_REPEATS,
     progress: Callable[[str], None] = lambda s: None,
     target_ms: float = TARGET_LOOP_MS,
+    twins: Twins | None = None,
 ) -> pd.DataFrame:
     """The minimal loops and the timer; writes out_dir/overhead.csv. summary is the
     run's summary.csv (or None): where it holds the matching case with status ok,
-    each loop's row has suite / minimal as its ratio. A measurement that fails is
-    a row with its status and reason."""
+    each loop's row has suite / minimal as its ratio. A loop that twins measured
+    between its suite case's batches is taken from there; the others are measured
+    now. A measurement that fails is a row with its status and reason."""
     if repeats < 1:
         raise ValueError(f"repeats must be positive, not {repeats}")
-    rows = [_measure_loop(artifacts, loop, repeats, target_ms, progress) for loop in LOOPS]
+    rows = []
+    for loop in LOOPS:
+        row = twins.row(loop) if twins else None
+        rows.append(row or _measure_loop(artifacts, loop, repeats, target_ms, progress))
     rows += _timer_rows(artifacts, "c", progress)
     rows += _timer_rows(artifacts, "go", progress)
     for row in rows:
@@ -374,12 +462,15 @@ def _loop_lines(loops: pd.DataFrame) -> list[str]:
     ]
     agree, differ, unknown, programs = [], [], [], []
     for _, row in loops.iterrows():
-        trips = number(row["round_trips"])
-        programs.append(
-            f"- {code(row['case'])}: {md(row['what'])}"
-            + ("" if missing(trips) else f"; N = {trips:,.0f} round trips")
-            + "."
-        )
+        trips, samples = number(row["round_trips"]), number(row["samples"])
+        processes, measured = number(row.get("processes")), row.get("measured")
+        how = "" if missing(trips) else f"; N = {trips:,.0f} round trips"
+        if not missing(samples):
+            how += f"; {samples:,.0f} timed loops"
+            how += "" if missing(processes) else f" in {processes:,.0f} processes"
+        if not missing(measured):
+            how += f", measured {md(measured)}"
+        programs.append(f"- {code(row['case'])}: {md(row['what'])}{how}.")
         name = code(row["suite_case"])
         if row["status"] != "ok":
             lines.append(f"| {name} | | {md(row['status'])}: {md(row['reason'])} | | | |")
@@ -514,19 +605,19 @@ def section_lines(folder: Path) -> list[str]:
             frame[column] = math.nan
     loops = frame[frame["kind"] == KIND_LOOP]
     timers = frame[frame["kind"].isin([KIND_COST, KIND_RESOLUTION])]
-    repeats = [number(x) for x in loops.loc[loops["status"] == "ok", "samples"]]
-    repeats_text = ", ".join(f"{x:,.0f}" for x in dict.fromkeys(repeats) if not missing(x))
     lines = [
         title,
         "",
         "Each suite figure below is set beside the same ping-pong written again as a minimal "
         "program with no harness, just the loop and a clock (go/cmd/minimal, c/minimal.c): "
         "no pyperf, no cffi, no driver protocol, no counters, no order check. N round trips "
-        "per timed loop, N chosen so one loop takes about "
-        f"{TARGET_LOOP_MS:.0f} ms; {repeats_text or '—'} timed loops in one process; the "
-        "median and its bootstrap 95% CI. *suite / minimal* above 1 is time the suite "
-        "spends that the bare loop does not; *from the CIs* is that ratio at the ends of "
-        "both intervals.",
+        f"per timed loop, N chosen so one loop takes about {TARGET_LOOP_MS:.0f} ms. A loop "
+        "is measured between the batches of its suite case, one process of a few loops "
+        "after each batch, so that both are timed in the same minutes (a shared machine's "
+        "speed moves from one minute to the next); where that could not be, after the "
+        "cases, in one process. The median and its bootstrap 95% CI, by process. "
+        "*suite / minimal* above 1 is time the suite spends that the bare loop does not; "
+        "*from the CIs* is that ratio at the ends of both intervals.",
         "",
     ]
     if not loops.empty:

@@ -230,3 +230,35 @@ def test_a_damaged_file_is_a_note(tmp_path, content):
 
 def test_no_file_no_section(tmp_path):
     assert overhead.section_lines(tmp_path) == []
+
+
+def test_twins_measure_a_loop_between_its_cases_batches(artifacts, tmp_path):
+    twins = overhead.Twins(artifacts, loops_per_batch=2, target_ms=TARGET_MS)
+    twins.after_batch("go.chan.p1")
+    twins.after_batch("c.futex.same-core")  # no minimal twin: nothing happens
+    twins.after_batch("go.chan.p1")
+    go = twins.row(overhead.LOOPS[0])
+    assert go["status"] == "ok" and go["processes"] == 2 and go["samples"] == 4
+    assert go["measured"] == overhead.MEASURED_BETWEEN
+    assert twins.row(overhead.LOOPS[1]) is None  # its suite case had no batch
+
+    # measure() takes the twin's row and measures the other loop after the cases.
+    frame = overhead.measure(
+        artifacts, tmp_path, _summary(), repeats=REPEATS, target_ms=TARGET_MS, twins=twins
+    )
+    go_row = _row(frame, "minimal.go.chan.p1")
+    assert go_row["measured"] == overhead.MEASURED_BETWEEN and go_row["samples"] == 4
+    assert go_row["minimal_ns"] == go["minimal_ns"]
+    c_row = _row(frame, "minimal.c.condvar.same-core")
+    assert c_row["measured"] == overhead.MEASURED_AFTER and c_row["processes"] == 1
+    text = "\n".join(overhead.section_lines(tmp_path))
+    assert "4 timed loops in 2 processes, measured between the suite case's batches" in text
+
+
+def test_a_twin_that_fails_is_a_row_and_the_case_goes_on(artifacts):
+    broken = dataclasses.replace(artifacts, go_minimal=artifacts.go_minimal.with_name("absent"))
+    twins = overhead.Twins(broken, loops_per_batch=2, target_ms=TARGET_MS)
+    twins.after_batch("go.chan.p1")
+    twins.after_batch("go.chan.p1")
+    row = twins.row(overhead.LOOPS[0])
+    assert row["status"] in ("skipped", "failed") and "minimal" in row["reason"]
