@@ -25,8 +25,8 @@ build: $(BIN)/switchbench
 bench: build
 	$(BIN)/switchbench run --profile $(PROFILE) $(if $(REFERENCE),--compare $(REFERENCE)) $(ARGS)
 
-# The suite benchmarked (not a test): quick, then default twice, back to back
-# (about 13 minutes on a 2-CPU VM); see results/selfbench-*/self.md.
+# The suite benchmarked (not a test): quick, then default twice, back to back, then
+# the suite and go test -bench in interleaved rounds; see results/selfbench-*/self.md.
 bench-self: build
 	$(BIN)/switchbench selfbench
 
