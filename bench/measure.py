@@ -116,7 +116,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "quick",
-            Sampling(processes=1, values=3, warmups=1, min_time=0.03, target_ci=0.05),
+            Sampling(processes=1, values=3, warmups=1, min_time=0.02, target_ci=0.05),
             None,
             MemoryPlan(
                 (1000, 10_000, 100_000),
@@ -125,7 +125,7 @@ PROFILES: dict[str, Profile] = {
                 growth=(8 << 10, 64 << 10, 512 << 10, 4 << 20),
             ),
             200,
-            "every case but the sweeps, 1 process x 3 values of 30 ms, one batch: a first look "
+            "every case but the sweeps, 1 process x 3 values of 20 ms, one batch: a first look "
             "in a minute",
             overhead_repeats=10,
         ),

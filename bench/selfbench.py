@@ -44,7 +44,7 @@ GO_TEST_CASES = {
 }
 AGREE_WITHIN = 0.10
 # Interleaved rounds of the suite and go test -bench (see go_test_agreement).
-GO_TEST_ROUNDS = 6
+GO_TEST_ROUNDS = 10
 
 
 def _run_profile(profile: str, out: Path) -> float:
