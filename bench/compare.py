@@ -270,13 +270,32 @@ def host_facts(run: RunData) -> dict[str, object]:
     }
 
 
+# A clock rate is measured at the start of each run, and one machine's measurement
+# moves a little from run to run (boost, the host's load); the diff calls two rates from
+# the same source different only beyond this share.
+CLOCK_SAME_WITHIN = 0.05
+
+
+def _clocks_differ(runs: list[RunData]) -> bool:
+    rates = [clock_ghz(r) for r in runs]
+    if len({source for _, source in rates}) > 1:
+        return True
+    ghz = [g for g, _ in rates if math.isfinite(g)]
+    if len(ghz) != len(rates):
+        return bool(ghz)  # some runs have a rate, some have none
+    return bool(ghz) and max(ghz) > min(ghz) * (1 + CLOCK_SAME_WITHIN)
+
+
 def metadata_diff(runs: list[RunData]) -> list[tuple[str, list[object], bool]]:
     """(fact, value per run, differs) for each fact of host_facts."""
     facts = [host_facts(r) for r in runs]
-    return [
-        (name, [f[name] for f in facts], len({str(f[name]) for f in facts}) > 1)
-        for name in facts[0]
-    ]
+
+    def differs(name: str) -> bool:
+        if name == "clock (GHz)":
+            return _clocks_differ(runs)
+        return len({str(f[name]) for f in facts}) > 1
+
+    return [(name, [f[name] for f in facts], differs(name)) for name in facts[0]]
 
 
 # ---- figures --------------------------------------------------------------------

@@ -102,6 +102,18 @@ def test_the_metadata_diff_names_what_differs(tmp_path: Path) -> None:
     assert not diff["CPU"] and not diff["Go"]
 
 
+@pytest.mark.parametrize(("scale", "differs"), [(1.02, False), (1.2, True)])
+def test_a_measured_clock_differs_only_beyond_its_own_noise(
+    tmp_path: Path, scale: float, differs: bool
+) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    host = json.loads((b / "host.json").read_text())
+    host["clock"]["ghz"] *= scale
+    (b / "host.json").write_text(json.dumps(host))
+    diff = {name: d for name, _, d in compare.metadata_diff(compare.load_runs([a, b]))}
+    assert diff["clock (GHz)"] is differs
+
+
 def test_cases_in_only_one_run_are_listed_not_dropped(tmp_path: Path) -> None:
     a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
     summary = pd.read_csv(b / "summary.csv")
