@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 
 def missing(value: object) -> bool:
@@ -20,9 +21,22 @@ def md(text: object) -> str:
     if missing(text):
         return "—"
     s = str(text)
-    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]", "&", "!", "#"):
+    for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]", "&", "!", "#", "$", "~"):
         s = s.replace(ch, "\\" + ch)
-    return " ".join(s.split())
+    return visible(" ".join(s.split()))
+
+
+# Control characters (terminal escapes), bidi overrides and other invisible format
+# characters: shown as \uXXXX text, so a string cannot hide or reorder what is around it.
+_INVISIBLE = ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
+
+
+def visible(text: str, backslash: str = "\\\\") -> str:
+    """text with every control, format (bidi) and private-use character written out as
+    \\uXXXX; the backslash is Markdown-escaped unless told otherwise (a terminal line)."""
+    return "".join(
+        f"{backslash}u{ord(c):04x}" if unicodedata.category(c) in _INVISIBLE else c for c in text
+    )
 
 
 def ns(value: float | None) -> str:

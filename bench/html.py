@@ -4,9 +4,9 @@ report.md and compare.md are the single source of a report's text; the HTML is
 rendered from them by markdown-it-py with raw HTML switched off, so a string
 from a result folder (already escaped by bench.fmt.md) can only ever become
 text. A Content-Security-Policy that allows no script and no remote load is a
-second wall behind the escaping. PNG figures named in the Markdown are read
-from the report's folder and embedded as data: URIs, so the file opens
-offline, e-mailed or on a phone.
+second wall behind the escaping. The PNG figures the suite has just drawn
+(and only those, by name, never through a symlink, checked to be PNGs) are
+embedded as data: URIs, so the file opens offline, e-mailed or on a phone.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+
+from bench.errors import UsageError
+from bench.fmt import visible
+from bench.safeio import MIB, atomic_write, read_bytes
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -41,23 +45,34 @@ code { font-size: 0.85em; background: #f4f4f6; padding: 0 0.2em; border-radius: 
 """
 
 
-def _embedded_figure(folder: Path, src: str) -> str | None:
-    """A data: URI for a PNG that lies directly in the folder; None for anything else,
-    so a crafted Markdown link cannot pull in a file from elsewhere."""
-    path = folder / src
-    if path.suffix != ".png" or path.parent.resolve() != folder.resolve() or not path.is_file():
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FIGURE_LIMIT = 16 * MIB
+
+
+def _embedded_figure(folder: Path, src: str, drawn: frozenset[str]) -> str | None:
+    """A data: URI for a PNG the suite has just drawn into the folder (its name in
+    `drawn`): read without following a symlink, a regular file that starts as a PNG
+    does. None for anything else, so no link can pull in another file."""
+    if src not in drawn or "/" in src or not src.endswith(".png"):
         return None
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    try:
+        data = read_bytes(folder / src, FIGURE_LIMIT)
+    except UsageError:
+        return None
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def render(markdown_text: str, folder: Path, title: str) -> str:
-    """The HTML page for a Markdown report whose figures lie in `folder`."""
+def render(markdown_text: str, folder: Path, title: str, drawn: Sequence[Path | str] = ()) -> str:
+    """The HTML page for a Markdown report whose figures, just drawn, lie in `folder`."""
+    names = frozenset(Path(p).name for p in drawn)
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
     def image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         alt = escape(self.renderInlineAsText(token.children or [], options, env))
-        uri = _embedded_figure(folder, str(token.attrGet("src") or ""))
+        uri = _embedded_figure(folder, str(token.attrGet("src") or ""), names)
         if uri is None:
             return f"<em>figure not available: {alt}</em>"
         return f'<img src="{uri}" alt="{alt}" loading="eager">'
@@ -80,14 +95,14 @@ def render(markdown_text: str, folder: Path, title: str) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+        f"<title>{escape(visible(title, backslash=chr(92)))}</title>\n"
+        f"<style>{STYLE}</style>\n</head>\n"
         f"<body>\n{body}</body>\n</html>\n"
     )
 
 
-def write(markdown_text: str, folder: Path, name: str, title: str) -> Path:
-    out = folder / name
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(render(markdown_text, folder, title))
-    tmp.replace(out)
-    return out
+def write(
+    markdown_text: str, folder: Path, name: str, title: str, drawn: Sequence[Path | str] = ()
+) -> Path:
+    """folder/name, rendered from the Markdown; only the figures in `drawn` are embedded."""
+    return atomic_write(folder / name, render(markdown_text, folder, title, drawn))

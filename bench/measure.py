@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pyperf
 
-from bench.analyse import median_ci
+from bench.analyse import MIN_PROCESSES_FOR_CI, median_ci
 from bench.build import Artifacts
 from bench.cases import Case, skip_reason, usable_cpus
 from bench.memory import MemoryPlan
+from bench.safeio import refuse_symlink
 
 # Environment variables the native code reads (see README, "When things go wrong").
 PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES", "SWITCHBENCH_RUN_DEADLINE_S")
@@ -37,7 +39,8 @@ class Sampling:
 
     A case is sampled in batches: the first of `processes` worker processes, then
     batches of `more_processes` while the 95% CI half-width of its median is wider
-    than `target_ci` (relative) and the case has time left of `budget_s`."""
+    than `target_ci` (relative), or fewer than bench.analyse.MIN_PROCESSES_FOR_CI
+    processes have taken values, and the case has time left of `budget_s`."""
 
     processes: int  # worker processes taking values in the first batch
     values: int  # values per worker process
@@ -264,16 +267,41 @@ def _run_batch(
     return None
 
 
-def precision(raw_json: Path) -> tuple[float, int]:
-    """(CI half-width over the median, loops) of the values in a case's pyperf file."""
+@dataclass(frozen=True)
+class Precision:
+    """How well a case's pyperf file pins its median down so far."""
+
+    half_width: float  # the CI's half-width over the median
+    loops: int  # the loop count every value times
+    processes: int  # worker processes that took values (calibration runs not counted)
+
+    @property
+    def reaches(self) -> float:
+        """The half-width a CI target may be judged by: NaN (never within a target)
+        while fewer than MIN_PROCESSES_FOR_CI processes took values, since until then
+        the CI cannot see how processes differ (bench.analyse says why)."""
+        return self.half_width if self.processes >= MIN_PROCESSES_FOR_CI else math.nan
+
+
+def measured(raw_json: Path) -> Precision:
+    """The CI half-width, loops and worker processes of a case's pyperf file."""
     bench = pyperf.Benchmark.load(str(raw_json))
-    # Grouped by worker process, as bench.analyse computes the CI the summary shows.
+    # Grouped by worker process, as bench.analyse computes the CI the summary shows; a
+    # run without values is pyperf's calibration run (warm-ups only), as bench.tidy
+    # skips it when it numbers the processes of samples.csv.
     runs = [run.values for run in bench.get_runs() if run.values]
     values = np.concatenate([np.asarray(v) for v in runs]) * 1e9
     processes = np.repeat(np.arange(len(runs)), [len(v) for v in runs])
     median, low, high = median_ci(values, processes)
     loops = int(bench.get_runs()[-1].get_metadata()["loops"])
-    return (high - low) / 2 / median if median > 0 else math.nan, loops
+    half = (high - low) / 2 / median if median > 0 else math.nan
+    return Precision(half, loops, len(runs))
+
+
+def precision(raw_json: Path) -> tuple[float, int]:
+    """(CI half-width over the median, loops) of the values in a case's pyperf file."""
+    found = measured(raw_json)
+    return found.half_width, found.loops
 
 
 def run_case(
@@ -320,12 +348,16 @@ def run_case(
         return CaseOutcome(case, "failed", failed, wall_s=time.monotonic() - start)
     batches = 1
     between_batches()
-    half, loops = precision(tmp)
+    now = measured(tmp)
+    loops = now.loops
     stop = "one batch"
+    # now.reaches is NaN below MIN_PROCESSES_FOR_CI processes: a CI from one or two
+    # processes never meets the target, however narrow, so an adaptive case samples on
+    # and a one-batch case stops on "one batch".
     if adaptive and sampling.budget_s > 0:
         while True:
             spent = time.monotonic() - start - aside
-            if half <= sampling.target_ci:
+            if now.reaches <= sampling.target_ci:
                 stop = "target"
                 break
             # Another batch costs about what the last one did; stop before the budget.
@@ -341,8 +373,8 @@ def run_case(
                 break
             batches += 1
             between_batches()
-            half, _ = precision(tmp)
-    elif half <= sampling.target_ci:
+            now = measured(tmp)
+    elif now.reaches <= sampling.target_ci:
         stop = "target"
     tmp.replace(out)
     return CaseOutcome(
@@ -351,7 +383,7 @@ def run_case(
         raw_json=out,
         wall_s=time.monotonic() - start - aside,
         stop=stop,
-        ci_half_width=half,
+        ci_half_width=now.half_width,
         batches=batches,
     )
 
@@ -361,6 +393,12 @@ def write_suite(outcomes: list[CaseOutcome], path: Path) -> None:
     benchmarks = [pyperf.Benchmark.load(str(o.raw_json)) for o in outcomes if o.raw_json]
     if not benchmarks:
         return
-    tmp = path.with_name(path.name + ".tmp")
-    pyperf.BenchmarkSuite(benchmarks).dump(str(tmp), replace=True)
-    tmp.replace(path)
+    refuse_symlink(path)
+    # pyperf writes by name: a fresh mkstemp name of ours, never one planted in the folder.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pyperf.BenchmarkSuite(benchmarks).dump(tmp, replace=True)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

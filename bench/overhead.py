@@ -37,6 +37,7 @@ from bench.analyse import median_ci
 from bench.build import Artifacts
 from bench.cases import get_case, pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
+from bench.safeio import write_csv
 
 CSV_NAME = "overhead.csv"
 DEFAULT_REPEATS = 20
@@ -403,9 +404,7 @@ def measure(
         _with_suite(row, summary)
     frame = pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / (CSV_NAME + ".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(out_dir / CSV_NAME)
+    write_csv(frame, out_dir / CSV_NAME)
     return frame
 
 
@@ -422,9 +421,7 @@ def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
         row["minimal_ns"] = number(row.get("minimal_ns"))
         row["ratio"] = math.nan
         _with_suite(row, summary)
-    tmp = out_dir / (CSV_NAME + ".tmp")
-    pd.DataFrame(rows, columns=OVERHEAD_COLUMNS).to_csv(tmp, index=False)
-    tmp.replace(path)
+    write_csv(pd.DataFrame(rows, columns=OVERHEAD_COLUMNS), path)
 
 
 # ---- the report's section -------------------------------------------------
@@ -588,18 +585,13 @@ def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
     return lines
 
 
-def section_lines(folder: Path) -> list[str]:
-    """The report's "Harness overhead and the timer" section; [] without overhead.csv."""
+def section_lines(frame: pd.DataFrame | None) -> list[str]:
+    """The report's "Harness overhead and the timer" section from overhead.csv as
+    bench.folder reads it (text cells, NaN where empty); [] without overhead.csv."""
     title = "## Harness overhead and the timer"
-    path = folder / CSV_NAME
-    if not path.is_file():
+    if frame is None:
         return []
-    try:
-        frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError):
-        return [title, "", f"{md(path.name)} is not a readable CSV.", ""]
-    if not {"case", "kind", "status"}.issubset(frame.columns):
-        return [title, "", f"{md(path.name)} lacks the expected columns.", ""]
+    frame = frame.copy()
     for column in OVERHEAD_COLUMNS:
         if column not in frame.columns:
             frame[column] = math.nan

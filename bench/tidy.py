@@ -17,6 +17,7 @@ import pandas as pd
 import pyperf
 
 from bench.native import COUNTER_NAMES
+from bench.safeio import write_csv
 from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
 
 SAMPLE_COLUMNS = [
@@ -155,7 +156,5 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
 
 def write_samples(suite_json: Path, out: Path) -> pd.DataFrame:
     samples = samples_from_suite(pyperf.BenchmarkSuite.load(str(suite_json)))
-    tmp = out.with_name(out.name + ".tmp")
-    samples.to_csv(tmp, index=False)
-    tmp.replace(out)
+    write_csv(samples, out)
     return samples

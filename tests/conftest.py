@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,13 @@ def cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
+def typed_command() -> str:
+    """How the CLI's hints name what `switchbench()` starts (python -m bench, from the
+    root): the interpreter relative to the root where it lies inside it."""
+    python = os.path.relpath(sys.executable, ROOT)
+    return shlex.quote(sys.executable if python.startswith("..") else python) + " -m bench"
+
+
 def switchbench(
     *args: str, env: dict | None = None, cpus: set[int] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
@@ -41,3 +49,35 @@ def switchbench(
         timeout=600,
         check=False,
     )
+
+
+def rename_case(folder: Path, old: str, new: str | None) -> None:
+    """A case renamed (or, with new=None, dropped) in every file of a result folder that
+    names it, so the folder stays consistent (bench.folder checks the files agree)."""
+    import json
+
+    import pandas as pd
+
+    for name in ("summary.csv", "samples.csv"):
+        frame = pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        frame = frame[frame["case"] != old] if new is None else frame.replace({"case": {old: new}})
+        frame.to_csv(folder / name, index=False)
+    run = json.loads((folder / "run.json").read_text())
+    run["selected"] = [new if c == old else c for c in run["selected"] if new or c != old]
+    record = run["cases"].pop(old, None)
+    if new is not None and record is not None:
+        run["cases"][new] = record
+    (folder / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+
+
+def scale_times(folder: Path, factor: float) -> None:
+    """Every time in a result folder multiplied by factor, as a machine that slow would give."""
+    import pandas as pd
+
+    samples = pd.read_csv(folder / "samples.csv")
+    samples["ns_per_switch"] *= factor
+    samples.to_csv(folder / "samples.csv", index=False)
+    summary = pd.read_csv(folder / "summary.csv")
+    for column in ("ns_per_switch", "ci_low", "ci_high"):
+        summary[column] *= factor
+    summary.to_csv(folder / "summary.csv", index=False)

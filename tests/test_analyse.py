@@ -103,8 +103,10 @@ def test_summary_counts_and_flags():
     assert list(summary.columns) == analyse.SUMMARY_COLUMNS
     assert rows.loc["go.chan.p1", "ns_per_switch"] == 115
     assert rows.loc["go.chan.p1", "os_ctx_switches_per_switch"] == pytest.approx(1 / 4000)
-    assert rows.loc["go.chan.p1", "os_ctx_check"] == "ok"
-    assert rows.loc["c.condvar.same-core", "os_ctx_check"] == "MISS"
+    assert rows.loc["go.chan.p1", "os_ctx_check"] == "ok (0–0.01)"
+    assert rows.loc["c.condvar.same-core", "os_ctx_check"] == "MISS (1.5–3.5)"
+    assert analyse.check_verdict(rows.loc["c.condvar.same-core", "os_ctx_check"]) == "MISS"
+    assert analyse.check_range(rows.loc["c.condvar.same-core", "os_ctx_check"]) == (1.5, 3.5)
     assert rows.loc["c.condvar.same-core", "ratio_to_go_chan_p1"] == pytest.approx(4150 / 115)
     assert rows.loc["c.condvar.cross-core", "status"] == "skipped"
     assert rows.loc["c.condvar.cross-core", "reason"] == "needs 2 CPUs"
@@ -117,9 +119,10 @@ def test_unreadable_counters_are_unavailable_not_zero(tmp_path):
     summary = analyse.summarise(go, [cases.get_case("go.chan.p1")], {})
     row = summary.iloc[0]
     assert math.isnan(row["os_ctx_switches_per_switch"])
-    assert row["os_ctx_check"] == "unavailable"
+    assert analyse.check_verdict(row["os_ctx_check"]) == "unavailable"
     # ... and the report says so in words, never as a 0.
     summary.to_csv(tmp_path / "summary.csv", index=False)
+    go.to_csv(tmp_path / "samples.csv", index=False)
     (tmp_path / "host.json").write_text(
         json.dumps({"cpu_model": "test", "schema_version": SCHEMA_VERSION})
     )

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from bench import overhead
+from bench import folder, overhead
 from bench.cases import affinity_refused, pin_cpus, usable_cpus
+from bench.errors import UsageError
 
 REPEATS = 3
 TARGET_MS = 5.0  # short loops: the tests check the plumbing, not the figures
@@ -169,7 +170,7 @@ def test_a_program_that_fails_is_a_row_not_an_exception(artifacts, tmp_path):
 
 def test_section_reports_suite_minimal_and_timer(measured):
     out, frame, _ = measured
-    text = "\n".join(overhead.section_lines(out))
+    text = "\n".join(overhead.section_lines(folder.load_overhead(out)))
     assert text.startswith("## Harness overhead and the timer")
     go = _row(frame, "minimal.go.chan.p1")
     assert f"| {go['ratio']:.3g} |" in text
@@ -188,7 +189,7 @@ def test_section_agreement_is_computed(tmp_path):
         row.update(suite_status="ok", suite_ns=suite, minimal_ns=minimal, ratio=suite / minimal)
         rows.append(row)
     pd.DataFrame(rows).to_csv(tmp_path / overhead.CSV_NAME, index=False)
-    text = "\n".join(overhead.section_lines(tmp_path))
+    text = "\n".join(overhead.section_lines(folder.load_overhead(tmp_path)))
     assert "`go.chan.p1`: the suite and the minimal loop agree within 10%" in text
     assert "`c.condvar.same-core` (+30%): the suite and the minimal loop differ" in text
 
@@ -196,15 +197,26 @@ def test_section_agreement_is_computed(tmp_path):
 HOSTILE = "<script>alert(1)</script> | **x** [y](javascript:z) `q` _u_ # &amp;"
 
 
+NUMERIC_OVERHEAD_COLUMNS = {
+    "minimal_ns", "ci_low", "ci_high", "suite_ns", "suite_ci_low", "suite_ci_high", "ratio",
+    "round_trips", "samples", "processes",
+}  # fmt: skip
+
+
 def test_section_escapes_hostile_strings(tmp_path):
     rows = []
     for kind in ("loop", "timer cost", "timer resolution"):
         for status in ("ok", "failed"):
-            row = dict.fromkeys(overhead.OVERHEAD_COLUMNS, HOSTILE)
+            # Hostile text in every text column; numeric ones must hold numbers (a folder
+            # whose numbers are text is refused whole: tests/test_hostile.py).
+            row = {
+                c: "" if c in NUMERIC_OVERHEAD_COLUMNS else HOSTILE
+                for c in overhead.OVERHEAD_COLUMNS
+            }
             row.update(kind=kind, status=status, minimal_ns=100, samples=3, round_trips=10)
             rows.append(row)
     pd.DataFrame(rows).to_csv(tmp_path / overhead.CSV_NAME, index=False)
-    lines = overhead.section_lines(tmp_path)
+    lines = overhead.section_lines(folder.load_overhead(tmp_path))
     text = "\n".join(lines)
     assert "<" not in text.replace("\\<", "")  # every < escaped, so no raw HTML
     # Rendered as report.html renders it: nothing of the string becomes markup.
@@ -222,14 +234,15 @@ def test_section_escapes_hostile_strings(tmp_path):
     "content",
     [b"\xff\xfe\x00garbage", b'case,status\n"unterminated\n', b"a,b\n1,2\n"],
 )
-def test_a_damaged_file_is_a_note(tmp_path, content):
+def test_a_damaged_file_is_refused_in_one_line(tmp_path, content):
     (tmp_path / overhead.CSV_NAME).write_bytes(content)
-    lines = overhead.section_lines(tmp_path)
-    assert lines[0] == "## Harness overhead and the timer" and len(lines) == 4
+    with pytest.raises(UsageError, match=overhead.CSV_NAME):
+        folder.load_overhead(tmp_path)
 
 
 def test_no_file_no_section(tmp_path):
-    assert overhead.section_lines(tmp_path) == []
+    assert folder.load_overhead(tmp_path) is None
+    assert overhead.section_lines(None) == []
 
 
 def test_twins_measure_a_loop_between_its_cases_batches(artifacts, tmp_path):
@@ -251,7 +264,7 @@ def test_twins_measure_a_loop_between_its_cases_batches(artifacts, tmp_path):
     assert go_row["minimal_ns"] == go["minimal_ns"]
     c_row = _row(frame, "minimal.c.condvar.same-core")
     assert c_row["measured"] == overhead.MEASURED_AFTER and c_row["processes"] == 1
-    text = "\n".join(overhead.section_lines(tmp_path))
+    text = "\n".join(overhead.section_lines(folder.load_overhead(tmp_path)))
     assert "4 timed loops in 2 processes, measured between the suite case's batches" in text
 
 
