@@ -12,7 +12,7 @@ import pyperf
 import pytest
 
 from bench import analyse, cases, tidy
-from tests.conftest import switchbench
+from tests.conftest import ROOT, switchbench, typed_command
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +85,66 @@ def test_run_writes_every_file(smoke_run):
     assert all(r["stop"] for r in run["cases"].values() if r["status"] == "ok")
 
 
+def test_run_console_lines_are_whole_and_aligned(smoke_run):
+    out, done = smoke_run
+    lines = done.stderr.splitlines()
+    selected = json.loads((out / "run.json").read_text())["selected"]
+    # The first line says what runs and where, the folder on that line.
+    assert lines[0].startswith(f"switchbench: measuring {len(selected)} of {len(selected)} cases")
+    assert lines[0].endswith(f", into {out}")
+    # One line per case, the status column aligned to the longest id.
+    width = max(len(c) for c in selected)
+    status = [line for line in lines if line.startswith("  ") and line.split()[0] in selected]
+    assert len(status) == len(selected)
+    assert all(line[2 + width : 4 + width] == "  " and line[4 + width] != " " for line in status)
+    # Sentences are never broken across lines, whatever the terminal's width.
+    overhead = next(line for line in lines if line.startswith("  overhead:"))
+    assert overhead.endswith("loops each)")
+    assert next(line for line in lines if line.startswith("  leaks:")).endswith("K=40")
+    # The quiet phases after the measurements are announced before they start.
+    writing = lines.index("switchbench: writing the summary and the report…")
+    assert lines[writing + 1] == f"  {out / 'report.md'}, {out / 'report.html'}"
+
+
 def test_leaks_command_runs_only_the_leak_family(tmp_path):
     out = tmp_path / "leaks"
     done = switchbench("leaks", "--profile", "smoke", "--out", str(out))
     assert done.returncode == 0, done.stderr
+    first = done.stderr.splitlines()[0]
+    assert first.startswith(
+        "switchbench: measuring the goroutine-leak scenarios: 6 scenarios × leaking and fixed, "
+        "K=40, profile smoke, into "
+    ), first
+    assert "0 of 0" not in done.stderr and "  leaks:" not in done.stderr
+    # Its report holds what it measured, and no case answer, table or precision.
+    report = (out / "report.md").read_text()
+    assert "This run measured the goroutine-leak scenarios (leaks.csv); no switch cases" in report
+    assert "## Goroutine leaks" in report and "## Host" in report
+    for absent in (
+        "## The answer",
+        "not measured in this run",
+        "ns per switch",
+        "## All cases",
+        "## Precision",
+        "## Counters per switch",
+        "## What the cases are",
+        "## How to read this",
+        "## Memory",
+    ):
+        assert absent not in report, absent
     leaks = pd.read_csv(out / "leaks.csv")
     leaking = leaks[(leaks["scenario"] == "sender") & (leaks["version"] == "leaking")].iloc[0]
     assert leaking["status"] == "ok" and leaking["leaked_per_iter"] == pytest.approx(1, abs=0.1)
     assert not (out / "memory.csv").exists() and not (out / "overhead.csv").exists()
     assert json.loads((out / "run.json").read_text())["selected"] == []
+
+
+def test_leaks_command_names_its_default_folder_for_leaks():
+    from bench import cli
+
+    default = cli._default_out("leaks")
+    assert default.parent == ROOT / "results" and default.name.startswith("leaks-")
+    assert not cli._default_out().name.startswith("leaks-")
 
 
 def test_suite_json_is_pyperf_format(smoke_run):
@@ -165,6 +216,7 @@ def test_report_rebuilds_from_the_folder_alone(smoke_run, tmp_path):
     (copy / "report.md").unlink()
     done = switchbench("report", str(copy))
     assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str(copy / "report.md"), str(copy / "report.html")]
     assert (copy / "report.md").read_text().replace("copy", "smoke") == (
         out / "report.md"
     ).read_text()
@@ -174,6 +226,18 @@ def test_list_prints_ids():
     done = switchbench("list")
     assert done.returncode == 0
     assert done.stdout.split() == [c.id for c in cases.all_cases()]
+
+
+def test_list_verbose_aligns_descriptions_in_good_english():
+    done = switchbench("list", "-v")
+    assert done.returncode == 0, done.stderr
+    width = max(len(c.id) for c in cases.all_cases())
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(cases.all_cases())
+    assert all(line[width : width + 2] == "  " and line[width + 2] != " " for line in lines)
+    assert "1 goroutine pair ping-pong" in done.stdout and "1 goroutine pairs" not in done.stdout
+    assert "1 pthread pair ping-pong" in done.stdout and "1 pthread pairs" not in done.stdout
+    assert "2 goroutine pairs ping-pong" in done.stdout
 
 
 def test_one_cpu_machine_skips_cross_core_with_a_reason(tmp_path, artifacts, cpus):
@@ -201,7 +265,7 @@ def _one_line_error(done):
 def test_unknown_pattern(tmp_path):
     out = tmp_path / "never"
     line = _one_line_error(switchbench("run", "--only", "go.nothing.*", "--out", str(out)))
-    assert "go.nothing.*" in line and "switchbench list" in line
+    assert "go.nothing.*" in line and f"`{typed_command()} list` shows" in line
     assert not out.exists()
 
 

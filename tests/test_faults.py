@@ -2,6 +2,7 @@
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from tests.conftest import ROOT, switchbench
+from tests.conftest import ROOT, switchbench, typed_command
 
 CASES = "go.chan.p1,go.cond.p1,c.futex.same-core,c.sem.same-core,c.ucontext,c.clock.monotonic"
 
@@ -136,7 +137,10 @@ def test_sigint_keeps_finished_cases_and_resume_completes_the_folder(tmp_path, a
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert stdout.strip().splitlines()[-1] == str(out)
-    assert "--resume" in stderr
+    # The hint is the command to finish with, as the run was started, on one line.
+    hint = next(line for line in stderr.splitlines() if "Finish with: " in line)
+    command = hint.split("Finish with: ", 1)[1]
+    assert command == f"{typed_command()} run --resume {shlex.quote(str(out))}"
 
     state = json.loads((out / "run.json").read_text())
     assert state["status"] == "interrupted"
@@ -150,7 +154,10 @@ def test_sigint_keeps_finished_cases_and_resume_completes_the_folder(tmp_path, a
     assert set(rows.index[rows["status"] == "not run"]) == set(CASES.split(",")) - set(finished)
     before = {c: (out / "raw" / f"{c}.json").read_bytes() for c in finished}
 
-    done = switchbench("run", "--resume", str(out))
+    # Pasted into a shell as it stands, it finishes the run.
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
     assert done.returncode == 0, done.stderr
     state = json.loads((out / "run.json").read_text())
     assert state["status"] == "complete"

@@ -1,0 +1,64 @@
+"""`--help` of every command, in a fresh process, and the command prefix hints name."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import cli
+from tests.conftest import ROOT, switchbench, typed_command
+from tests.test_readme import subcommands
+
+COMMANDS = sorted(subcommands())
+
+
+def test_the_commands_are_discovered() -> None:
+    assert {"list", "run", "leaks", "report", "compare"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_of_every_command(command: str | None) -> None:
+    done = switchbench(*([command] if command else []), "--help")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    # Run as `python -m bench` from the root, usage names it as typed there.
+    usage = f"usage: {typed_command()}" + (f" {command}" if command else "")
+    assert done.stdout.startswith(usage), done.stdout[:200]
+    assert "options:" in done.stdout and len(done.stdout.splitlines()) > 3
+
+
+def _invoked(monkeypatch: pytest.MonkeyPatch, cwd: Path, argv0: str, executable: str) -> str:
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "argv", [argv0, "run"])
+    monkeypatch.setattr(sys, "executable", executable)
+    return cli.invoked_as()
+
+
+def test_hints_name_the_program_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    python = str(venv / "python")
+    # The console script, by a path inside the working folder or outside it.
+    assert _invoked(monkeypatch, tmp_path, ".venv/bin/switchbench", python) == (
+        ".venv/bin/switchbench"
+    )
+    assert _invoked(monkeypatch, tmp_path, str(venv / "switchbench"), python) == (
+        ".venv/bin/switchbench"
+    )
+    assert _invoked(monkeypatch, venv, str(venv / "switchbench"), python) == "./switchbench"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert _invoked(monkeypatch, elsewhere, str(venv / "switchbench"), python) == str(
+        venv / "switchbench"
+    )
+    # python -m bench: the interpreter as typed, then -m bench.
+    main = str(ROOT / "bench" / "__main__.py")
+    assert _invoked(monkeypatch, tmp_path, main, python) == ".venv/bin/python -m bench"
+    # A path that needs quoting for the shell is quoted.
+    spaced = tmp_path / "my runs" / ".venv" / "bin"
+    spaced.mkdir(parents=True)
+    assert _invoked(monkeypatch, tmp_path, str(spaced / "switchbench"), python) == (
+        "'my runs/.venv/bin/switchbench'"
+    )
