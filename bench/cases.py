@@ -17,19 +17,40 @@ from functools import cache
 from bench.errors import UsageError
 
 
+def range_text(low: float, high: float) -> str:
+    """An expected range as the report and `switchbench list -v` write it: the two
+    bounds joined by an en dash, an infinite one written as the infinity sign."""
+
+    def shown(x: float) -> str:
+        return "∞" if math.isinf(x) else f"{x:g}"
+
+    return f"{shown(low)}–{shown(high)}"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """How many OS context switches one switch (or one of the case's units) should
+    cost: the count its mechanism gives, the range a measurement must fall in (both
+    ends included; outside it the report flags a MISS), and why, in one line."""
+
+    value: float
+    low: float
+    high: float
+    why: str
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
     lang: str  # "go" or "c"
     primitive: str  # what hands off control: "chan", "condvar", "pipe", ...
     placement: str  # "p1", "p2", "pN" (GOMAXPROCS) or "same-core", "cross-core", "unpinned"
-    description: str
+    what: str  # what runs, in words
     op: str  # what one op (one pyperf loop) is
     switches_per_op: int  # units (switches, spawns, calls) in one op
-    expected_os_ctx_switches_per_switch: float
-    # The measured figure outside this range is flagged in the report.
-    expected_os_ctx_range: tuple[float, float]
-    why_expected: str
+    # OS context switches per unit: expected, the range outside which the report
+    # flags the measurement, and why.
+    expect: Expect
     unit: str = "switch"  # what the per-unit figures are per: switch, goroutine, thread, call
     cpus_needed: int = 1
     # How to run it: the Go driver's body, or the C entry point and its parameters.
@@ -48,20 +69,134 @@ class Case:
     def family(self) -> str:
         return f"{self.lang}.{self.primitive}"
 
+    @property
+    def expected_os_ctx_switches_per_switch(self) -> float:
+        return self.expect.value
+
+    @property
+    def expected_os_ctx_range(self) -> tuple[float, float]:
+        return self.expect.low, self.expect.high
+
+    @property
+    def why_expected(self) -> str:
+        return self.expect.why
+
+    @property
+    def description(self) -> str:
+        """What runs, and what it should cost in OS context switches, and why: one line,
+        as `switchbench list -v` prints it and summary.csv keeps it."""
+        e = self.expect
+        return (
+            f"{self.what}; expects {e.value:g} OS context "
+            f"{'switch' if e.value == 1 else 'switches'} per {self.unit} "
+            f"({range_text(e.low, e.high)}): {e.why}"
+        )
+
 
 _ROUND_TRIP = "one round trip (A hands control to B, B hands it back)"
-_IN_USER_SPACE = "the Go scheduler switches goroutines in user space on one thread"
-_MORE_PS = (
-    "a woken goroutine usually runs next on the waker's P, in user space; waking and "
-    "parking idle Ps adds some OS switches"
+
+# What one switch should cost in OS context switches, by how the case switches. Each
+# range runs half a switch either side of the counts its mechanism can give (a
+# measurement nearer another count is another mechanism), except where the mechanism
+# fixes a bound: on one CPU the side handing on must itself be switched out, so never
+# fewer than one there; and where nothing enters the scheduler, only preemption by other
+# tasks and the Go runtime's own threads (sysmon: about a hundred wake-ups a second) can
+# count, far under 0.01 per switch for anything quicker than 10 µs.
+_USER_SPACE_MAX = 0.01
+_GO_ONE_P = Expect(
+    0.0,
+    0.0,
+    _USER_SPACE_MAX,
+    "the Go scheduler switches goroutines in user space on one thread; only the "
+    "runtime's own threads (sysmon) enter the kernel",
 )
-_THROUGH_KERNEL = (
-    "each hand-off blocks one thread in the kernel and wakes another; wake-up preemption "
-    "can add an involuntary switch"
+_GO_MORE_PS = Expect(
+    0.0,
+    0.0,
+    0.1,
+    "a woken goroutine runs next on the waker's P, in user space; an idle P's thread "
+    "woken to look for work, parking again, adds an OS switch now and then, not per switch",
 )
-_NEAR_ZERO = (0.0, 0.05)
-_BELOW_HALF = (0.0, 0.5)
-_ONE_OR_MORE = (0.5, math.inf)
+_GO_SPAWN_ONE_P = Expect(
+    0.0,
+    0.0,
+    _USER_SPACE_MAX,
+    "creating, running and joining a goroutine stay in the Go scheduler, on one thread",
+)
+_GO_SPAWN_MORE_PS = Expect(
+    0.0,
+    0.0,
+    0.1,
+    "creating, running and joining a goroutine stay in the Go scheduler; an idle P's "
+    "thread woken for the new goroutine adds an OS switch now and then",
+)
+_GO_LOCKED_ONE_P = Expect(
+    2.0,
+    1.5,
+    2.5,
+    "per hand-off the blocked goroutine's locked thread sleeps, and a spare thread wakes "
+    "to pass the P to the other locked thread and sleeps again",
+)
+_GO_LOCKED_MORE_PS = Expect(
+    3.0,
+    2.5,
+    3.5,
+    "as with one P (2), and each hand-off's wakep also starts a spinning thread for an "
+    "idle P, which finds nothing it may run and parks",
+)
+# The C ping-pongs other than the condition variable: the waiter sleeps in the kernel
+# (futex, sem_wait, read) until the other side wakes it.
+_BLOCK_ONE_CPU = Expect(
+    1.0,
+    0.95,
+    1.5,
+    "on one CPU the side handing on must be switched out for the other to run: exactly "
+    "once per hand-off, whether it blocks or is preempted by the side it woke",
+)
+_BLOCK_TWO_CPUS = Expect(
+    1.0,
+    0.5,
+    1.5,
+    "the woken side runs on its own CPU while the waker blocks until its turn returns: "
+    "one switch per hand-off, fewer when the turn is back before the waker sleeps",
+)
+_BLOCK_UNPINNED = Expect(
+    1.0,
+    0.5,
+    1.5,
+    "one switch per hand-off whether the scheduler puts both sides on one CPU (exactly "
+    "one) or on two (at most one)",
+)
+# pthread_cond_signal is called with the mutex held.
+_CONDVAR_ONE_CPU = Expect(
+    2.0,
+    1.5,
+    3.5,
+    "signalled under the mutex, the woken waiter preempts the signaller, finds the mutex "
+    "held and blocks again: 2, or 3 when the signaller blocks in its own wait before the "
+    "waiter runs",
+)
+_CONDVAR_TWO_CPUS = Expect(
+    1.0,
+    0.5,
+    1.5,
+    "the waiter wakes on its own CPU after the signaller has let go of the mutex: one "
+    "blocking hand-off",
+)
+_CONDVAR_UNPINNED = Expect(
+    1.5,
+    0.5,
+    3.5,
+    "1 per hand-off when the scheduler wakes the waiter on another CPU, 2 to 3 when on "
+    "the signaller's (as same-core), and it varies",
+)
+_YIELD_ONE_CPU = Expect(
+    1.0,
+    0.95,
+    1.5,
+    "a sched_yield that finds the turn not yet its own switches to the other thread, "
+    "which holds it: once per hand-off, never fewer on one CPU",
+)
 
 GO_PLACEMENTS = {"p1": 1, "p2": 2, "pN": 0}
 C_PLACEMENTS = ("same-core", "cross-core", "unpinned")
@@ -81,12 +216,10 @@ def _go_pingpong(primitive: str, body: str, what: str, placements: dict[str, int
                 lang="go",
                 primitive=primitive,
                 placement=placement,
-                description=f"two goroutines ping-pong {what}, GOMAXPROCS={shown}",
+                what=f"two goroutines ping-pong {what}, GOMAXPROCS={shown}",
                 op=_ROUND_TRIP,
                 switches_per_op=2,
-                expected_os_ctx_switches_per_switch=0.0,
-                expected_os_ctx_range=_NEAR_ZERO if procs == 1 else _BELOW_HALF,
-                why_expected=_IN_USER_SPACE if procs == 1 else _MORE_PS,
+                expect=_GO_ONE_P if procs == 1 else _GO_MORE_PS,
                 go_body=body,
                 gomaxprocs=procs,
             )
@@ -101,18 +234,28 @@ def _c_pingpong(primitive: str, c_primitive: str, what: str, processes: bool = F
         "unpinned": "left to the scheduler",
     }
     who = "two processes" if processes else "two pthreads"
+    if primitive == "condvar":
+        expect = {
+            "same-core": _CONDVAR_ONE_CPU,
+            "cross-core": _CONDVAR_TWO_CPUS,
+            "unpinned": _CONDVAR_UNPINNED,
+        }
+    else:
+        expect = {
+            "same-core": _BLOCK_ONE_CPU,
+            "cross-core": _BLOCK_TWO_CPUS,
+            "unpinned": _BLOCK_UNPINNED,
+        }
     return [
         Case(
             id=f"c.{primitive}.{placement}",
             lang="c",
             primitive=primitive,
             placement=placement,
-            description=f"{who} ping-pong {what}, {where[placement]}",
+            what=f"{who} ping-pong {what}, {where[placement]}",
             op=_ROUND_TRIP,
             switches_per_op=2,
-            expected_os_ctx_switches_per_switch=1.0,
-            expected_os_ctx_range=_ONE_OR_MORE,
-            why_expected=_THROUGH_KERNEL,
+            expect=expect[placement],
             cpus_needed=2 if placement == "cross-core" else 1,
             c_entry="ring",
             c_primitive=c_primitive,
@@ -133,12 +276,10 @@ def _catalogue() -> tuple[Case, ...]:
             lang="go",
             primitive="gosched",
             placement="p1",
-            description="two runnable goroutines take turns with runtime.Gosched, GOMAXPROCS=1",
+            what="two runnable goroutines take turns with runtime.Gosched, GOMAXPROCS=1",
             op="one round trip of the turn",
             switches_per_op=2,
-            expected_os_ctx_switches_per_switch=0.0,
-            expected_os_ctx_range=_NEAR_ZERO,
-            why_expected=_IN_USER_SPACE,
+            expect=_GO_ONE_P,
             go_body="gosched",
             gomaxprocs=1,
         )
@@ -151,16 +292,13 @@ def _catalogue() -> tuple[Case, ...]:
                 lang="go",
                 primitive="chan",
                 placement=placement,
-                description=(
+                what=(
                     "two goroutines ping-pong over unbuffered channels, each holding "
                     f"runtime.LockOSThread, GOMAXPROCS={shown}"
                 ),
                 op=_ROUND_TRIP,
                 switches_per_op=2,
-                expected_os_ctx_switches_per_switch=1.0,
-                expected_os_ctx_range=_ONE_OR_MORE,
-                why_expected="a locked goroutine runs only on its own OS thread, so every "
-                "hand-off is an OS thread switch",
+                expect=_GO_LOCKED_ONE_P if procs == 1 else _GO_LOCKED_MORE_PS,
                 go_body="chan.locked",
                 gomaxprocs=procs,
             )
@@ -173,15 +311,11 @@ def _catalogue() -> tuple[Case, ...]:
                 lang="go",
                 primitive="spawn",
                 placement=placement,
-                description=(
-                    f"create a goroutine, let it exit, join it (WaitGroup), GOMAXPROCS={shown}"
-                ),
+                what=f"create a goroutine, let it exit, join it (WaitGroup), GOMAXPROCS={shown}",
                 op="one goroutine created, run and joined",
                 switches_per_op=1,
                 unit="goroutine",
-                expected_os_ctx_switches_per_switch=0.0,
-                expected_os_ctx_range=_NEAR_ZERO if procs == 1 else _BELOW_HALF,
-                why_expected="goroutine creation and joining stay in the Go scheduler",
+                expect=_GO_SPAWN_ONE_P if procs == 1 else _GO_SPAWN_MORE_PS,
                 go_body="spawn",
                 gomaxprocs=procs,
             )
@@ -199,16 +333,10 @@ def _catalogue() -> tuple[Case, ...]:
             lang="c",
             primitive="yield",
             placement="same-core",
-            description=(
-                "two pthreads on one CPU take turns, calling sched_yield until it is theirs"
-            ),
+            what="two pthreads on one CPU take turns, calling sched_yield until it is theirs",
             op="one round trip of the turn",
             switches_per_op=2,
-            expected_os_ctx_switches_per_switch=1.0,
-            expected_os_ctx_range=_ONE_OR_MORE,
-            why_expected=(
-                "a yield that finds the other thread runnable switches to it in the kernel"
-            ),
+            expect=_YIELD_ONE_CPU,
             c_entry="ring",
             c_primitive="yield",
         ),
@@ -217,13 +345,16 @@ def _catalogue() -> tuple[Case, ...]:
             lang="c",
             primitive="ucontext",
             placement="",
-            description="two user-level contexts of one thread swap with swapcontext(3)",
+            what="two user-level contexts of one thread swap with swapcontext(3)",
             op=_ROUND_TRIP,
             switches_per_op=2,
-            expected_os_ctx_switches_per_switch=0.0,
-            expected_os_ctx_range=_NEAR_ZERO,
-            why_expected="a user-level switch, the C counterpart of a goroutine switch "
-            "(glibc's swapcontext makes one sigprocmask system call, but no context switch)",
+            expect=Expect(
+                0.0,
+                0.0,
+                _USER_SPACE_MAX,
+                "one switch is one swapcontext, a user-level switch within one thread (its "
+                "sigprocmask system call enters the kernel but switches nothing)",
+            ),
             c_entry="ucontext",
         ),
         Case(
@@ -231,14 +362,17 @@ def _catalogue() -> tuple[Case, ...]:
             lang="c",
             primitive="spawn",
             placement="",
-            description="create a pthread, let it exit, join it",
+            what="create a pthread, let it exit, join it",
             op="one thread created, run and joined",
             switches_per_op=1,
             unit="thread",
-            expected_os_ctx_switches_per_switch=1.0,
-            expected_os_ctx_range=(0.0, math.inf),
-            why_expected="the creator usually blocks in pthread_join once; counted for the "
-            "creating thread only, since each new thread is gone before it can be counted",
+            expect=Expect(
+                1.0,
+                0.5,
+                1.5,
+                "the creator blocks in pthread_join once (or is preempted by the new thread "
+                "instead), none if the thread has already exited; the creator alone is counted",
+            ),
             c_entry="spawn",
         ),
         Case(
@@ -246,13 +380,16 @@ def _catalogue() -> tuple[Case, ...]:
             lang="c",
             primitive="syscall",
             placement="",
-            description="baseline: a null system call, getppid(2) through syscall(2)",
+            what="baseline: a null system call, getppid(2) through syscall(2)",
             op="one call",
             switches_per_op=1,
             unit="call",
-            expected_os_ctx_switches_per_switch=0.0,
-            expected_os_ctx_range=_NEAR_ZERO,
-            why_expected="entering the kernel is not a context switch",
+            expect=Expect(
+                0.0,
+                0.0,
+                _USER_SPACE_MAX,
+                "one call enters the kernel and returns to the same thread: no context switch",
+            ),
             c_entry="baseline",
             c_primitive="getppid",
         ),
@@ -261,13 +398,16 @@ def _catalogue() -> tuple[Case, ...]:
             lang="c",
             primitive="clock",
             placement="",
-            description="baseline: clock_gettime(CLOCK_MONOTONIC), usually served by the vDSO",
+            what="baseline: clock_gettime(CLOCK_MONOTONIC), usually served by the vDSO",
             op="one call",
             switches_per_op=1,
             unit="call",
-            expected_os_ctx_switches_per_switch=0.0,
-            expected_os_ctx_range=_NEAR_ZERO,
-            why_expected="a clock read stays in user space",
+            expect=Expect(
+                0.0,
+                0.0,
+                _USER_SPACE_MAX,
+                "one clock read stays in user space (the vDSO), or at most enters the kernel",
+            ),
             c_entry="baseline",
             c_primitive="clock_monotonic",
         ),
@@ -281,13 +421,12 @@ def _catalogue() -> tuple[Case, ...]:
                 lang="go",
                 primitive="chan",
                 placement="pN",
-                description=f"{n} goroutine pairs ping-pong over unbuffered channels at once, "
+                what=f"{n} goroutine {'pair' if n == 1 else 'pairs'} ping-pong over "
+                "unbuffered channels at once, "
                 "GOMAXPROCS=every CPU",
                 op=f"one round trip in every pair ({2 * n} switches)",
                 switches_per_op=2 * n,
-                expected_os_ctx_switches_per_switch=0.0,
-                expected_os_ctx_range=_BELOW_HALF,
-                why_expected=_MORE_PS,
+                expect=_GO_MORE_PS,
                 go_body="chan.pairs",
                 gomaxprocs=0,
                 pairs=n,
@@ -302,13 +441,12 @@ def _catalogue() -> tuple[Case, ...]:
                 lang="c",
                 primitive="condvar",
                 placement="unpinned",
-                description=f"{n} pthread pairs ping-pong with condition variables at once, "
+                what=f"{n} pthread {'pair' if n == 1 else 'pairs'} ping-pong with "
+                "condition variables at once, "
                 "left to the scheduler",
                 op=f"one round trip in every pair ({2 * n} switches)",
                 switches_per_op=2 * n,
-                expected_os_ctx_switches_per_switch=1.0,
-                expected_os_ctx_range=_ONE_OR_MORE,
-                why_expected=_THROUGH_KERNEL,
+                expect=_CONDVAR_UNPINNED,
                 c_entry="ring",
                 c_primitive="condvar",
                 pairs=n,
@@ -326,13 +464,11 @@ def _catalogue() -> tuple[Case, ...]:
                 lang="go",
                 primitive="chan",
                 placement="p1",
-                description=f"a ring of {RING_SIZE} goroutines passes a token over channels, "
+                what=f"a ring of {RING_SIZE} goroutines passes a token over channels, "
                 f"each touching {ws // 1024} KiB at every turn, GOMAXPROCS=1",
                 op=f"one lap of the ring ({RING_SIZE} switches)",
                 switches_per_op=RING_SIZE,
-                expected_os_ctx_switches_per_switch=0.0,
-                expected_os_ctx_range=_NEAR_ZERO,
-                why_expected=_IN_USER_SPACE,
+                expect=_GO_ONE_P,
                 go_body="chan.ring",
                 gomaxprocs=1,
                 ring_size=RING_SIZE,
@@ -347,13 +483,11 @@ def _catalogue() -> tuple[Case, ...]:
                 lang="c",
                 primitive="condvar",
                 placement="same-core",
-                description=f"a ring of {RING_SIZE} pthreads on one CPU passes a turn with "
+                what=f"a ring of {RING_SIZE} pthreads on one CPU passes a turn with "
                 f"condition variables, each touching {ws // 1024} KiB at every turn",
                 op=f"one lap of the ring ({RING_SIZE} switches)",
                 switches_per_op=RING_SIZE,
-                expected_os_ctx_switches_per_switch=1.0,
-                expected_os_ctx_range=_ONE_OR_MORE,
-                why_expected=_THROUGH_KERNEL,
+                expect=_CONDVAR_ONE_CPU,
                 c_entry="ring",
                 c_primitive="condvar",
                 ring_size=RING_SIZE,
@@ -373,12 +507,10 @@ def _test_cases() -> tuple[Case, ...]:
             lang="go",
             primitive=kind,
             placement="",
-            description=f"test only: a case that {kind}s",
+            what=f"test only: a case that {kind}s",
             op="nothing",
             switches_per_op=1,
-            expected_os_ctx_switches_per_switch=0.0,
-            expected_os_ctx_range=(0.0, math.inf),
-            why_expected="test only",
+            expect=Expect(0.0, 0.0, math.inf, "test only"),
             go_body=f"test.{kind}",
             gomaxprocs=1,
         )

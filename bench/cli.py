@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import os
 import random
+import shlex
 import signal
 import socket
 import sys
@@ -33,9 +33,12 @@ from bench import (
     system,
     tidy,
 )
+from bench import folder as folder_files
 from bench.build import Artifacts, build, source_root
 from bench.errors import UsageError
+from bench.fmt import visible
 from bench.native import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
+from bench.safeio import write_csv, write_json
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,13 +67,55 @@ def _percent(text: str) -> float:
     return value
 
 
-def _default_out() -> Path:
+def _plural(n: int, word: str, plural: str = "") -> str:
+    """`1 case`, `2 cases`."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def _as_typed(path: str | os.PathLike[str]) -> str:
+    """path as one types it here: relative to the working folder where it lies inside
+    it, else absolute."""
+    full, cwd = os.path.abspath(path), os.getcwd()
+    if full == cwd:
+        return "."
+    return os.path.relpath(full, cwd) if full.startswith(cwd.rstrip("/") + "/") else full
+
+
+def _program(path: str | os.PathLike[str]) -> str:
+    """An executable's path as one types it here (never a bare name, which the shell
+    would look up on PATH instead), shell-quoted."""
+    typed = _as_typed(path)
+    return shlex.quote(typed if "/" in typed else f"./{typed}")
+
+
+def invoked_as() -> str:
+    """The command the user typed to start switchbench, shell-quoted, for hints that
+    paste and run as they stand: `.venv/bin/switchbench` (the path as typed, relative
+    to the working folder where it lies inside it) or `.venv/bin/python -m bench`."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    name = Path(argv0).name
+    if name == "__main__.py":  # python -m bench
+        return f"{_program(sys.executable)} -m {shlex.quote(Path(argv0).parent.name)}"
+    if name.endswith(".py"):  # python bench/cli.py
+        return f"{_program(sys.executable)} {shlex.quote(_as_typed(argv0))}"
+    if name.startswith("switchbench"):
+        # The console script: a bare name only where the shell found it on PATH.
+        return _program(argv0) if "/" in argv0 else shlex.quote(argv0)
+    # Called from elsewhere (a test, an embedding program): the venv's own command.
+    return _program(Path(sys.executable).parent / "switchbench")
+
+
+def _default_out(kind: str = "") -> Path:
+    """results/[<kind>-]<host>-<UTC time>"""
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return source_root() / "results" / f"{name or 'host'}-{stamp}"
+    prefix = f"{kind}-" if kind else ""
+    return source_root() / "results" / f"{prefix}{name or 'host'}-{stamp}"
 
 
 def _create_out(out: Path) -> None:
+    if out.is_symlink():
+        raise UsageError(f"--out {out} is a symbolic link; name a new folder")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"--out {out} already exists and is not an empty folder; name a new one")
     try:
@@ -86,14 +131,14 @@ def _create_out(out: Path) -> None:
 
 
 def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    write_json(path, data)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for case in cases.select(args.only):
-        print(f"{case.id:24} {case.description}" if args.verbose else case.id)
+    selected = cases.select(args.only)
+    width = max((len(case.id) for case in selected), default=0)
+    for case in selected:
+        print(f"{case.id:{width}}  {case.description}" if args.verbose else case.id)
     return 0
 
 
@@ -130,18 +175,22 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"{folder} is not a folder; give a result folder made by `switchbench run`"
         )
     try:
-        print(report.write_report(folder))
+        md_path = report.write_report(folder)
     except OSError as e:
         raise UsageError(
             f"cannot write the report into {folder}: {e.strerror or e}; "
             "copy the folder somewhere writable and run `switchbench report` there"
         ) from None
+    print(md_path)
+    print(md_path.with_name("report.html"))
     return 0
 
 
 def cmd_leaks(args: argparse.Namespace) -> int:
     """`switchbench leaks`: a run of the goroutine-leak family alone."""
     args.only, args.resume, args.compare, args.repeat = "leaks", None, None, 1
+    if not args.out:
+        args.out = str(_default_out("leaks"))
     return cmd_run(args)
 
 
@@ -287,13 +336,14 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
             "drop --only, --out and --repeat"
         )
     try:
-        state = json.loads((out / "run.json").read_text())
+        # A regular file, within limits, of the right types ({} where there is none).
+        state = folder_files.load_run(out) or {"missing": True}
         profile = measure.PROFILES[state["profile"]]
         selected = [cases.get_case(case_id) for case_id in state["selected"]]
         done = state["cases"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (KeyError, TypeError) as e:
         raise UsageError(
-            f"{out / 'run.json'} cannot be resumed ({e}); "
+            f"{out / 'run.json'} cannot be resumed (no {e}); "
             "give a folder written by `switchbench run`"
         ) from None
     outcomes = []
@@ -385,19 +435,40 @@ def _measure_case(
     return outcome
 
 
+def _steps_text(run: RunState) -> str:
+    """What a run of no cases measures: its steps, in words."""
+    steps = []
+    if run.memory:
+        steps.append("goroutine and thread memory")
+    if run.leaks:
+        steps.append(
+            f"the goroutine-leak scenarios: {_plural(len(leaks.SCENARIOS), 'scenario')} "
+            f"× leaking and fixed, K={run.profile.leak_k}"
+        )
+    if run.overhead:
+        steps.append("the timer and the minimal harness-free loops")
+    return "; ".join(steps) or "nothing"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     run, artifacts = _resumed_run(args) if args.resume else _new_run(args)
-    console = Console(stderr=True)
+    # soft_wrap: a line is never broken (mid-sentence, or inside a path or a command to
+    # paste); the terminal folds what is wider than it. markup=False: ids, reasons and
+    # paths are printed as they are.
+    console = Console(stderr=True, soft_wrap=True, markup=False)
     signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     t0 = time.monotonic()
     passes_done = {o.case.id: o.passes if o.status == "ok" else run.repeat for o in run.outcomes}
     todo = [c for c in run.selected if passes_done.get(c.id, 0) < run.repeat]
     verb = "resuming" if args.resume else "measuring"
     interleave = f", {run.repeat} interleaved passes" if run.repeat > 1 else ""
+    cases_text = f"{len(todo)} of {_plural(len(run.selected), 'case')}"
+    what = cases_text if run.selected else _steps_text(run)
     console.print(
-        f"switchbench: {verb} {len(todo)} of {len(run.selected)} cases, "
-        f"profile {run.profile.name}{interleave}, into {run.out}"
+        f"switchbench: {verb} {what}, profile {run.profile.name}{interleave}, "
+        f"into {_as_typed(run.out)}"
     )
+    width = max((len(c.id) for c in run.selected), default=0)
     run.write_run_json(0)
 
     columns = (
@@ -436,13 +507,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                     else:
                         note = f"{outcome.wall_s:.1f} s, CI ±{outcome.ci_half_width:.1%}, "
                         note += outcome.stop
-                    console.print(f"  {case.id:24} {outcome.status:8} {note}")
+                    console.print(f"  {case.id:{width}}  {outcome.status:8} {note}")
             if run.overhead and not (run.out / overhead.CSV_NAME).is_file():
                 progress.update(task, description="overhead")
                 console.print(
                     "  overhead: the timer, and the minimal harness-free loops not already "
-                    f"measured between their cases' batches ({run.profile.overhead_repeats} "
-                    "loops each)"
+                    "measured between their cases' batches "
+                    f"({_plural(run.profile.overhead_repeats, 'loop')} each)"
                 )
                 overhead.measure(
                     artifacts, run.out, None, run.profile.overhead_repeats, twins=twins
@@ -452,28 +523,32 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _measure_memory(run, artifacts, console)
             if run.leaks and not (run.out / "leaks.csv").is_file():
                 progress.update(task, description="leaks")
-                console.print(
-                    f"  leaks: {len(leaks.SCENARIOS)} scenarios, leaking and fixed, "
-                    f"K={run.profile.leak_k}"
-                )
+                if run.selected:  # a run of the leaks alone said so in its first line
+                    console.print(
+                        f"  leaks: {_plural(len(leaks.SCENARIOS), 'scenario')}, leaking and "
+                        f"fixed, K={run.profile.leak_k}"
+                    )
                 leaks.measure(artifacts, run.out, run.profile.leak_k)
         run.status = "complete"
     except KeyboardInterrupt:
         run.status = "interrupted"
         console.print(
-            "switchbench: interrupted; the finished cases are kept. "
-            f"Finish with: switchbench run --resume {run.out}"
+            "switchbench: interrupted; the finished cases are kept. Finish with: "
+            f"{invoked_as()} run --resume {shlex.quote(_as_typed(run.out))}"
         )
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
+    console.print("switchbench: writing the summary and the report…")
     _write_results(run)
     run.write_run_json(time.monotonic() - t0)
-    report.write_report(run.out)
+    written = report.write_report(run.out)
+    console.print(f"  {_as_typed(written)}, {_as_typed(written.with_name('report.html'))}")
     if args.compare and run.status == "complete":
+        console.print(f"switchbench: comparing with {_as_typed(args.compare)}…")
         against = run.out / f"vs-{Path(args.compare).resolve().name}"
         compared = compare.write_comparison([Path(args.compare), run.out], against)
-        console.print(f"switchbench: compared with {args.compare}: {compared}")
+        console.print(f"  {_as_typed(compared)}")
     print(run.out)
     return 130 if run.status == "interrupted" else 0
 
@@ -506,9 +581,7 @@ def _measure_memory(run: RunState, artifacts: Artifacts, console: Console) -> No
         (growth, "stack_growth.csv"),
         (rows, "memory.csv"),
     ):
-        tmp = run.out / (name + ".tmp")
-        frame.to_csv(tmp, index=False)
-        tmp.replace(run.out / name)
+        write_csv(frame, run.out / name)
 
 
 def _write_results(run: RunState) -> None:
@@ -519,8 +592,9 @@ def _write_results(run: RunState) -> None:
     measure.write_suite(run.outcomes, suite_json)
     if suite_json.is_file():
         samples = tidy.write_samples(suite_json, run.out / "samples.csv")
-    else:
+    else:  # no case measured (a run of the leaks or memory alone): the header alone
         samples = tidy.empty_samples()
+        write_csv(samples, run.out / "samples.csv")
     finished = {o.case.id for o in run.outcomes}
     not_measured = {o.case.id: (o.status, o.reason) for o in run.outcomes if o.status != "ok"}
     not_measured.update(
@@ -537,7 +611,7 @@ def _write_results(run: RunState) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="switchbench", description=__doc__)
+    parser = _Parser(prog=invoked_as(), description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("list", help="print the case ids, one per line")
@@ -555,8 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         choices=list(measure.PROFILES),
         default="default",
+        # argparse %-formats help texts: a summary's "±3%" must reach it as "±3%%".
         help="how hard to sample: "
-        + "; ".join(f"{p.name}: {p.summary}" for p in measure.PROFILES.values()),
+        + "; ".join(f"{s.name}: {s.summary.replace('%', '%%')}" for s in measure.PROFILES.values()),
     )
     p.add_argument(
         "--only", metavar="GLOB", help="only cases matching these globs (comma-separated)"
@@ -592,9 +667,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "leaks", help="measure the goroutine-leak scenarios alone (a result folder with leaks.csv)"
     )
-    p.add_argument("--profile", choices=list(measure.PROFILES), default="default")
     p.add_argument(
-        "--out", metavar="DIR", help="result folder (default: results/<host>-<UTC time>)"
+        "--profile",
+        choices=list(measure.PROFILES),
+        default="default",
+        help="how many calls K of each scenario: "
+        + ", ".join(f"{p.name} {p.leak_k}" for p in measure.PROFILES.values()),
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="result folder (default: results/leaks-<host>-<UTC time>)"
     )
     p.set_defaults(func=cmd_leaks)
 
@@ -652,7 +733,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as e:
-        print(f"switchbench: error: {e}", file=sys.stderr)
+        # A command the message names is given as the user started this one, to paste.
+        message = str(e).replace("`switchbench ", f"`{invoked_as()} ")
+        # One line, whatever the message quotes from a folder: no terminal escapes.
+        line = visible(" ".join(message.split()), backslash="\\")
+        print(f"switchbench: error: {line}", file=sys.stderr)
         return 2
 
 

@@ -18,23 +18,37 @@ as a multiple of the same run's null system call and of its go.chan.p1.
 from __future__ import annotations
 
 import math
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from bench import folder as folder_files
 from bench import html
-from bench.analyse import bootstrap_medians, percentile_ci
+from bench.analyse import (
+    MIN_PROCESSES_FOR_CI,
+    bootstrap_medians,
+    percentile_ci,
+    within_processes,
+)
+from bench.axes import (
+    bytes_label,
+    count_label,
+    human_axis,
+    legend_above,
+    note_below,
+    ns_label,
+    ratio_label,
+)
 from bench.errors import UsageError
-from bench.fmt import code, kib, md, ns, num
+from bench.fmt import code, kib, md, ns, num, visible
+from bench.plot import plt
+from bench.plot import save as save_figure
+from bench.safeio import atomic_write, write_csv
 
 # Two back-to-back default runs of the development VM differ by about this much in a
 # typical case (switchbench selfbench measures it on any machine): a smaller band
@@ -75,6 +89,7 @@ class RunData:
     run: dict[str, Any]
     summary: pd.DataFrame
     samples: pd.DataFrame
+    memory: pd.DataFrame
 
     def ok_row(self, case: str) -> pd.Series | None:
         rows = self.summary[(self.summary["case"] == case) & (self.summary["status"] == "ok")]
@@ -89,23 +104,14 @@ def load_runs(folders: list[Path]) -> list[RunData]:
     runs = []
     labels: set[str] = set()
     for i, path in enumerate(folders):
-        if not path.is_dir():
-            raise UsageError(
-                f"{path} is not a folder; give result folders made by `switchbench run`"
-            )
-        label = path.resolve().name or f"run{i + 1}"
+        data = folder_files.load(path)
+        # The folder's name, with invisible characters written out (it labels figures).
+        label = visible(path.resolve().name, backslash="\\") or f"run{i + 1}"
         if label in labels:  # two folders of one name (e.g. a/reference, b/reference)
             label = f"{label} ({i + 1})"
         labels.add(label)
         runs.append(
-            RunData(
-                label,
-                path,
-                folder_files.load_host(path),
-                folder_files.load_run(path),
-                folder_files.load_summary(path),
-                folder_files.load_samples(path),
-            )
+            RunData(label, path, data.host, data.run, data.summary, data.samples, data.memory)
         )
     return runs
 
@@ -131,29 +137,46 @@ def ratio_ci(
 
 
 def verdict(
-    ratio: float, low: float, high: float, noise_band: float = NOISE_BAND
+    ratio: float, low: float, high: float, noise_band: float = NOISE_BAND, within: str = ""
 ) -> tuple[bool | None, str]:
     """(significant, words): significant when the CI excludes 1 and the ratio is
-    outside the noise band; None when there is no CI to judge by."""
+    outside the noise band; None when there is no CI to judge by. within: the words of
+    analyse.within_processes for the run with fewer processes, when either run's CI
+    rests on fewer than analyse.MIN_PROCESSES_FOR_CI of them."""
     if math.isnan(low) or math.isnan(high):
         return None, "no CI (too few samples)"
     outside_band = ratio > 1 + noise_band or ratio < 1 / (1 + noise_band)
-    if (low > 1 or high < 1) and outside_band:
+    differs = (low > 1 or high < 1) and outside_band
+    if within and differs:
+        # The ratio's CI is then built from one or two processes on that side: it sees
+        # how values scatter inside them, not how processes differ, and a process (so a
+        # quick run) can land far from the last one (287-291 ns, then 176 ns). The noise
+        # band is sized for medians over many processes, so it does not cover that
+        # either. The direction is shown, but the difference is not judged: None, as
+        # when there is no CI at all. A CI that honestly held the spread between
+        # processes would be wider, so "same within noise" stays a fair call (below).
+        return None, f"looks {'slower' if ratio > 1 else 'faster'} (CI {within}: not judged)"
+    if differs:
         return True, "slower" if ratio > 1 else "faster"
     return False, "same within noise"
 
 
+def _positive(value: object) -> float:
+    """value as a float if it is a finite positive number (of any numeric type), else NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return math.nan
+    x = float(value)
+    return x if math.isfinite(x) and x > 0 else math.nan
+
+
 def clock_ghz(run: RunData, row: pd.Series | None = None) -> tuple[float, str]:
-    """The clock rate to turn this run's ns into cycles, and where it came from."""
+    """The clock rate to turn this run's ns into cycles, and where it came from: with a
+    case's summary row, the cycles its counted runs ran per ns of task-clock, where
+    the machine has a cycles counter; else the run's measured or reported clock."""
     if row is not None:
-        cycles, task_ns = row.get("cycles_per_switch"), row.get("task_clock_ns_per_switch")
-        if (
-            isinstance(cycles, float)
-            and isinstance(task_ns, float)
-            and cycles > 0
-            and task_ns > 0
-            and math.isfinite(cycles / task_ns)
-        ):
+        cycles = _positive(row.get("cycles_per_switch"))
+        task_ns = _positive(row.get("task_clock_ns_per_switch"))
+        if math.isfinite(cycles / task_ns):
             return cycles / task_ns, "cycles counter"
     measured = (run.host.get("clock") or {}).get("ghz")
     if isinstance(measured, int | float) and math.isfinite(measured) and measured > 0:
@@ -210,7 +233,12 @@ def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame
                     base_samples["process"].to_numpy(),
                     mine["process"].to_numpy(),
                 )
-                significant, words = verdict(ratio, low, high, noise_band)
+                base_row = first.ok_row(case)
+                fewest = min(
+                    float(summary_row["processes"]),
+                    math.inf if base_row is None else float(base_row["processes"]),
+                )
+                significant, words = verdict(ratio, low, high, noise_band, within_processes(fewest))
                 row.update(
                     ratio_to_first=ratio,
                     ratio_ci_low=low,
@@ -247,7 +275,7 @@ def host_facts(run: RunData) -> dict[str, object]:
     stack = (h.get("ulimit_s") or {}).get("soft_bytes")
     counters = h.get("counters") or {}
     cycles = counters.get("cycles") if isinstance(counters, dict) else None
-    ghz, source = clock_ghz(run)
+    ghz, source = run_clock_ghz(run)
     return {
         "CPU": h.get("cpu_model"),
         "logical CPUs": h.get("logical_cpus"),
@@ -276,8 +304,22 @@ def host_facts(run: RunData) -> dict[str, object]:
 CLOCK_SAME_WITHIN = 0.05
 
 
+def run_clock_ghz(run: RunData) -> tuple[float, str]:
+    """The clock rate the run's cycles figures rest on, for the table of what differs:
+    where the cycles counter gave its cases' rates (the normalised view takes each
+    case's own), their median; else the run's measured or reported clock."""
+    counted = []
+    for _, row in run.summary[run.summary["status"] == "ok"].iterrows():
+        ghz, source = clock_ghz(run, row)
+        if source == "cycles counter":
+            counted.append(ghz)
+    if counted:
+        return float(np.median(counted)), "cycles counter"
+    return clock_ghz(run)
+
+
 def _clocks_differ(runs: list[RunData]) -> bool:
-    rates = [clock_ghz(r) for r in runs]
+    rates = [run_clock_ghz(r) for r in runs]
     if len({source for _, source in rates}) > 1:
         return True
     ghz = [g for g, _ in rates if math.isfinite(g)]
@@ -302,12 +344,7 @@ def metadata_diff(runs: list[RunData]) -> list[tuple[str, list[object], bool]]:
 
 
 def _save(fig: plt.Figure, out: Path, stem: str) -> list[Path]:
-    fig.tight_layout()
-    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out, stem, dpi=110)
 
 
 def _point_cases(table: pd.DataFrame, runs: list[RunData]) -> list[str]:
@@ -317,6 +354,11 @@ def _point_cases(table: pd.DataFrame, runs: list[RunData]) -> list[str]:
         sweeps |= set(run.summary.loc[run.summary["sweep"].fillna("") != "", "case"])
     ok = table[table["status"] == "ok"]
     return [c for c in dict.fromkeys(ok["case"]) if c not in sweeps]
+
+
+def _ticks_on_top(ax: plt.Axes) -> None:
+    """The x axis's tick labels at the top too, for figures taller than a screen."""
+    ax.tick_params(axis="x", which="both", top=True, labeltop=True)
 
 
 def plot_ns(table: pd.DataFrame, runs: list[RunData], out: Path) -> list[Path]:
@@ -355,10 +397,13 @@ def plot_ns(table: pd.DataFrame, runs: list[RunData], out: Path) -> list[Path]:
     ax.set_yticks(range(len(cases)), cases, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("ns per switch (median, 95% CI; log scale)")
-    ax.set_title("Each case on each machine")
+    human_axis(ax.xaxis, ns_label)
+    ax.set_xlabel("time per switch (median, 95% CI; log scale)")
+    _ticks_on_top(ax)
     ax.grid(axis="x", which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    legend_above(
+        ax, "Each case on each machine: time per switch, median and 95% CI", ncol=min(len(runs), 4)
+    )
     return _save(fig, out, "compare_ns_per_switch")
 
 
@@ -398,21 +443,49 @@ def plot_ratio(
     ax.axvline(1, color="black", lw=1)
     ax.axvspan(1 / (1 + noise_band), 1 + noise_band, color="grey", alpha=0.15, lw=0)
     ax.set_xscale("log", base=2)
+    human_axis(ax.xaxis, ratio_label)
     ax.set_yticks(range(len(cases)), cases, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"median ÷ {runs[0].label}'s (log scale; the line is the 95% CI)")
-    ax.set_title("Slower (right) or faster (left) than the first run; faint = not significant")
+    _ticks_on_top(ax)
     ax.grid(axis="x", which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    legend_above(
+        ax,
+        "Slower (right) or faster (left) than the first run; faint = not significant",
+        ncol=min(others, 4),
+    )
     return _save(fig, out, "compare_ratio")
+
+
+def _sweep_rows(run: RunData, sweep: str) -> pd.DataFrame:
+    s = run.summary
+    return s[(s["sweep"].fillna("") == sweep) & (s["status"] == "ok")]
+
+
+def runs_without(runs: list[RunData], what: str) -> list[str]:
+    """The labels of the runs that have no data for an overlay: `what` is a sweep
+    ("pairs", "ring": no measured point of it, as in a quick run) or "memory"."""
+    if what == "memory":
+        kinds = ("goroutine", "thread")
+        return [
+            r.label
+            for r in runs
+            if all(folder_files.memory_curve(r.memory, kind).empty for kind in kinds)
+        ]
+    return [r.label for r in runs if _sweep_rows(r, what).empty]
+
+
+def _note_runs_without(ax: plt.Axes, runs: list[RunData], what: str) -> None:
+    missing = runs_without(runs, what)
+    if missing:
+        note_below(ax, "no data: " + ", ".join(missing))
 
 
 def plot_sweep(table: pd.DataFrame, runs: list[RunData], sweep: str, out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     drawn = False
     for i, run in enumerate(runs):
-        s = run.summary
-        rows = s[(s["sweep"].fillna("") == sweep) & (s["status"] == "ok")]
+        rows = _sweep_rows(run, sweep)
         for lang, style, what in (("go", "o-", "goroutines"), ("c", "s--", "threads")):
             mine = rows[rows["case"].str.startswith(f"{lang}.")].sort_values("sweep_x")
             if mine.empty:
@@ -430,16 +503,20 @@ def plot_sweep(table: pd.DataFrame, runs: list[RunData], sweep: str, out: Path) 
         plt.close(fig)
         return []
     ax.set_yscale("log")
+    human_axis(ax.yaxis, ns_label)
     if sweep == "pairs":
         ax.set_xscale("log", base=2)
+        human_axis(ax.xaxis, count_label)
         ax.set_xlabel("independent ping-pong pairs running at once")
     else:
         ax.set_xscale("symlog", base=2, linthresh=16)
-        ax.set_xlabel("working set each context touches per turn (KiB)")
-    ax.set_ylabel("ns per switch (median)")
+        human_axis(ax.xaxis, lambda kib: bytes_label(kib * 1024))
+        ax.set_xlabel("working set each context touches per turn")
+    ax.set_ylabel("time per switch (median)")
     ax.set_title(f"The {sweep} sweep on each machine")
     ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=7)
+    _note_runs_without(ax, runs, sweep)
     return _save(fig, out, f"compare_sweep_{sweep}")
 
 
@@ -447,7 +524,7 @@ def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7, 4.2))
     drawn = False
     for i, run in enumerate(runs):
-        mem = folder_files.load_memory(run.folder)
+        mem = run.memory
         for kind, style in (("goroutine", "o-"), ("thread", "s--")):
             rows = folder_files.memory_curve(mem, kind)
             if rows.empty:
@@ -464,12 +541,15 @@ def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
         plt.close(fig)
         return []
     ax.set_xscale("log")
+    human_axis(ax.xaxis, count_label)
     ax.set_yscale("log", base=2)
+    human_axis(ax.yaxis, bytes_label)
     ax.set_xlabel("units parked at once")
     ax.set_ylabel("resident bytes per unit")
     ax.set_title("Memory per goroutine and per thread on each machine")
     ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=7)
+    _note_runs_without(ax, runs, "memory")
     return _save(fig, out, "compare_memory")
 
 
@@ -498,7 +578,7 @@ def _machine_lines(runs: list[RunData]) -> list[str]:
     ]
     for run in runs:
         go, th, sc = (run.median(c) for c in (GOROUTINE_CASE, THREAD_CASE, SYSCALL_CASE))
-        mem = folder_files.load_memory(run.folder)
+        mem = run.memory
         per_kind = {}
         for kind in ("goroutine", "thread"):
             rows = folder_files.memory_curve(mem, kind)
@@ -546,10 +626,17 @@ def render_markdown(
             mine = rated[rated["run"] == i]
             sig = mine[mine["significant"] == True]  # noqa: E712 (a column of True/False/None)
             judged = mine["significant"].notna().sum()
+            # A ratio with a CI but no judgement rests on a within-process CI (verdict).
+            unjudged = int((mine["significant"].isna() & mine["ratio_ci_low"].notna()).sum())
             counts.append(
                 f"- {md(runs[i].label)}: {len(sig)} of {judged} cases differ significantly "
                 f"({(sig['ratio_to_first'] > 1).sum()} slower, "
-                f"{(sig['ratio_to_first'] < 1).sum()} faster)."
+                f"{(sig['ratio_to_first'] < 1).sum()} faster)"
+                + (
+                    f"; {unjudged} more look different, but on a within-process CI: not judged."
+                    if unjudged
+                    else "."
+                )
             )
         lines += ["## Differences", "", *counts, ""]
         lines += [
@@ -560,6 +647,24 @@ def render_markdown(
             "two runs of one machine different.",
             "",
         ]
+        few = [
+            within_processes(p)
+            for run in runs
+            for p in run.summary.loc[
+                (run.summary["status"] == "ok") & run.summary["ci_low"].notna(), "processes"
+            ]
+        ]
+        if any(few):
+            marks = " or ".join(f"*{w}*" for w in sorted({w for w in few if w}))
+            lines += [
+                f"A CI marked {marks} rests on fewer than {MIN_PROCESSES_FOR_CI} worker "
+                "processes: it covers only how the values scatter inside them, not how "
+                "processes differ, and separate runs will differ by more than that interval "
+                "(a quick run's one process can land far from the next one's). A ratio "
+                "resting on such a CI, on either side, is shown with its direction "
+                "(*looks slower*, *looks faster*) but never called significant.",
+                "",
+            ]
     lines += _images(figures["ns"], "ns per switch on each machine")
     lines += _images(figures["ratio"], "ratio to the first run")
     header = ["case", f"{md(first)}"]
@@ -576,8 +681,11 @@ def render_markdown(
         cells = [f"{code(case)}"]
         for i in range(len(runs)):
             r = by_run[i]
+            listed = runs[i].ok_row(str(case))
+            ci = _ci_text(r["ci_low"], r["ci_high"])
+            scope = "" if listed is None or ci == "—" else within_processes(listed["processes"])
             cells.append(
-                f"{ns(r['ns_per_switch'])} ({_ci_text(r['ci_low'], r['ci_high'])})"
+                f"{ns(r['ns_per_switch'])} ({ci}{', ' + scope if scope else ''})"
                 if r["status"] == "ok"
                 else md(r["verdict"])
             )
@@ -602,9 +710,11 @@ def render_markdown(
         "## Normalised: what travels between machines",
         "",
         "Cycles are ns per switch times the run's clock rate (from the cycles counter where "
-        "the machine has one, else the clock rate measured at the start of the run on a "
-        "chain of dependent additions, else the one the kernel reports; the table at the "
-        "top says which). The multiples divide by the same run's null system call "
+        "the machine has one: each case's counted cycles over its task-clock time, whose "
+        "median over the cases the table at the top shows; else the clock rate measured at "
+        "the start of the run on a chain of dependent additions, else the one the kernel "
+        "reports; the table at the top says which). The multiples divide by the same run's "
+        "null system call "
         f"(`{SYSCALL_CASE}`) and by its goroutine switch (`{GOROUTINE_CASE}`).",
         "",
         "| case | "
@@ -632,41 +742,78 @@ def render_markdown(
     ):
         if figures[key]:
             lines += [f"## {title}", "", *_images(figures[key], title)]
+            missing = runs_without(runs, key)
+            if missing:
+                lines += [
+                    f"No data for this figure in {', '.join(md(m) for m in missing)}: it "
+                    "shows the other runs only.",
+                    "",
+                ]
     lines += [
         "## Files",
         "",
         "compare.csv holds every figure above, one row per case and run. For pyperf's own "
-        "view of the same samples: `python -m pyperf compare_to A/suite.json B/suite.json "
-        "--table`.",
+        "view of the same samples: "
+        "`.venv/bin/python -m pyperf compare_to A/suite.json B/suite.json --table`.",
         "",
     ]
     return "\n".join(lines)
 
 
-def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_BAND) -> Path:
-    """Compare the folders into `out`; returns compare.md's path."""
-    runs = load_runs(folders)
+# Every file `write_comparison` writes.
+FIGURE_STEMS = (
+    "compare_ns_per_switch",
+    "compare_ratio",
+    "compare_sweep_pairs",
+    "compare_sweep_ring",
+    "compare_memory",
+)
+
+
+def _create_out(out: Path) -> bool:
+    """Make the --out folder, or take an existing empty one; True when it was made here.
+    A non-empty or symlinked --out is refused: a comparison never overwrites files."""
+    if out.is_symlink():
+        raise UsageError(
+            f"--out {out} is a symbolic link; give a new folder (compare never writes "
+            "through a link)"
+        )
+    if out.exists():
+        if not out.is_dir() or any(out.iterdir()):
+            raise UsageError(
+                f"--out {out} already exists and is not an empty folder; name a new one"
+            )
+        return False
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True)
     except OSError as e:
         raise UsageError(
             f"cannot create {out}: {e.strerror or e}; choose --out elsewhere"
         ) from None
-    table = compare(runs, noise_band)
-    figures = {
-        "ns": plot_ns(table, runs, out),
-        "ratio": plot_ratio(table, runs, out, noise_band),
-        "pairs": plot_sweep(table, runs, "pairs", out),
-        "ring": plot_sweep(table, runs, "ring", out),
-        "memory": plot_memory(runs, out),
-    }
-    tmp = out / "compare.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / "compare.csv")
-    text = render_markdown(runs, table, figures, noise_band)
-    md_path = out / "compare.md"
-    tmp = out / "compare.md.tmp"
-    tmp.write_text(text)
-    tmp.replace(md_path)
-    html.write(text, out, "compare.html", "switchbench compare")
+    return True
+
+
+def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_BAND) -> Path:
+    """Check every folder, then compare them into `out` (new, or empty); returns
+    compare.md's path. A folder that fails its checks writes nothing."""
+    runs = load_runs(folders)
+    made = _create_out(out)
+    try:
+        table = compare(runs, noise_band)
+        figures = {
+            "ns": plot_ns(table, runs, out),
+            "ratio": plot_ratio(table, runs, out, noise_band),
+            "pairs": plot_sweep(table, runs, "pairs", out),
+            "ring": plot_sweep(table, runs, "ring", out),
+            "memory": plot_memory(runs, out),
+        }
+        write_csv(table, out / "compare.csv")
+        text = render_markdown(runs, table, figures, noise_band)
+        md_path = atomic_write(out / "compare.md", text)
+        drawn = [p for paths in figures.values() for p in paths]
+        html.write(text, out, "compare.html", "switchbench compare", drawn)
+    except BaseException:
+        if made:  # nothing half-written is left behind
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     return md_path

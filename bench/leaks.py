@@ -27,6 +27,7 @@ import pandas as pd
 
 from bench.build import Artifacts
 from bench.fmt import kib, md, missing, num, number
+from bench.safeio import write_csv
 
 SCENARIOS = ("sender", "receiver", "nilchan", "ticker", "ticker-go123", "finalizer-cycle")
 VERSIONS = ("leaking", "fixed")
@@ -197,9 +198,7 @@ def measure(
                 _leak_profile(row, artifacts.go_leak_driver, scenario, version, k, profile_dir)
             rows.append(row)
     frame = pd.DataFrame(rows, columns=LEAK_COLUMNS)
-    tmp = out_dir / "leaks.csv.tmp"
-    frame.to_csv(tmp, index=False)
-    tmp.replace(out_dir / "leaks.csv")
+    write_csv(frame, out_dir / "leaks.csv")
     return frame
 
 
@@ -257,33 +256,32 @@ def _ticker_lines(leaks: pd.DataFrame) -> list[str]:
         retained, k = number(r["retained_objects"]), number(r["k"])
         if missing(retained) or missing(k):
             continue
-        verdict = (
-            "were still alive after runtime.GC(), though the program held no reference "
-            "to them: the runtime's timers kept them"
-            if retained > 0
-            else "were freed by the collector"
+        # Each clause counts the tickers it speaks of: those still alive, and the rest,
+        # which the collector freed.
+        alive = (
+            f"{retained:,.0f} of {k:,.0f} unstopped tickers were still alive after "
+            "runtime.GC(), though the program held no reference to them: the runtime's "
+            "timers kept them"
         )
-        out.append(
-            f"- {md(r['godebug'])} ({md(r['go_version'])}): {retained:,.0f} of {k:,.0f} "
-            f"unstopped tickers {verdict}."
-        )
+        freed = k - retained
+        if retained <= 0:
+            said = f"{freed:,.0f} of {k:,.0f} unstopped tickers were freed by the collector"
+        elif freed > 0:
+            said = f"{alive}; the other {freed:,.0f} were freed by the collector"
+        else:
+            said = alive
+        out.append(f"- {md(r['godebug'])} ({md(r['go_version'])}): {said}.")
     if out:
         out = ["Unstopped tickers, observed:", "", *out, ""]
     return out
 
 
-def section_lines(folder: Path) -> list[str]:
-    """The report's "Goroutine leaks" section; [] when the folder has no leaks.csv."""
-    path = folder / "leaks.csv"
-    if not path.is_file():
+def section_lines(leaks: pd.DataFrame | None) -> list[str]:
+    """The report's "Goroutine leaks" section from leaks.csv as bench.folder reads it
+    (text cells, NaN where empty); [] when the folder has no leaks.csv."""
+    if leaks is None:
         return []
-    try:
-        leaks = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype=str)
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError):
-        return ["## Goroutine leaks", "", f"{md(path.name)} is not a readable CSV.", ""]
-    wanted = {"scenario", "version", "status"}
-    if not wanted.issubset(leaks.columns):
-        return ["## Goroutine leaks", "", f"{md(path.name)} lacks the expected columns.", ""]
+    leaks = leaks.copy()
     for column in LEAK_COLUMNS:
         if column not in leaks.columns:
             leaks[column] = math.nan

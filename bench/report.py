@@ -7,19 +7,20 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no display needed
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from bench import analyse, compare, html, leaks, overhead
 from bench import folder as folder_files
+from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
+from bench.cases import range_text
 from bench.fmt import code
 from bench.fmt import kib as _kib
 from bench.fmt import md as _md
 from bench.fmt import ns as _ns
 from bench.fmt import num as _num
+from bench.plot import plt
+from bench.plot import save as save_figure
+from bench.safeio import atomic_write, refuse_symlink, refuse_symlinked_folder
 
 FIGURE_STEM = "ns_per_switch"
 GOROUTINE_CASE = "go.chan.p1"
@@ -29,9 +30,31 @@ GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
 
 
 def _ci(row: pd.Series) -> str:
+    """The CI's bounds, and "(within one process)" when it rests on fewer worker
+    processes than analyse.MIN_PROCESSES_FOR_CI: then it covers only those."""
     if math.isnan(row["ci_low"]):
         return "—"
-    return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}"
+    scope = analyse.within_processes(row.get("processes"))
+    return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}" + (f" ({scope})" if scope else "")
+
+
+def _within_process_note(summary: pd.DataFrame) -> list[str]:
+    """A paragraph on CIs from too few processes, when the measured cases have any."""
+    ok = summary[summary["status"] == "ok"]
+    scopes = ok["processes"].map(analyse.within_processes)
+    few = ok[ok["ci_low"].notna() & (scopes != "")]
+    if few.empty:
+        return []
+    marks = " or ".join(f"*{s}*" for s in sorted(set(scopes[few.index])))
+    return [
+        "",
+        f"{len(few)} of {len(ok)} measured cases rest on fewer than "
+        f"{analyse.MIN_PROCESSES_FOR_CI} worker processes, and their CI is marked {marks}: "
+        "it covers only how the values scatter inside those processes, not how processes "
+        "differ from one another. Each process settles at a level of its own and the "
+        "machine drifts, so separate runs will differ by more than that interval: do not "
+        "read a difference between runs into it.",
+    ]
 
 
 def _is_sweep(summary: pd.DataFrame) -> pd.Series:
@@ -42,16 +65,11 @@ def _per_unit(row: pd.Series) -> str:
     """A cell's figure with its unit, when the case's unit is not a switch."""
     unit = row.get("unit", "switch")
     text = _ns(row["ns_per_switch"])
-    return text if unit in ("switch", None) or unit != unit else f"{text} per {unit}"
+    return text if unit in ("switch", None) or unit != unit else f"{text} per {_md(unit)}"
 
 
 def _save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
-    fig.tight_layout()
-    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out_dir, stem, dpi=120)
 
 
 def plot_sweep(summary: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
@@ -83,15 +101,18 @@ def plot_sweep(summary: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
             markeredgecolor="black",
         )
     ax.set_yscale("log")
+    human_axis(ax.yaxis, ns_label)
     if sweep == "pairs":
         ax.set_xscale("log", base=2)
+        human_axis(ax.xaxis, count_label)
         ax.set_xlabel("independent ping-pong pairs running at once")
-        ax.set_title("Scaling: ns per switch as pairs are added")
+        ax.set_title("Scaling: time per switch as pairs are added")
     else:
         ax.set_xscale("symlog", base=2, linthresh=16)
-        ax.set_xlabel("working set each context touches per turn (KiB)")
+        human_axis(ax.xaxis, lambda kib: bytes_label(kib * 1024))
+        ax.set_xlabel("working set each context touches per turn")
         ax.set_title("The cache cost of a switch: a ring of contexts")
-    ax.set_ylabel("ns per switch (median, 95% CI)")
+    ax.set_ylabel("time per switch (median, 95% CI)")
     ax.grid(which="both", alpha=0.3)
     ax.legend()
     return _save(fig, out_dir, f"sweep_{sweep}")
@@ -135,7 +156,10 @@ def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
     ax.legend(loc="upper right", fontsize=8)
     ax.set_yticks(y, ok["case"])
     ax.set_xscale("log")
-    ax.set_xlabel("ns per switch (median, 95% CI; log scale)")
+    human_axis(ax.xaxis, ns_label)
+    ax.set_xlabel("time per switch (median, 95% CI; log scale)")
+    # A tall figure: the scale at the top too, where the reader starts.
+    ax.tick_params(axis="x", which="both", top=True, labeltop=True)
     for i, (_, row) in enumerate(ok.iterrows()):
         ctx = row["os_ctx_switches_per_switch"]
         label = f"  {_per_unit(row)}, OS ctx/{row.get('unit', 'switch')} {_num(ctx, 2)}"
@@ -170,6 +194,53 @@ def _headline(summary: pd.DataFrame) -> list[str]:
             f"- On this machine a thread switch costs **{ratio:.1f}×** a goroutine switch."
         )
     return lines
+
+
+def _missed(summary: pd.DataFrame) -> pd.DataFrame:
+    """The measured cases whose OS switches per switch fell outside their expected range."""
+    verdicts = summary["os_ctx_check"].map(analyse.check_verdict)
+    return summary[(summary["status"] == "ok") & (verdicts == "MISS")]
+
+
+def _expected(row: pd.Series) -> str:
+    """The expected OS switches per switch, with the range it was checked against where
+    the summary names it: '1 (0.5' en dash '1.5)'."""
+    text = _num(row["expected_os_ctx_switches_per_switch"], 3)
+    bounds = analyse.check_range(row["os_ctx_check"])
+    return text if bounds is None else f"{text} ({range_text(*bounds)})"
+
+
+def _check_cell(check: object) -> str:
+    verdict = analyse.check_verdict(check)
+    return "**MISS**" if verdict == "MISS" else _md(verdict or check)
+
+
+def _miss_section(summary: pd.DataFrame) -> list[str]:
+    """Every case whose measured OS switches per switch contradict its mechanism, with
+    both figures; [] when none does."""
+    missed = _missed(summary)
+    if missed.empty:
+        return []
+    measured = (summary["status"] == "ok").sum()
+    lines = [
+        "## MISS: switches that did not work as their case says",
+        "",
+        f"{len(missed)} of {measured} measured cases made a number of OS context switches "
+        "per switch outside the range their mechanism gives (*What the cases are* says "
+        "why each expects what it does). Their switch did not go the way the case "
+        "describes, so its time is not the cost of that kind of switch: read it with care.",
+        "",
+    ]
+    for _, row in missed.iterrows():
+        unit = row.get("unit") or "switch"
+        lines.append(
+            f"- {code(row['case'])}: measured **{_num(row['os_ctx_switches_per_switch'])}** "
+            f"OS context switches per {_md(unit)} (voluntary "
+            f"{_num(row['voluntary_ctx_per_switch'], 2)}, involuntary "
+            f"{_num(row['involuntary_ctx_per_switch'], 2)}; {_md(row['os_ctx_source'])}), "
+            f"expected **{_expected(row)}**."
+        )
+    return [*lines, ""]
 
 
 def _clock_text(clock: object) -> str | None:
@@ -230,12 +301,11 @@ SWEEP_TEXT = {
 }
 
 
-def system_rates(folder: Path) -> pd.DataFrame:
+def system_rates(system: pd.DataFrame | None) -> pd.DataFrame:
     """system.csv as rates: context switches per second between consecutive samples."""
-    path = folder / "system.csv"
-    if not path.is_file():
+    if system is None or len(system) < 2:
         return pd.DataFrame()
-    sys_df = pd.read_csv(path, keep_default_na=False).sort_values("t_s")
+    sys_df = system.assign(case=system["case"].fillna("")).sort_values("t_s")
     if len(sys_df) < 2:
         return pd.DataFrame()
     dt = sys_df["t_s"].diff()
@@ -250,8 +320,8 @@ def system_rates(folder: Path) -> pd.DataFrame:
     return rates[dt > 0]
 
 
-def plot_system(folder: Path, run: dict[str, Any]) -> list[Path]:
-    rates = system_rates(folder)
+def plot_system(folder: Path, run: dict[str, Any], system: pd.DataFrame | None) -> list[Path]:
+    rates = system_rates(system)
     if rates.empty:
         return []
     fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -262,6 +332,7 @@ def plot_system(folder: Path, run: dict[str, Any]) -> list[Path]:
             ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
     ax.plot(rates["t_s"], rates["ctxt_per_s"], color="black", lw=1)
     ax.set_yscale("symlog", linthresh=1000)
+    human_axis(ax.yaxis, count_label)
     ax.set_xlabel("seconds into the run")
     ax.set_ylabel("context switches / s (whole machine)")
     ax.set_title("System context switches over the run (/proc/stat ctxt, as vmstat's cs)")
@@ -279,8 +350,8 @@ def plot_system(folder: Path, run: dict[str, Any]) -> list[Path]:
     return _save(fig, folder, "system_ctxt")
 
 
-def _system_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
-    rates = system_rates(folder)
+def _system_section(system: pd.DataFrame | None, figures: dict[str, list[Path]]) -> list[str]:
+    rates = system_rates(system)
     if rates.empty:
         return []
     lines = [
@@ -311,16 +382,44 @@ def _system_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
     return lines
 
 
-def plot_memory(folder: Path) -> list[Path]:
-    """Bytes per parked unit against how many are parked (log scales)."""
-    path = folder / "memory.csv"
-    if not path.is_file():
+# Resident bytes per thread hardly depend on `ulimit -s` (only the touched pages count):
+# the figure draws one line for them when every limit's line is within this share.
+RESIDENT_SAME_WITHIN = 0.10
+
+
+def coinciding_resident(
+    threads: pd.DataFrame, within: float = RESIDENT_SAME_WITHIN
+) -> pd.Series | None:
+    """The threads' resident bytes per unit by count parked, as one line (the median over
+    the `ulimit -s` settings at each count), when the settings' lines coincide: every two
+    of them share a count, and at each count measured under more than one setting the
+    largest is within `within` of the smallest. None when they differ, or are not two."""
+    curves = {
+        str(limit): rows.groupby("created")["rss_bytes_per_unit"].median()
+        for limit, rows in threads.groupby("ulimit_s")
+    }
+    if len(curves) < 2:
+        return None
+    names = list(curves)
+    for i, a in enumerate(names):
+        if any(curves[a].index.intersection(curves[b].index).empty for b in names[i + 1 :]):
+            return None
+    both = pd.concat(curves, axis=1).sort_index()
+    shared = both.notna().sum(axis=1) >= 2
+    spread = both.max(axis=1) / both.min(axis=1)
+    if (spread[shared] > 1 + within).any():
+        return None
+    return both.median(axis=1)
+
+
+def plot_memory(folder: Path, mem: pd.DataFrame) -> list[Path]:
+    """Bytes per parked unit against how many are parked (log scales), into folder."""
+    if mem.empty:
         return []
-    mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
     ok = mem[mem["status"].isin(["ok", "ceiling"])]
     if ok.empty:
         return []
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
     go = ok[ok["kind"] == "goroutine"].sort_values("created")
     if not go.empty:
         ax.plot(
@@ -339,30 +438,52 @@ def plot_memory(folder: Path) -> list[Path]:
         )
     threads = ok[ok["kind"] == "thread"]
     styles = {"8MiB": "s", "1MiB": "^", "256KiB": "v", "unlimited": "D"}
-    for limit, rows in threads.groupby("ulimit_s"):
-        rows = rows.sort_values("created")
-        marker = styles.get(str(limit), "o")
+    merged = coinciding_resident(threads)
+    if merged is not None:
         ax.plot(
-            rows["created"],
-            rows["rss_bytes_per_unit"],
-            marker + "-",
+            merged.index,
+            merged.to_numpy(),
+            "o-",
             color=LANG_COLOURS["c"],
-            label=f"thread, resident (ulimit -s {limit})",
+            label="thread, resident (any ulimit -s)",
         )
+    # Largest reservation first, as the lines lie from the top.
+    by_size = threads.groupby("ulimit_s")["virtual_bytes_per_unit"].median()
+    for limit in by_size.sort_values(ascending=False).index:
+        rows = threads[threads["ulimit_s"] == limit].sort_values("created")
+        marker = styles.get(str(limit), "o")
+        if merged is None:
+            ax.plot(
+                rows["created"],
+                rows["rss_bytes_per_unit"],
+                marker + "-",
+                color=LANG_COLOURS["c"],
+                label=f"thread, resident, ulimit -s {limit}",
+            )
         ax.plot(
             rows["created"],
             rows["virtual_bytes_per_unit"],
             marker + "--",
             color="grey",
-            label=f"thread, reserved (ulimit -s {limit})",
+            label=f"reserved, ulimit -s {limit}",
         )
     ax.set_xscale("log")
+    human_axis(ax.xaxis, count_label)
     ax.set_yscale("log", base=2)
+    human_axis(ax.yaxis, bytes_label)
     ax.set_xlabel("units parked at once")
     ax.set_ylabel("bytes per unit")
     ax.set_title("What one goroutine and one thread cost in memory")
     ax.grid(which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    # Beside the axes: inside, it would hide lines wherever they lie.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if merged is not None:
+        limits = ", ".join(str(limit) for limit in by_size.sort_values(ascending=False).index)
+        note_below(
+            ax,
+            f"One resident line for threads: those of ulimit -s {limits} coincide\n"
+            f"(within {RESIDENT_SAME_WITHIN:.0%} at every count they share), so they are merged.",
+        )
     return _save(fig, folder, "memory")
 
 
@@ -389,9 +510,8 @@ def _growth_table(growth: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _memory_headline(folder: Path) -> list[str]:
+def _memory_headline(mem: pd.DataFrame) -> list[str]:
     """One line: what one goroutine and one thread cost, at the most of each parked."""
-    mem = folder_files.load_memory(folder)
     go = folder_files.memory_curve(mem, "goroutine")
     th = folder_files.memory_curve(mem, "thread")
     if go.empty or th.empty:
@@ -406,13 +526,12 @@ def _memory_headline(folder: Path) -> list[str]:
     ]
 
 
-def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
-    path = folder / "memory.csv"
-    if not path.is_file():
+def _memory_section(data: folder_files.Folder, figures: dict[str, list[Path]]) -> list[str]:
+    mem = data.memory
+    if mem.empty:
         return []
-    mem = pd.read_csv(path, keep_default_na=False, na_values=[""])
     lines = ["## Memory: one goroutine against one thread", ""]
-    lines += [*_memory_headline(folder), ""]
+    lines += [*_memory_headline(mem), ""]
     lines += _images(figures.get("memory", []), "bytes per goroutine and per thread")
     lines += [
         "| kind | parked | ulimit -s | resident per unit | reserved (virtual) per unit "
@@ -431,9 +550,8 @@ def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
             f"| {_kib(row['rss_bytes_per_unit'])} | {_kib(row['virtual_bytes_per_unit'])} "
             f"| {_kib(row['stack_bytes_per_unit'])} | {rate_text} | {status} |"
         )
-    stacks_path = folder / "thread_stacks.csv"
-    if stacks_path.is_file():
-        stacks = pd.read_csv(stacks_path, keep_default_na=False, na_values=[""])
+    stacks = data.thread_stacks
+    if stacks is not None:
         lines += [
             "",
             "The stack a default thread gets, measured with pthread_getattr_np in a "
@@ -447,9 +565,8 @@ def _memory_section(folder: Path, figures: dict[str, list[Path]]) -> list[str]:
                 f"| {_md(row['ulimit_s'])} | {_kib(row['thread_stack_bytes'])} "
                 f"| {_kib(row['guard_bytes'])} | {_md(row['status'])} |"
             )
-    growth_path = folder / "stack_growth.csv"
-    if growth_path.is_file():
-        lines += _growth_table(pd.read_csv(growth_path, keep_default_na=False, na_values=[""]))
+    if data.stack_growth is not None:
+        lines += _growth_table(data.stack_growth)
     lines += [
         "",
         "Resident and virtual bytes are the process's (`/proc/self/statm`) with all "
@@ -482,8 +599,9 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
     cs = counters.get("context_switches")
     if isinstance(cs, dict) and not cs.get("available"):
         lines += [
-            f"perf_event_open was refused ({_md(cs.get('reason'))}): OS context "
-            "switches come from getrusage.",
+            f"perf_event_open was refused ({_md(cs.get('reason'))}): the perf counters "
+            "are unavailable. The OS context switches come from getrusage, as they do "
+            "wherever getrusage can be read.",
             "",
         ]
     columns = [
@@ -500,6 +618,7 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
             ("cycles", "cycles_per_switch", 4),
             ("instructions", "instructions_per_switch", 4),
             ("IPC", "ipc", 2),
+            ("branch misses", "branch_misses_per_switch", 2),
             ("cache misses", "cache_misses_per_switch", 2),
         ]
     ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)].sort_values("ns_per_switch")
@@ -525,6 +644,18 @@ def _counter_section(summary: pd.DataFrame, host: dict[str, Any]) -> list[str]:
         "could not be read here, never that it was 0.",
         "",
     ]
+    overheads = pd.to_numeric(ok["perf_overhead"], errors="coerce")
+    below = ok[overheads < 1]
+    if not below.empty:
+        lines += [
+            f"*Slowdown while counting* is below 1 in {len(below)} of {overheads.notna().sum()} "
+            "cases (" + ", ".join(code(c) for c in below["case"]) + "). The counted run is a "
+            "separate run, and below 1 means only that it happened to be faster than the timed "
+            "samples: the machine drifted between the two runs, or counting changed the path "
+            "a switch took (a slower thread may find its turn already given and not sleep). "
+            "It is not a speed-up caused by counting.",
+            "",
+        ]
     return lines
 
 
@@ -544,9 +675,12 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
         "slope leaves out what every run pays once (the *intercept*: starting the loop, "
         "reading the clock and counters); R² says how well a straight line fits. Both "
         "CIs are bootstrap 95% intervals. A case is flagged when its median's CI is wider "
-        f"than ±{analyse.MAX_CI_HALF_WIDTH:.0%} or R² is under {analyse.MIN_R_SQUARED}. "
+        f"than ±{analyse.MAX_CI_HALF_WIDTH:.0%}, R² is under {analyse.MIN_R_SQUARED}, "
+        f"or its CI rests on fewer than {analyse.MIN_PROCESSES_FOR_CI} worker processes "
+        "(*within one process*: it cannot see how processes, or runs, differ). "
         "*Stopped* says why its sampling ended: *target*, its CI reached the profile's "
-        "target; *budget*, its time ran out first; *one batch*, the profile takes one.",
+        f"target over at least {analyse.MIN_PROCESSES_FOR_CI} processes; *budget*, its "
+        "time ran out first; *one batch*, the profile takes one.",
         "",
     ]
     if doubtful.empty:
@@ -570,10 +704,12 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
             else f"{_ns(slope)} ({_ns(row['slope_ci_low'])} – {_ns(row['slope_ci_high'])})"
         )
         half = row["ci_half_width"]
+        scope = analyse.within_processes(row["processes"])
+        half_text = "—" if math.isnan(half) else f"{half:.1%}" + (f" ({scope})" if scope else "")
         intercept = row["intercept_ns"]
         lines.append(
             f"| {code(row['case'])} | {_per_unit(row)} "
-            f"| {'—' if math.isnan(half) else f'{half:.1%}'} | {slope_text} "
+            f"| {half_text} | {slope_text} "
             f"| {'—' if math.isnan(intercept) else f'{intercept / 1e6:,.2f} ms'} "
             f"| {_num(row['r_squared'], 3)} | {_md(row['stop'] or '—')} "
             f"| {_md(row['trust'] or '—')} |"
@@ -590,8 +726,9 @@ def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> lis
             continue
         lines += [f"## {title}", "", text, "", *_images(figures.get(sweep, []), title)]
         lines += [
-            f"| case | {x_name} | ns per switch | 95% CI | OS ctx switches per switch | check |",
-            "|---|---:|---:|---|---:|---|",
+            f"| case | {x_name} | ns per switch | 95% CI | OS ctx switches per switch "
+            "| expected (range) | check |",
+            "|---|---:|---:|---|---:|---:|---|",
         ]
         rows = rows.assign(lang=rows["case"].str.split(".").str[0])
         for _, row in rows.sort_values(["lang", "sweep_x"], ascending=[False, True]).iterrows():
@@ -599,28 +736,62 @@ def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> lis
             shown = f"{x // 1024} KiB" if sweep == "ring" else str(x)
             lines.append(
                 f"| {code(row['case'])} | {shown} | {_ns(row['ns_per_switch'])} | {_ci(row)} "
-                f"| {_num(row['os_ctx_switches_per_switch'])} | {_md(row['os_ctx_check'])} |"
+                f"| {_num(row['os_ctx_switches_per_switch'])} | {_expected(row)} "
+                f"| {_check_cell(row['os_ctx_check'])} |"
             )
         lines.append("")
     return lines
 
 
-def render_markdown(
-    folder: Path,
-    summary: pd.DataFrame,
-    host: dict[str, Any],
-    run: dict[str, Any],
-    figures: list[Path],
-) -> str:
+# The steps a run makes beside its cases: run.json's flag, the file each writes, in words.
+RUN_STEPS = (
+    ("memory", "memory.csv", "goroutine and thread memory"),
+    ("leaks", "leaks.csv", "the goroutine-leak scenarios"),
+    ("overhead", "overhead.csv", "the timer and the minimal harness-free loops"),
+)
+
+
+def _steps_only(data: folder_files.Folder, figures: dict[str, list[Path]]) -> list[str]:
+    """The report of a run that measured no case (`switchbench leaks`, `--only memory`):
+    what it measured, and those sections alone; no answer, case table or precision."""
+    run = data.run
+    said = []
+    for flag, name, words in RUN_STEPS:
+        there = {
+            "memory": not data.memory.empty,
+            "leaks": data.leaks is not None,
+            "overhead": data.overhead is not None,
+        }[flag]
+        if run.get(flag, there):
+            said.append(f"{words} ({name})" if there else f"{words} (not finished: no {name})")
+    lines = [
+        "",
+        f"This run measured {'; '.join(said) if said else 'nothing'}; no switch cases "
+        "(a run without `--only` measures the cases too).",
+        "",
+    ]
+    lines += overhead.section_lines(data.overhead)
+    lines += _memory_section(data, figures)
+    lines += leaks.section_lines(data.leaks)
+    lines += ["## Host", "", *_host_lines(data.host), ""]
+    return lines
+
+
+def render_markdown(data: folder_files.Folder, figures: dict[str, list[Path]]) -> str:
+    """report.md's text for a checked folder and the figures just drawn."""
+    folder, summary, host, run = data.path, data.summary, data.host, data.run
     lines = [f"# switchbench run {_md(folder.name)}", ""]
     lines.append(
         f"{_md(host.get('cpu_model'))}, {_md(host.get('logical_cpus'))} logical CPUs, "
         f"Linux {_md(host.get('kernel'))}. Profile {code(run.get('profile'))}, "
-        f"started {_md(run.get('started_utc'))}, took {run.get('wall_s', 0):.0f} s, "
+        f"started {_md(run.get('started_utc'))}, took {run.get('wall_s') or 0:.0f} s, "
         f"status: {_md(run.get('status'))}."
     )
-    lines += ["", "## The answer", "", *_headline(summary), *_memory_headline(folder), ""]
+    if summary.empty:  # no case selected: only the steps it ran
+        return "\n".join(lines + _steps_only(data, figures))
+    lines += ["", "## The answer", "", *_headline(summary), *_memory_headline(data.memory), ""]
     lines += _images(figures.get("main", []), "ns per switch for each case")
+    lines += _miss_section(summary)
 
     ok = summary[(summary["status"] == "ok") & ~_is_sweep(summary)].sort_values("ns_per_switch")
     lines += [
@@ -629,36 +800,37 @@ def render_markdown(
         "Figures are per switch, or per the unit named (a spawned goroutine or thread, a call).",
         "",
         "| case | ns per switch | 95% CI | samples (processes) | OS ctx switches per switch "
-        "| expected | check | × go.chan.p1 |",
+        "| expected (range) | check | × go.chan.p1 |",
         "|---|---:|---|---:|---:|---:|---|---:|",
     ]
     for _, row in ok.iterrows():
-        check = "**MISS**" if row["os_ctx_check"] == "MISS" else _md(row["os_ctx_check"])
         lines.append(
             f"| {code(row['case'])} | {_per_unit(row)} | {_ci(row)} "
             f"| {int(row['samples'])} ({int(row['processes'])}) "
             f"| {_num(row['os_ctx_switches_per_switch'])} "
             f"(vol {_num(row['voluntary_ctx_per_switch'], 2)}, "
             f"invol {_num(row['involuntary_ctx_per_switch'], 2)}) "
-            f"| {_num(row['expected_os_ctx_switches_per_switch'], 2)} | {check} "
+            f"| {_expected(row)} | {_check_cell(row['os_ctx_check'])} "
             f"| {_num(row['ratio_to_go_chan_p1'], 3)} |"
         )
-    missed = summary[(summary["status"] == "ok") & (summary["os_ctx_check"] == "MISS")]
+    missed = _missed(summary)
     if not missed.empty:
         lines += [
             "",
-            "Flagged **MISS**: the measured OS context switches per switch are far from "
-            "what the case expects; read that figure with care: "
+            "Flagged **MISS** (listed at the top, with both figures): the measured OS "
+            "context switches per switch are outside the range the case's mechanism "
+            "gives; read its time with care: "
             + ", ".join(f"{code(c)}" for c in missed["case"])
             + ".",
         ]
+    lines += _within_process_note(summary)
     lines.append("")
     lines += _precision_section(summary)
-    lines += overhead.section_lines(folder)
+    lines += overhead.section_lines(data.overhead)
     lines += _sweep_section(summary, figures)
-    lines += _memory_section(folder, figures)
-    lines += leaks.section_lines(folder)
-    lines += _system_section(folder, figures)
+    lines += _memory_section(data, figures)
+    lines += leaks.section_lines(data.leaks)
+    lines += _system_section(data.system, figures)
     lines += _counter_section(summary, host)
     not_ok = summary[summary["status"] != "ok"]
     if not not_ok.empty:
@@ -670,7 +842,10 @@ def render_markdown(
         "",
         "## What the cases are",
         "",
-        "| case | what runs | one op |",
+        "Each case says what runs, how many OS context switches one switch should cost "
+        "(the range outside which it is flagged **MISS**), and why.",
+        "",
+        "| case | what runs, and the OS context switches it expects | one op |",
         "|---|---|---|",
     ]
     for _, row in summary[~_is_sweep(summary)].iterrows():
@@ -687,12 +862,16 @@ def render_markdown(
         "- **ns per switch** is the median of all samples (pyperf worker processes × values); the "
         "95% CI is a bootstrap interval of that median, resampling worker processes and then "
         "values within each, since one process's values are not independent draws.",
-        "- **OS ctx switches per switch** counts the kernel's context switches over the same "
-        "timed region, divided by the switches: perf_event_open's context-switches where "
-        "the kernel allows it, else getrusage (the counters table says which), for C over "
-        "every benchmark thread, for Go over every thread of the driver process. About 0 "
-        "means the switch stayed in user space; about 1 or more means every hand-off went "
-        "through the kernel scheduler.",
+        "- **OS ctx switches per switch** counts the kernel's context switches (voluntary "
+        "and involuntary) over the same timed samples, divided by the switches: getrusage, "
+        "read without perf counters (an active perf counter slows every switch), for C "
+        "over every benchmark thread, for Go over every thread of the driver process. "
+        "perf_event_open's context-switches, from a separate counted run, is the fallback "
+        "only where getrusage could not be read (the counters table says which source each "
+        "case used). About 0 means the switch stayed in user space; about 1 means every "
+        "hand-off went through the kernel scheduler once, 2 or 3 that it took more threads "
+        "or wake-ups than one. Each case's expected figure and range come from how it "
+        "switches (*What the cases are*); a measurement outside the range is a **MISS**.",
         "- Figures from a shared VM are noisy: compare cases within one run, and runs by their "
         "CIs, not their last digit.",
         "",
@@ -704,23 +883,34 @@ def render_markdown(
     return "\n".join(lines)
 
 
+# Every file `write_report` writes into a folder, checked before any is written.
+FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
+OUTPUT_NAMES = (
+    *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
+    "report.md",
+    "report.html",
+)
+
+
 def write_report(folder: Path) -> Path:
-    summary = folder_files.load_summary(folder)
-    for text_column in ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trust", "stop"):
-        summary[text_column] = summary[text_column].astype("object").fillna("")
-    host = folder_files.load_host(folder)
-    run = folder_files.load_run(folder)
+    """Check the whole folder, then draw its figures and write report.md and
+    report.html into it; returns report.md's path. Nothing is written when the folder
+    is damaged, or when any output name in it is a symlink."""
+    data = folder_files.load(folder)
+    refuse_symlinked_folder(folder)
+    for name in OUTPUT_NAMES:
+        refuse_symlink(folder / name)
+    summary = data.summary
     figures = {
         "main": plot_ns_per_switch(summary, folder),
         "pairs": plot_sweep(summary, "pairs", folder),
         "ring": plot_sweep(summary, "ring", folder),
-        "system": plot_system(folder, run),
-        "memory": plot_memory(folder),
+        # A run of no case (leaks, memory alone) has no cases to shade in the system view.
+        "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
+        "memory": plot_memory(folder, data.memory),
     }
-    text = render_markdown(folder, summary, host, run, figures)
-    out = folder / "report.md"
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
-    html.write(text, folder, "report.html", f"switchbench run {folder.name}")
+    text = render_markdown(data, figures)
+    out = atomic_write(folder / "report.md", text)
+    drawn = [p for paths in figures.values() for p in paths]
+    html.write(text, folder, "report.html", f"switchbench run {folder.name}", drawn)
     return out
