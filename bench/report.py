@@ -29,13 +29,16 @@ LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
 
 
-def _ci(row: pd.Series) -> str:
+def _ci(row: pd.Series, in_parentheses: bool = False) -> str:
     """The CI's bounds, and "(within one process)" when it rests on fewer worker
-    processes than analyse.MIN_PROCESSES_FOR_CI: then it covers only those."""
+    processes than analyse.MIN_PROCESSES_FOR_CI: then it covers only those (", within
+    one process" where the CI already stands in parentheses)."""
     if math.isnan(row["ci_low"]):
         return "—"
     scope = analyse.within_processes(row.get("processes"))
-    return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}" + (f" ({scope})" if scope else "")
+    if scope:
+        scope = f", {scope}" if in_parentheses else f" ({scope})"
+    return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}{scope}"
 
 
 def _within_process_note(summary: pd.DataFrame) -> list[str]:
@@ -183,8 +186,8 @@ def _headline(summary: pd.DataFrame) -> list[str]:
             row = ok.loc[case]
             lines.append(
                 f"- One {kind} switch (`{case}`): **{_ns(row['ns_per_switch'])}** "
-                f"(95% CI {_ci(row)}), {_num(row['os_ctx_switches_per_switch'])} OS context "
-                f"switches per switch."
+                f"(95% CI {_ci(row, in_parentheses=True)}), "
+                f"{_num(row['os_ctx_switches_per_switch'])} OS context switches per switch."
             )
         else:
             lines.append(f"- One {kind} switch (`{case}`): not measured in this run.")

@@ -55,9 +55,10 @@ def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
     assert len(tight) > 20
     assert (tight["significant"] == True).all(), tight[tight["significant"] != True]  # noqa: E712
     assert (tight["verdict"] == "slower").all()
-    # Nearly every case sees the difference: judged so, or, on too few processes, shown.
+    # A case that does not see the difference (judged so, or, on too few processes,
+    # shown) is one whose own CI is too wide to tell 1.5x from its noise.
     seen = (measured["significant"] == True) | measured["verdict"].str.startswith("looks slower")  # noqa: E712
-    assert seen.mean() >= 0.9
+    assert (measured.loc[~seen, "case"].map(width) >= 0.2).all()
     assert (measured["ratio_ci_low"] <= 1.5).all() and (measured["ratio_ci_high"] >= 1.5).all()
 
 

@@ -225,7 +225,7 @@ def test_the_report_labels_a_within_process_ci(tmp_path: Path) -> None:
     (line,) = _rows(text.split("## Precision")[1].split("\n## ")[0], GOROUTINE)
     assert "% (within one process) |" in line and "CI within one process" in line
     # The answer at the top quotes the goroutine switch's CI with its label too.
-    assert "(within one process)), " in text.split("## All cases")[0]
+    assert ", within one process), " in text.split("## All cases")[0]
 
 
 def test_the_report_says_nothing_of_it_when_every_case_has_enough(tmp_path: Path) -> None:
