@@ -196,7 +196,32 @@ def _headline(summary: pd.DataFrame) -> list[str]:
         lines.append(
             f"- On this machine a thread switch costs **{ratio:.1f}×** a goroutine switch."
         )
+    lines += [line for pair in CONTEXT_PAIRS if (line := _pair_line(ok, *pair))]
     return lines
+
+
+# The headline divides a case with about 2 kernel switches per hand-off by one with
+# none; these set it in context: the same primitive in both languages, and the cheapest
+# kernel hand-off (one kernel switch) against the goroutine switch.
+CONTEXT_PAIRS = (
+    ("the same primitive, a condition variable, in both", "go.cond.p1", THREAD_CASE),
+    ("the cheapest kernel hand-off, a futex", GOROUTINE_CASE, "c.futex.same-core"),
+)
+
+
+def _pair_line(ok: pd.DataFrame, words: str, goroutine: str, thread: str) -> str | None:
+    """One context ratio with each side's OS context switches per switch; None when
+    either case was not measured."""
+    if goroutine not in ok.index or thread not in ok.index:
+        return None
+    go, th = ok.loc[goroutine], ok.loc[thread]
+    ratio = th["ns_per_switch"] / go["ns_per_switch"]
+    return (
+        f"- Beside it, {words}: `{thread}` ({_ns(th['ns_per_switch'])}; OS switches per "
+        f"switch: {_num(th['os_ctx_switches_per_switch'])}) costs **{ratio:.1f}×** "
+        f"`{goroutine}` ({_ns(go['ns_per_switch'])}; OS switches per switch: "
+        f"{_num(go['os_ctx_switches_per_switch'])})."
+    )
 
 
 def _missed(summary: pd.DataFrame) -> pd.DataFrame:

@@ -184,3 +184,41 @@ def test_the_reading_guide_names_the_source_the_code_uses(tmp_path: Path) -> Non
     bullet = next(x for x in guide.splitlines() if x.startswith("- **OS ctx switches"))
     assert re.search(r"getrusage.*perf_event_open.*fallback", bullet), bullet
     assert "perf_event_open's context-switches where the kernel allows it" not in text
+
+
+def _answer_rows(values: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """Summary rows of measured cases: case -> (ns per switch, OS switches per switch)."""
+    return pd.DataFrame(
+        [
+            {
+                "case": case,
+                "status": "ok",
+                "ns_per_switch": ns,
+                "ci_low": ns * 0.99,
+                "ci_high": ns * 1.01,
+                "processes": 4,
+                "os_ctx_switches_per_switch": os_switches,
+            }
+            for case, (ns, os_switches) in values.items()
+        ]
+    )
+
+
+def test_the_answer_sets_the_headline_beside_the_twin_and_the_futex_ratio():
+    summary = _answer_rows(
+        {
+            "go.chan.p1": (100.0, 0.0001),
+            "go.cond.p1": (125.0, 0.0002),
+            "c.condvar.same-core": (4000.0, 2.1),
+            "c.futex.same-core": (1500.0, 1.0),
+        }
+    )
+    text = "\n".join(report._headline(summary))
+    assert "**40.0×** a goroutine switch" in text
+    twin = next(line for line in text.splitlines() if "same primitive" in line)
+    assert "**32.0×** `go.cond.p1`" in twin and "OS switches per switch: 2.1)" in twin
+    futex = next(line for line in text.splitlines() if "futex" in line)
+    assert "**15.0×** `go.chan.p1`" in futex and "OS switches per switch: 1)" in futex
+    # A side not measured: its line is left out, not shown with a made-up ratio.
+    text = "\n".join(report._headline(summary[summary["case"] != "go.cond.p1"]))
+    assert "same primitive" not in text and "futex" in text
