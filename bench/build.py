@@ -19,7 +19,15 @@ from bench.errors import UsageError
 
 # C11 with every warning an error, as the project's standard asks.
 C_FLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread"]
-C_LIBRARY_SOURCES = ["common.c", "ring.c", "primitives.c", "single.c", "counters.c", "memory.c"]
+C_LIBRARY_SOURCES = [
+    "common.c",
+    "ring.c",
+    "primitives.c",
+    "single.c",
+    "fcontext.c",
+    "counters.c",
+    "memory.c",
+]
 C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h"]
 C_CHECK_SOURCE = "check_handoffs.c"
 # The harness-free loops of bench/overhead.py: standalone programs, no library.

@@ -101,10 +101,29 @@ class CBody:
     def __init__(self, case: Case, library: Path) -> None:
         self.case = case
         self.ffi, self.lib = _c_library(library)
-        self.cpu_a, self.cpu_b = pin_cpus(case.placement, usable_cpus())
+        if case.placement == "spread":
+            # Every usable CPU, each pair kept on one of them (sb_ring_spread):
+            # no two-CPU placement to ask pin_cpus for.
+            cpus = usable_cpus()
+            self.cpu_a, self.cpu_b = -1, -1
+            self.spread_cpus = self.ffi.new("int32_t[]", cpus)
+            self.spread_count = len(cpus)
+        else:
+            self.cpu_a, self.cpu_b = pin_cpus(case.placement, usable_cpus())
 
     def _call(self, ops: int, out: object) -> int:
         case, lib = self.case, self.lib
+        if case.c_entry == "ring" and case.placement == "spread":
+            return lib.sb_ring_spread(
+                case.c_primitive.encode(),
+                case.pairs,
+                2,
+                ops,
+                case.working_set,
+                self.spread_cpus,
+                self.spread_count,
+                out,
+            )
         if case.c_entry == "ring":
             rings, size = (case.pairs, 2) if case.pairs > 1 else (1, case.ring_size)
             return lib.sb_ring(
@@ -120,6 +139,11 @@ class CBody:
             )
         if case.c_entry == "ucontext":
             return lib.sb_ucontext_pingpong(ops, out)
+        if case.c_entry == "fcontext":
+            return lib.sb_fcontext_pingpong(ops, out)
+        if case.c_entry == "touch":
+            # Pinned to the first usable CPU for same-core (pin_cpus), else unpinned.
+            return lib.sb_touch_only(case.ring_size, ops, case.working_set, self.cpu_a, out)
         if case.c_entry == "spawn":
             return lib.sb_spawn_threads(ops, self.cpu_a, out)
         if case.c_entry == "baseline":
@@ -220,6 +244,16 @@ def probe_counters(library: Path) -> dict[str, dict[str, object]]:
         name: {"available": errors[i] == 0, "reason": _errno_text(errors[i])}
         for i, name in enumerate(COUNTER_NAMES)
     }
+
+
+def fcontext_unavailable(library: Path) -> str | None:
+    """Why the Boost.Context ping-pong cannot run here (with what to install);
+    None when libboost_context.so loads."""
+    ffi, lib = _c_library(library)
+    why = ffi.new("char[256]")
+    if lib.sb_fcontext_probe(why, len(why)) == 0:
+        return None
+    return ffi.string(why).decode(errors="replace")
 
 
 def measure_clock_ghz(library: Path, trials: int = 7) -> dict[str, object]:

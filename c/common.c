@@ -83,9 +83,50 @@ void sb_begin(struct sb_result *out, uint64_t ops)
     out->ops = ops;
 }
 
+int sb_error_text(char *message, size_t size, int err, const char *what)
+{
+    snprintf(message, size, "%s: %s", what, strerror(err));
+    return err;
+}
+
 int sb_fail(struct sb_result *out, int err, const char *what)
 {
     out->error = err;
-    snprintf(out->message, sizeof out->message, "%s: %s", what, strerror(err));
+    return sb_error_text(out->message, sizeof out->message, err, what);
+}
+
+int sb_fail_text(struct sb_result *out, int err, const char *text)
+{
+    out->error = err;
+    snprintf(out->message, sizeof out->message, "%s", text);
     return err;
+}
+
+uint64_t sb_touch(unsigned char *buf, uint64_t size)
+{
+    uint64_t sum = 0;
+    for (uint64_t i = 0; i < size; i += 64) {
+        buf[i]++;
+        sum += buf[i];
+    }
+    return sum;
+}
+
+int sb_check_pinned(int cpu, const char *who, const char *when, char *message, size_t size)
+{
+    if (cpu < 0)
+        return 0;
+    int ran_on = sched_getcpu();
+    if (ran_on < 0) {
+        /* Unverifiable is not verified: say so rather than pass. */
+        int err = errno;
+        snprintf(message, size, "%s could not read its CPU (sched_getcpu, checked at %s): %s",
+                 who, when, strerror(err));
+        return err;
+    }
+    if (ran_on == cpu)
+        return 0;
+    snprintf(message, size, "%s ran on CPU %d, pinned to CPU %d (checked at %s)", who, ran_on,
+             cpu, when);
+    return EXDEV;
 }

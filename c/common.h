@@ -4,6 +4,7 @@
 
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "switchbench.h"
@@ -36,7 +37,29 @@ int sb_pin_self(int cpu);
 /* Start a result: zero it and note the ops asked for. */
 void sb_begin(struct sb_result *out, uint64_t ops);
 
-/* Record an error in the result; returns err so callers can `return sb_fail(...)`. */
+/* Record an error in the result as "what: strerror(err)"; returns err so
+ * callers can `return sb_fail(...)`. */
 int sb_fail(struct sb_result *out, int err, const char *what);
+
+/* Record an error whose text is complete as it is (no strerror appended:
+ * for EXDEV, say, strerror's "Invalid cross-device link" would mislead). */
+int sb_fail_text(struct sb_result *out, int err, const char *text);
+
+/* Write "what: strerror(err)" into message; returns err. */
+int sb_error_text(char *message, size_t size, int err, const char *what);
+
+/* Touch every cache line of a working set once (read and write): the
+ * cache cost a context pays on each turn. Returns a checksum, so the
+ * touches cannot be optimised away. One function for every caller, so
+ * that sb_touch_only times exactly the loop a ring side runs per turn. */
+uint64_t sb_touch(unsigned char *buf, uint64_t size);
+
+/* Whether the calling thread runs on the CPU it was pinned to (cpu < 0:
+ * not pinned, nothing to check). Pinning is a request the kernel may
+ * stop honouring (a cpuset change, CPU hot-unplug), and a run that
+ * silently moved measured another placement than it names. Returns 0, or
+ * EXDEV with "WHO ran on CPU x, pinned to CPU y (checked at WHEN)" in
+ * message. */
+int sb_check_pinned(int cpu, const char *who, const char *when, char *message, size_t size);
 
 #endif

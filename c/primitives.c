@@ -78,6 +78,33 @@ const struct sb_handoff_ops sb_condvar_ops = {
     .give_turn = condvar_give_turn,
 };
 
+/* ---- condvar-signal-unlocked: the same state, signalled after unlocking --
+ *
+ * "condvar" signals while holding the mutex, the textbook form and the
+ * design card's case. On one CPU that costs a second switch: the woken
+ * waiter may run at once, find the mutex still held by the signaller,
+ * block on it, and run again only when the signaller unlocks. Signalling
+ * after the unlock lets the waiter find the mutex free, so a hand-off is
+ * about one OS context switch instead of about two. It stays correct
+ * because the turn is set under the mutex: a waiter that has not yet
+ * slept sees it before waiting, one that has is the one signalled. */
+
+static int condvar_signal_unlocked_give_turn(void *p, int to)
+{
+    struct condvar_state *st = p;
+    pthread_mutex_lock(&st->mutex);
+    st->turn = to;
+    pthread_mutex_unlock(&st->mutex);
+    pthread_cond_signal(&st->turn_changed[to]);
+    return 0;
+}
+
+const struct sb_handoff_ops sb_condvar_signal_unlocked_ops = {
+    .name = "condvar-signal-unlocked", .state_size = condvar_size, .init = condvar_init,
+    .destroy = condvar_destroy, .wait_turn = condvar_wait_turn,
+    .give_turn = condvar_signal_unlocked_give_turn,
+};
+
 /* ---- futex: one word per side, 1 while that side holds the turn -------- */
 
 struct futex_state {

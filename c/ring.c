@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,7 +30,26 @@ struct shared {
     atomic_int arrived;       /* sides set up and waiting at the gate */
     atomic_int gate;          /* 0 closed, 1 go, -1 abort */
     atomic_int setup_failed;
+    int nsides;
+    /* Sides past the gate and spinning at the start barrier. On a line of
+     * its own: hundreds of sides read it while they wait. */
+    _Alignas(LINE) atomic_int running;
 };
+
+/* Where each side runs. sb_ring alternates two CPUs along the sides;
+ * sb_ring_spread keeps each ring on one CPU of a list. */
+struct placement {
+    int cpu_a, cpu_b;          /* even sides, odd sides; -1 unpinned */
+    const int32_t *ring_cpus;  /* when set: ring r on ring_cpus[r % nring_cpus] */
+    uint64_t nring_cpus;
+};
+
+static int side_cpu(const struct placement *where, size_t side, size_t ring)
+{
+    if (where->ring_cpus)
+        return where->ring_cpus[ring % where->nring_cpus];
+    return side % 2 == 0 ? where->cpu_a : where->cpu_b;
+}
 
 struct side {
     /* set up by the runner */
@@ -37,11 +57,13 @@ struct side {
     void *state;                /* this side's ring */
     _Atomic uint64_t *seq;      /* this ring's hand-off counter */
     struct shared *shared;
+    int number;                 /* place among all sides, to name it in messages */
     int index, ring_size, cpu;
     uint64_t laps, working_set;
-    /* results of this side */
+    /* results of this side; the message is an array, not a pointer, so a
+     * forked side's text reaches the runner through the shared mapping */
     int error;
-    const char *what;
+    char message[sizeof ((struct sb_result *)0)->message];
     uint64_t handoffs, order_errors, touched;
     struct sb_ctx_count ctx_before, ctx_after;
     struct sb_result counted;   /* this side's perf counter deltas */
@@ -50,31 +72,37 @@ struct side {
 
 static const struct sb_handoff_ops *lookup(const char *name)
 {
-    const struct sb_handoff_ops *all[] = {&sb_condvar_ops, &sb_futex_ops, &sb_sem_ops,
-                                          &sb_eventfd_ops, &sb_pipe_ops,  &sb_yield_ops};
+    const struct sb_handoff_ops *all[] = {
+        &sb_condvar_ops, &sb_condvar_signal_unlocked_ops, &sb_futex_ops, &sb_sem_ops,
+        &sb_eventfd_ops, &sb_pipe_ops, &sb_yield_ops,
+    };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->name, name) == 0)
             return all[i];
     return NULL;
 }
 
+/* The first error of a side is the one reported: later ones follow from it. */
 static void side_error(struct side *s, int err, const char *what)
 {
     if (!s->error) {
         s->error = err;
-        s->what = what;
+        sb_error_text(s->message, sizeof s->message, err, what);
     }
 }
 
-/* Touch every cache line of the working set: the cache cost of a switch. */
-static uint64_t touch(unsigned char *buf, uint64_t size)
+/* A failed pinning check (its message is complete as it stands). The side
+ * goes on with its turns: stopping would leave the rest of its ring
+ * waiting for a turn that never comes. */
+static void side_check_pinned(struct side *s, const char *when)
 {
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < size; i += 64) {
-        buf[i]++;
-        sum += buf[i];
+    char who[32], message[sizeof s->message];
+    snprintf(who, sizeof who, "side %d", s->number);
+    int err = sb_check_pinned(s->cpu, who, when, message, sizeof message);
+    if (err && !s->error) {
+        s->error = err;
+        snprintf(s->message, sizeof s->message, "%s", message);
     }
-    return sum;
 }
 
 static void *side_main(void *arg)
@@ -89,7 +117,7 @@ static void *side_main(void *arg)
         if (!buf)
             side_error(s, ENOMEM, "allocating the working set");
         else
-            touch(buf, s->working_set);
+            sb_touch(buf, s->working_set); /* first touch: page faults stay out of the timing */
     }
     struct sb_counters counters;
     sb_counters_open(&counters);
@@ -105,8 +133,21 @@ static void *side_main(void *arg)
         free(buf);
         return NULL;
     }
+    /* The start barrier. One futex wake releases the gate, but the kernel
+     * wakes its waiters one by one: with hundreds of sides on a few CPUs
+     * the first rings would be passing turns, and timing, while the last
+     * sides are still being woken. So every side waits here until all
+     * are past the gate, and only then starts its clock. It spins with
+     * sched_yield rather than sleeping on a futex, so releasing it needs
+     * no second serial wake: every waiter is already runnable. The gate
+     * opens (1) only when every side has set up, so all of them come;
+     * on abort (-1) nobody gets this far. */
+    atomic_fetch_add(&s->shared->running, 1);
+    while (atomic_load(&s->shared->running) < s->shared->nsides)
+        sched_yield();
 
     /* The timed region starts here: nothing above is measured. */
+    side_check_pinned(s, "the start of the timed region");
     sb_counters_start(&counters);
     sb_thread_ctx(&s->ctx_before);
     s->t_start = sb_now_ns();
@@ -124,7 +165,7 @@ static void *side_main(void *arg)
             s->order_errors++;
         atomic_store_explicit(s->seq, seen + 1, memory_order_relaxed);
         if (buf)
-            s->touched += touch(buf, s->working_set);
+            s->touched += sb_touch(buf, s->working_set);
         s->handoffs++;
         if ((err = s->ops->give_turn(s->state, next)) != 0) {
             side_error(s, err, "handing the turn on");
@@ -137,12 +178,15 @@ static void *side_main(void *arg)
     s->t_end = sb_now_ns();
     sb_thread_ctx(&s->ctx_after);
     sb_counters_stop(&counters, &s->counted);
+    side_check_pinned(s, "the end of the timed region");
     free(buf);
     return NULL;
 }
 
-int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
-            uint64_t working_set, int processes, int cpu_a, int cpu_b, struct sb_result *out)
+/* The one runner behind sb_ring and sb_ring_spread. */
+static int run_rings(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+                     uint64_t working_set, int processes, const struct placement *where,
+                     struct sb_result *out)
 {
     sb_begin(out, laps);
     const struct sb_handoff_ops *ops = lookup(primitive);
@@ -169,6 +213,7 @@ int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t 
     if (map == MAP_FAILED)
         return sb_fail(out, errno, "mapping shared memory");
     struct shared *shared = (struct shared *)map;
+    shared->nsides = (int)nsides;
     struct side *sides = (struct side *)(map + sides_at);
     unsigned char *ring_mem = map + rings_at;
 
@@ -193,9 +238,10 @@ int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t 
             .state = ring_mem + ring * ring_stride + LINE,
             .seq = (_Atomic uint64_t *)(ring_mem + ring * ring_stride),
             .shared = shared,
+            .number = (int)i,
             .index = (int)(i % ring_size),
             .ring_size = (int)ring_size,
-            .cpu = (i % 2 == 0) ? cpu_a : cpu_b,
+            .cpu = side_cpu(where, i, ring),
             .laps = laps,
             .working_set = working_set,
         };
@@ -246,11 +292,12 @@ int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t 
     free(threads);
     free(children);
 
+    const char *side_message = NULL; /* complete as it stands: no strerror added */
     if (!err) {
         for (size_t i = 0; i < nsides; i++) {
             if (sides[i].error) {
                 err = sides[i].error;
-                what = sides[i].what;
+                side_message = sides[i].message;
                 break;
             }
         }
@@ -272,6 +319,36 @@ int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t 
         out->elapsed_ns = last_end - first_start;
         out->expected_handoffs = laps * nsides;
     }
+    if (side_message)
+        sb_fail_text(out, err, side_message);
+    else if (err)
+        sb_fail(out, err, what);
     munmap(map, bytes);
-    return err ? sb_fail(out, err, what) : 0;
+    return err;
+}
+
+int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+            uint64_t working_set, int processes, int cpu_a, int cpu_b, struct sb_result *out)
+{
+    const struct placement where = {.cpu_a = cpu_a, .cpu_b = cpu_b};
+    return run_rings(primitive, rings, ring_size, laps, working_set, processes, &where, out);
+}
+
+int sb_ring_spread(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+                   uint64_t working_set, const int32_t *cpus, uint64_t ncpus,
+                   struct sb_result *out)
+{
+    if (!cpus || ncpus < 1) {
+        sb_begin(out, laps);
+        return sb_fail(out, EINVAL, "spreading rings needs at least one CPU");
+    }
+    for (uint64_t i = 0; i < ncpus; i++) {
+        if (cpus[i] < 0) {
+            sb_begin(out, laps);
+            return sb_fail(out, EINVAL, "spreading rings needs CPU numbers, not -1");
+        }
+    }
+    const struct placement where = {.cpu_a = -1, .cpu_b = -1, .ring_cpus = cpus,
+                                    .nring_cpus = ncpus};
+    return run_rings(primitive, rings, ring_size, laps, working_set, 0, &where, out);
 }

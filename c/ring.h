@@ -30,7 +30,7 @@ struct sb_handoff_ops {
     int spins;
 };
 
-extern const struct sb_handoff_ops sb_condvar_ops, sb_futex_ops, sb_sem_ops, sb_eventfd_ops,
-    sb_pipe_ops, sb_yield_ops;
+extern const struct sb_handoff_ops sb_condvar_ops, sb_condvar_signal_unlocked_ops, sb_futex_ops,
+    sb_sem_ops, sb_eventfd_ops, sb_pipe_ops, sb_yield_ops;
 
 #endif

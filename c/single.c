@@ -1,5 +1,6 @@
-/* Benchmarks of one thread: user-level context switches, thread creation,
- * and the baselines (a null system call, a clock read). */
+/* Benchmarks of one thread: swapcontext switches, thread creation, the
+ * touch-only loop, and the baselines (a null system call, a clock read).
+ * Boost.Context's switches are in fcontext.c. */
 #include "common.h" /* first: it sets _GNU_SOURCE */
 #include "counters.h"
 
@@ -14,6 +15,10 @@
 
 
 /* ---- swapcontext ping-pong -------------------------------------------- */
+
+/* Not the user-space floor: glibc's swapcontext saves and restores the
+ * signal mask, one rt_sigprocmask system call per switch, so each switch
+ * here is a context swap plus a system call (fcontext.c has the floor). */
 
 static ucontext_t main_ctx, partner_ctx;
 static uint64_t partner_handoffs, partner_order_errors, ucontext_seq;
@@ -86,7 +91,7 @@ struct spawner {
     uint64_t threads;
     int cpu;
     int error;
-    const char *what;
+    char message[sizeof ((struct sb_result *)0)->message];
     _Atomic uint64_t ran;
     uint64_t elapsed_ns;
     struct sb_ctx_count before, after;
@@ -96,20 +101,26 @@ struct spawner {
 static void *spawner_main(void *arg)
 {
     struct spawner *sp = arg;
-    if ((sp->error = sb_pin_self(sp->cpu)) != 0) {
-        sp->what = "pinning to a CPU (pthread_setaffinity_np)";
+    int err = sb_pin_self(sp->cpu);
+    if (err) {
+        sp->error = sb_error_text(sp->message, sizeof sp->message, err,
+                                  "pinning to a CPU (pthread_setaffinity_np)");
         return NULL;
     }
     struct sb_counters counters;
     sb_counters_open(&counters);
+    sp->error = sb_check_pinned(sp->cpu, "the spawning thread", "the start of the timed region",
+                                sp->message, sizeof sp->message);
     sb_counters_start(&counters);
     sb_thread_ctx(&sp->before);
     uint64_t t0 = sb_now_ns();
     for (uint64_t i = 0; i < sp->threads; i++) {
         pthread_t t;
         /* New threads inherit the spawner's CPU affinity. */
-        if ((sp->error = pthread_create(&t, NULL, count_me, (void *)&sp->ran)) != 0) {
-            sp->what = "creating a thread (pthread_create)";
+        if ((err = pthread_create(&t, NULL, count_me, (void *)&sp->ran)) != 0) {
+            if (!sp->error)
+                sp->error = sb_error_text(sp->message, sizeof sp->message, err,
+                                          "creating a thread (pthread_create)");
             break;
         }
         pthread_join(t, NULL);
@@ -117,6 +128,10 @@ static void *spawner_main(void *arg)
     sp->elapsed_ns = sb_now_ns() - t0;
     sb_thread_ctx(&sp->after);
     sb_counters_stop(&counters, &sp->counted);
+    if (!sp->error)
+        sp->error = sb_check_pinned(sp->cpu, "the spawning thread",
+                                    "the end of the timed region", sp->message,
+                                    sizeof sp->message);
     return NULL;
 }
 
@@ -133,7 +148,7 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out)
         return sb_fail(out, err, "creating the spawning thread");
     pthread_join(t, NULL);
     if (sp.error)
-        return sb_fail(out, sp.error, sp.what);
+        return sb_fail_text(out, sp.error, sp.message);
     out->elapsed_ns = sp.elapsed_ns;
     /* Only the spawner's switches: the short-lived threads are gone before
      * they can be counted, which the report says. */
@@ -141,6 +156,100 @@ int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out)
     sb_merge_counters(out, &sp.counted);
     out->handoffs = atomic_load(&sp.ran);
     out->expected_handoffs = threads;
+    return 0;
+}
+
+/* ---- touch only ------------------------------------------------------- */
+
+struct toucher {
+    uint64_t ring_size, laps, working_set;
+    int cpu;
+    int error;
+    char message[sizeof ((struct sb_result *)0)->message];
+    uint64_t turns, touched, elapsed_ns;
+    struct sb_ctx_count before, after;
+    struct sb_result counted;
+};
+
+static void *toucher_main(void *arg)
+{
+    struct toucher *tc = arg;
+    int err = sb_pin_self(tc->cpu);
+    if (err) {
+        tc->error = sb_error_text(tc->message, sizeof tc->message, err,
+                                  "pinning to a CPU (pthread_setaffinity_np)");
+        return NULL;
+    }
+    /* One working set per ring side, as the ring gives each side its own;
+     * all allocated and first-touched here, so no page fault is timed. */
+    unsigned char **sets = calloc(tc->ring_size, sizeof *sets);
+    if (!sets) {
+        tc->error = sb_error_text(tc->message, sizeof tc->message, ENOMEM,
+                                  "allocating the working sets");
+        return NULL;
+    }
+    for (uint64_t b = 0; b < tc->ring_size && !tc->error; b++) {
+        if (!(sets[b] = calloc(1, tc->working_set)))
+            tc->error = sb_error_text(tc->message, sizeof tc->message, ENOMEM,
+                                      "allocating the working sets");
+        else
+            sb_touch(sets[b], tc->working_set);
+    }
+    if (!tc->error) {
+        struct sb_counters counters;
+        sb_counters_open(&counters);
+        tc->error = sb_check_pinned(tc->cpu, "the touching thread",
+                                    "the start of the timed region", tc->message,
+                                    sizeof tc->message);
+        sb_counters_start(&counters);
+        sb_thread_ctx(&tc->before);
+        uint64_t t0 = sb_now_ns();
+        /* A ring side's turn, less the wait and the hand-off: the same
+         * sb_touch call and the same count. */
+        for (uint64_t lap = 0; lap < tc->laps; lap++) {
+            for (uint64_t b = 0; b < tc->ring_size; b++) {
+                tc->touched += sb_touch(sets[b], tc->working_set);
+                tc->turns++;
+            }
+        }
+        tc->elapsed_ns = sb_now_ns() - t0;
+        sb_thread_ctx(&tc->after);
+        sb_counters_stop(&counters, &tc->counted);
+        if (!tc->error)
+            tc->error = sb_check_pinned(tc->cpu, "the touching thread",
+                                        "the end of the timed region", tc->message,
+                                        sizeof tc->message);
+    }
+    for (uint64_t b = 0; b < tc->ring_size; b++)
+        free(sets[b]);
+    free(sets);
+    return NULL;
+}
+
+int sb_touch_only(uint64_t ring_size, uint64_t laps, uint64_t working_set, int cpu,
+                  struct sb_result *out)
+{
+    sb_begin(out, laps);
+    if (ring_size < 1 || ring_size > 4096 || laps < 1 || working_set < 64)
+        return sb_fail(out, EINVAL,
+                       "touching needs 1 to 4096 working sets of 64+ bytes and 1+ laps");
+    /* A thread of its own, so pinning never touches the caller's thread. */
+    struct toucher tc = {
+        .ring_size = ring_size, .laps = laps, .working_set = working_set, .cpu = cpu,
+    };
+    pthread_t t;
+    int err = pthread_create(&t, NULL, toucher_main, &tc);
+    if (err)
+        return sb_fail(out, err, "creating the touching thread");
+    pthread_join(t, NULL);
+    if (tc.error)
+        return sb_fail_text(out, tc.error, tc.message);
+    out->elapsed_ns = tc.elapsed_ns;
+    sb_add_ctx(out, &tc.before, &tc.after);
+    sb_merge_counters(out, &tc.counted);
+    out->handoffs = tc.turns;
+    out->expected_handoffs = laps * ring_size;
+    out->touched = tc.touched;
     return 0;
 }
 

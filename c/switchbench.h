@@ -28,7 +28,8 @@ struct sb_result {
     int32_t counter_error[8];   /* 0, or the errno that made counter[i] unavailable */
     uint64_t touched;           /* a checksum of working-set touches, so they are not optimised away */
     int error;                  /* 0, or the errno of the call that failed */
-    char message[160];          /* what failed, for the user, when error != 0 */
+    char message[256];          /* what failed, for the user, when error != 0 (room for
+                                 * a dlerror text inside a hint, see sb_fcontext_probe) */
 };
 
 /*
@@ -38,17 +39,49 @@ struct sb_result {
  * One op is one lap of every ring, so ring_size hand-offs per ring; a
  * ping-pong is a ring of 2, one lap being one round trip.
  *
- * primitive: "condvar", "futex", "sem", "eventfd", "pipe" or "yield".
+ * primitive: "condvar", "condvar-signal-unlocked", "futex", "sem",
+ * "eventfd", "pipe" or "yield".
  * cpu_a / cpu_b: even sides run on cpu_a, odd sides on cpu_b; -1 leaves
- * them unpinned. Creating, pinning and joining happen outside the timed
- * region. Returns 0 on success, else the error (also in out).
+ * them unpinned. A pinned side checks it is on its CPU where the timed
+ * region starts and ends; a side found elsewhere fails the run (EXDEV).
+ * Creating, pinning and joining happen outside the timed region, which
+ * starts only once every side is awake and past a start barrier.
+ * Returns 0 on success, else the error (also in out).
  */
 int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
             uint64_t working_set, int processes, int cpu_a, int cpu_b, struct sb_result *out);
 
-/* Two user-level contexts of one thread swap with swapcontext(3): one op
- * is a round trip, two switches. */
+/* sb_ring with threads, each ring kept on one CPU and the rings dealt
+ * round-robin over cpus[0..ncpus-1]: every side of ring r is pinned to
+ * cpus[r % ncpus]. */
+int sb_ring_spread(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+                   uint64_t working_set, const int32_t *cpus, uint64_t ncpus,
+                   struct sb_result *out);
+
+/* What a ring side does on each of its turns, without any switch: on a
+ * thread of its own (pinned to cpu unless cpu < 0), `laps` laps each
+ * touching ring_size working sets of working_set bytes in turn, with the
+ * same touch loop the ring sides run (lmbench lat_ctx's overhead, to be
+ * subtracted). ops = laps; handoffs = turns done = laps * ring_size.
+ * working_set >= 64 and ring_size >= 1, else EINVAL. */
+int sb_touch_only(uint64_t ring_size, uint64_t laps, uint64_t working_set, int cpu,
+                  struct sb_result *out);
+
+/* Two contexts of one thread swap with swapcontext(3): one op is a round
+ * trip, two switches. Not the user-space floor: glibc's swapcontext saves
+ * and restores the signal mask, one rt_sigprocmask system call per
+ * switch, so this is a context swap plus a system call. */
 int sb_ucontext_pingpong(uint64_t round_trips, struct sb_result *out);
+
+/* Two contexts of one thread swap with Boost.Context's jump_fcontext: no
+ * system call per switch, the user-space floor. One op is a round trip,
+ * two switches. libboost_context.so is loaded at run time; where it cannot
+ * be, this fails with ENOENT and says what to install. */
+int sb_fcontext_pingpong(uint64_t round_trips, struct sb_result *out);
+
+/* 0 if Boost.Context loads here; else nonzero, with why it does not (and
+ * what to install) in why[0..size-1]. */
+int sb_fcontext_probe(char *why, uint64_t size);
 
 /* Create one thread and join it, `threads` times: one op per thread. */
 int sb_spawn_threads(uint64_t threads, int cpu, struct sb_result *out);

@@ -1,5 +1,6 @@
 """The native bodies, called directly at small loop counts."""
 
+import errno
 import json
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import pytest
 
 from bench import cases
 from bench.native import NativeError, TimedRun, runner_for
+from tests.conftest import skip_unless_required
 
 
 def run_case(case_id, artifacts, ops):
@@ -206,3 +208,133 @@ def test_timed_runs_leave_perf_off(artifacts):
             body.close()
         assert run.counters == (None,) * 8
         assert set(run.counter_errors) == {"not counted in this run"}
+
+
+def _c_case(case_id: str, c_entry: str, placement: str, **fields: object) -> cases.Case:
+    """A C case built directly (not from the catalogue), for the entry points' own tests."""
+    return cases.Case(
+        id=case_id,
+        lang="c",
+        primitive=str(fields.pop("primitive", c_entry)),
+        placement=placement,
+        what="a test body",
+        op="one lap",
+        switches_per_op=int(fields.pop("switches_per_op", 2)),
+        expect=cases.Expect(0.0, 0.0, 1.0, "test"),
+        c_entry=c_entry,
+        **fields,
+    )
+
+
+def _run_body(case: cases.Case, artifacts, ops: int) -> TimedRun:
+    body = runner_for(case, artifacts)
+    try:
+        return body(ops)
+    finally:
+        body.close()
+
+
+def test_fcontext_switches_stay_in_user_space(artifacts):
+    """Boost.Context's jump_fcontext makes no system call: the OS switches over a
+    long ping-pong are a sliver of its switches (timer ticks, not the switches)."""
+    from bench.native import fcontext_unavailable
+
+    why = fcontext_unavailable(artifacts.c_library)
+    if why:
+        skip_unless_required("SWITCHBENCH_REQUIRE_BOOST", why)
+    round_trips = 100_000
+    run = _run_body(_c_case("c.fcontext.test", "fcontext", "unpinned"), artifacts, round_trips)
+    run.check()
+    assert run.order_errors == 0
+    assert run.handoffs == run.expected_handoffs == 2 * round_trips
+    assert run.voluntary_ctx + run.involuntary_ctx < 0.01 * 2 * round_trips
+
+
+def test_fcontext_unavailable_says_what_to_install(artifacts):
+    from bench.native import fcontext_unavailable
+
+    why = fcontext_unavailable(artifacts.c_library)
+    assert why is None or ("libboost_context.so" in why and "libboost-context-dev" in why)
+
+
+def test_signalling_after_unlocking_saves_a_switch_on_one_cpu(artifacts, cpus):
+    """On one CPU a waiter signalled under the mutex wakes to find it held and blocks
+    again (about 2 OS switches per hand-off); signalled after the unlock it does not
+    (about 1). Both measured here, in the same test."""
+    refused = cases.affinity_refused()
+    if refused:
+        pytest.skip(f"this machine refuses CPU affinity ({refused})")
+    round_trips = 20_000
+    per_handoff = {}
+    for primitive in ("condvar", "condvar-signal-unlocked"):
+        case = _c_case(
+            f"c.{primitive}.test", "ring", "same-core", primitive=primitive, c_primitive=primitive
+        )
+        run = _run_body(case, artifacts, round_trips)
+        run.check()
+        per_handoff[primitive] = ctx_per_switch(run)
+    assert per_handoff["condvar-signal-unlocked"] < per_handoff["condvar"], per_handoff
+    assert per_handoff["condvar-signal-unlocked"] <= 1.5, per_handoff
+
+
+def test_spread_rings_each_hand_off_in_turn(artifacts):
+    refused = cases.affinity_refused()
+    if refused:
+        pytest.skip(f"this machine refuses CPU affinity ({refused})")
+    case = _c_case("c.futex.spread.test", "ring", "spread", c_primitive="futex", pairs=4)
+    for laps in (1, 50):
+        run = _run_body(case, artifacts, laps)
+        run.check()
+        assert run.handoffs == run.expected_handoffs == 4 * 2 * laps
+
+
+def test_touch_only_counts_every_turn(artifacts, cpus):
+    placement = "unpinned" if cases.affinity_refused() else "same-core"
+    case = _c_case("c.touch.test", "touch", placement, ring_size=3, working_set=4096)
+    laps = 40
+    body = runner_for(case, artifacts)
+    try:
+        out = body.ffi.new("struct sb_result *")
+        assert body._call(laps, out) == 0, body.ffi.string(out.message)
+        assert out.handoffs == out.expected_handoffs == laps * 3
+        assert out.touched > 0
+        assert out.elapsed_ns > 0
+        run = body(laps)
+    finally:
+        body.close()
+    run.check()
+    assert run.ops == laps
+
+
+def test_touch_only_refuses_a_working_set_below_a_cache_line(artifacts):
+    case = _c_case("c.touch.bad", "touch", "unpinned", ring_size=2, working_set=8)
+    body = runner_for(case, artifacts)
+    out = body.ffi.new("struct sb_result *")
+    assert body._call(10, out) == errno.EINVAL
+    assert out.error == errno.EINVAL
+    assert b"64" in body.ffi.string(out.message)
+    with pytest.raises(NativeError, match="working sets"):
+        body(10)
+
+
+def test_without_boost_context_the_floor_case_is_skipped_with_the_install_hint(tmp_path):
+    """A machine without libboost-context-dev: the run goes on, and c.fcontext is
+    skipped, its reason naming the package to install (SWITCHBENCH_BOOST_CONTEXT names a
+    library that does not exist, as on such a machine)."""
+    import os
+
+    import pandas as pd
+
+    from tests.conftest import switchbench
+
+    env = dict(os.environ, SWITCHBENCH_BOOST_CONTEXT="libswitchbench-no-such-boost.so")
+    out = tmp_path / "run"
+    done = switchbench(
+        "run", "--profile", "smoke", "--only", "c.fcontext,c.ucontext", "--out", str(out), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_csv(out / "summary.csv").set_index("case")
+    assert summary.loc["c.fcontext", "status"] == "skipped"
+    assert "apt-get install libboost-context-dev" in summary.loc["c.fcontext", "reason"]
+    assert summary.loc["c.ucontext", "status"] == "ok"
+    assert "apt-get install libboost-context-dev" in (out / "report.md").read_text()
