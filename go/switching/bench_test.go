@@ -16,13 +16,19 @@ func (r benchRegion) Stop()  { r.b.StopTimer() }
 // one round trip (or lap, or spawn); the per-switch figure is reported as
 // ns/switch, to compare with the suite's ns_per_switch.
 func benchmarkBody(b *testing.B, name string, p Params, switchesPerOp int, procs ...int) {
+	benchmarkBodyPer(b, name, p, switchesPerOp, "ns/switch", procs...)
+}
+
+// benchmarkBodyPer is benchmarkBody with its own per-unit metric, for a
+// body whose unit is not a switch (touch.ring's is a turn).
+func benchmarkBodyPer(b *testing.B, name string, p Params, unitsPerOp int, metric string, procs ...int) {
 	for _, n := range procs {
 		b.Run(fmt.Sprintf("p%d", n), func(b *testing.B) {
 			withGOMAXPROCS(n, func() {
 				if err := Bodies[name](b.N, p, benchRegion{b}).Check(); err != nil {
 					b.Fatal(err)
 				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*switchesPerOp), "ns/switch")
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*unitsPerOp), metric)
 			})
 		})
 	}
@@ -45,3 +51,33 @@ func BenchmarkLockedChanPingPong(b *testing.B) {
 	benchmarkBody(b, "chan.locked", Params{}, 2, allProcs...)
 }
 func BenchmarkSpawn(b *testing.B) { benchmarkBody(b, "spawn", Params{}, 1, allProcs...) }
+
+func BenchmarkChanPairs(b *testing.B) {
+	for _, pairs := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("pairs%d", pairs), func(b *testing.B) {
+			benchmarkBody(b, "chan.pairs", Params{Pairs: pairs}, 2*pairs, runtime.NumCPU())
+		})
+	}
+}
+
+// ringWorkingSets are the suite's ring sweep, 8 sides each touching this much.
+var ringWorkingSets = []int{0, 16 << 10, 64 << 10, 256 << 10}
+
+// BenchmarkChanRing and BenchmarkTouchRing run the same touching, with and
+// without the switches: ns/switch of the one less ns/turn of the other
+// is what a switch costs beyond touching its working set.
+func BenchmarkChanRing(b *testing.B) {
+	for _, ws := range ringWorkingSets {
+		b.Run(fmt.Sprintf("ws%dk", ws>>10), func(b *testing.B) {
+			benchmarkBody(b, "chan.ring", Params{RingSize: 8, WorkingSet: ws}, 8, 1)
+		})
+	}
+}
+
+func BenchmarkTouchRing(b *testing.B) {
+	for _, ws := range ringWorkingSets[1:] { // touch.ring needs something to touch
+		b.Run(fmt.Sprintf("ws%dk", ws>>10), func(b *testing.B) {
+			benchmarkBodyPer(b, "touch.ring", Params{RingSize: 8, WorkingSet: ws}, 8, "ns/turn", 1)
+		})
+	}
+}

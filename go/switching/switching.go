@@ -8,7 +8,9 @@ import "fmt"
 
 // Region marks the timed region of a benchmark body. Start is called
 // once all goroutines exist and are waiting; Stop as soon as the last
-// hand-off is done. Creation and teardown are outside.
+// hand-off is done. Creation and teardown are outside, and so are
+// allocating and first touching any working set. The one exception is
+// spawn, whose op is a goroutine's creation and exit.
 type Region interface {
 	Start()
 	Stop()
@@ -17,8 +19,8 @@ type Region interface {
 // Params shapes a body. Zero values mean the simplest form: one pair.
 type Params struct {
 	Pairs      int // independent pairs running at once (pairs bodies)
-	RingSize   int // goroutines passing one token (ring bodies)
-	WorkingSet int // bytes each goroutine touches on every turn (ring bodies)
+	RingSize   int // goroutines passing one token (ring bodies); buffers in touch.ring
+	WorkingSet int // bytes each goroutine touches on every turn (ring bodies, touch.ring)
 }
 
 // Body runs n ops (round trips, laps or spawns) and reports its hand-offs.
@@ -36,6 +38,9 @@ var Bodies = map[string]Body{
 	"cond":       func(n int, p Params, r Region) Handoffs { return CondPingPong(n, r) },
 	"gosched":    func(n int, p Params, r Region) Handoffs { return GoschedPingPong(n, r) },
 	"spawn":      func(n int, p Params, r Region) Handoffs { return Spawn(n, r) },
+	"touch.ring": func(n int, p Params, r Region) Handoffs {
+		return TouchRing(n, p.RingSize, p.WorkingSet, r)
+	},
 }
 
 // Handoffs is what a body reports about its own correctness: hand-offs
@@ -56,14 +61,4 @@ func (h Handoffs) Check() error {
 		return fmt.Errorf("hand-offs: %d of %d, %d out of turn", h.Count, h.Expected, h.OrderErrors)
 	}
 	return nil
-}
-
-// touch writes one byte per cache line of buf and returns a checksum, so
-// a turn pays the cache cost of its working set.
-func touch(buf []byte) (sum int) {
-	for i := 0; i < len(buf); i += 64 {
-		buf[i]++
-		sum += int(buf[i])
-	}
-	return sum
 }

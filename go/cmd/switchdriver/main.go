@@ -5,6 +5,7 @@
 //
 //	switchdriver -body chan -gomaxprocs 1 -serve
 //	switchdriver -body chan.pairs -pairs 64 -gomaxprocs 0 -ops 1000
+//	switchdriver -body touch.ring -ring-size 8 -working-set 16384 -ops 1000
 //	switchdriver -leaks sender -leak-version leaking -k 1000 -profile-dir DIR
 package main
 
@@ -117,8 +118,8 @@ func main() {
 	bodyName := flag.String("body", "", "benchmark body")
 	procs := flag.Int("gomaxprocs", 1, "GOMAXPROCS for the run; 0 means every CPU")
 	pairs := flag.Int("pairs", 1, "independent pairs (chan.pairs)")
-	ringSize := flag.Int("ring-size", 2, "goroutines in the ring (chan.ring)")
-	workingSet := flag.Int("working-set", 0, "bytes each goroutine touches per turn (chan.ring)")
+	ringSize := flag.Int("ring-size", 2, "goroutines in the ring (chan.ring), buffers touched in turn (touch.ring)")
+	workingSet := flag.Int("working-set", 0, "bytes each goroutine touches per turn (chan.ring), bytes per buffer (touch.ring, at least 64)")
 	serve := flag.Bool("serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too), and answer each with a JSON sample")
 	ops := flag.Int("ops", 0, "run once with this many ops and exit")
 	park := flag.Int("park", 0, "park this many goroutines, print what they cost in memory, and exit")
