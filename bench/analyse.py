@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from bench.cases import Case, range_text
 from bench.native import COUNTER_NAMES
@@ -40,6 +38,9 @@ SINCE_SCHEMA_2 = (
     "trust",
     "stop",
 )
+# summary.csv columns that folders written before the sweeps timed only switching lack
+# (bench.folder fills them in as not measured).
+SINCE_SLOPE_RANGE = ("slope_range_low", "slope_range_high", "run_ns")
 
 SUMMARY_COLUMNS = [
     "case",
@@ -53,6 +54,7 @@ SUMMARY_COLUMNS = [
     "ci_low",
     "ci_high",
     *SINCE_SCHEMA_2,
+    *SINCE_SLOPE_RANGE,
     "samples",
     "processes",
     "os_ctx_switches_per_switch",
@@ -159,51 +161,90 @@ def within_processes(processes: object) -> str:
     return "within one process" if count == 1 else f"within {count} processes"
 
 
-def _slope(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Least-squares slope of y on x along axis (vectorised for the bootstrap)."""
-    dx = x - x.mean(axis=axis, keepdims=True)
-    dy = y - y.mean(axis=axis, keepdims=True)
+# The slope's CI resamples worker processes, then runs within each, as the median's
+# does; below this many processes it would be an interval of a handful of process levels,
+# so the summary gives the range of the per-process slopes instead (slope_range_*).
+MIN_PROCESSES_FOR_SLOPE_CI = 5
+SLOPE_RESAMPLES = 1999
+
+
+def _within_slope(x: np.ndarray, y: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Least-squares slope of y on x with an intercept of each group's own, along the
+    last two axes (groups, points); `valid` masks the points that count. Vectorised
+    over any leading axes (the bootstrap's resamples)."""
+    n = valid.sum(axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (dx * dy).sum(axis=axis) / (dx * dx).sum(axis=axis)
+        mx = np.where(valid, x, 0).sum(axis=-1, keepdims=True) / n
+        my = np.where(valid, y, 0).sum(axis=-1, keepdims=True) / n
+        dx = np.where(valid, x - mx, 0)
+        dy = np.where(valid, y - my, 0)
+        return (dx * dy).sum(axis=(-2, -1)) / (dx * dx).sum(axis=(-2, -1))
 
 
-def regression(switches: np.ndarray, elapsed_ns: np.ndarray, seed: int = 0) -> dict[str, float]:
+def regression(
+    switches: np.ndarray,
+    elapsed_ns: np.ndarray,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+) -> dict[str, float]:
     """ns per switch as the slope of elapsed time on switches, the intercept (the fixed
-    cost of one timed run), R², and a bootstrap CI of the slope (pairs resampled)."""
+    cost of one timed run), R², a bootstrap CI of the slope and the range of the slopes
+    of single processes.
+
+    groups: the worker process of each run. Each process has an intercept of its own
+    (on a shared VM a process runs at a level of its own, and a line pooled over
+    processes would fit their levels, not the loop), so the slope is the within-process
+    one. Its CI resamples processes, then runs within each drawn process, as
+    bootstrap_medians does; with fewer than MIN_PROCESSES_FOR_SLOPE_CI processes there is
+    no CI, and slope_range_* give the range of the per-process slopes instead."""
     x, y = np.asarray(switches, dtype=float), np.asarray(elapsed_ns, dtype=float)
-    out = dict.fromkeys(
-        ("slope_ns_per_switch", "slope_ci_low", "slope_ci_high", "intercept_ns", "r_squared"),
-        math.nan,
-    )
+    groups = np.zeros(len(x), dtype=int) if groups is None else np.asarray(groups)
+    keys = ("slope_ns_per_switch", "slope_ci_low", "slope_ci_high", "intercept_ns")
+    out = dict.fromkeys((*keys, "r_squared", "slope_range_low", "slope_range_high"), math.nan)
     if len(x) < 3 or np.ptp(x) == 0:
         return out  # one loop count: no slope to fit
-    fit = stats.linregress(x, y)
-    out.update(
-        slope_ns_per_switch=float(fit.slope),
-        intercept_ns=float(fit.intercept),
-        r_squared=float(fit.rvalue**2),
+    # Each process's runs as one padded row: the order of processes and of runs in
+    # them is canonical, so the result depends on the points, not their order.
+    clusters = [np.lexsort((y[groups == g], x[groups == g])) for g in np.unique(groups)]
+    xs = [x[groups == g][order] for g, order in zip(np.unique(groups), clusters, strict=True)]
+    ys = [y[groups == g][order] for g, order in zip(np.unique(groups), clusters, strict=True)]
+    sizes = np.array([len(c) for c in xs])
+    width = int(sizes.max())
+    tx, ty = np.zeros((len(xs), width)), np.zeros((len(xs), width))
+    valid = np.arange(width)[None, :] < sizes[:, None]
+    for i, (cx, cy) in enumerate(zip(xs, ys, strict=True)):
+        tx[i, : len(cx)], ty[i, : len(cy)] = cx, cy
+    slope = float(_within_slope(tx, ty, valid))
+    if not math.isfinite(slope):
+        return out  # every process ran one loop count only
+    residual = np.where(
+        valid,
+        ty
+        - (ty * valid).sum(1, keepdims=True) / sizes[:, None]
+        - slope * (tx - (tx * valid).sum(1, keepdims=True) / sizes[:, None]),
+        0,
     )
-    if len(x) < MIN_POINTS_FOR_CI:
-        return out  # a slope, but too few points to bootstrap its CI
-    order = np.lexsort((y, x))  # the bootstrap depends on the points, not their order
-    with warnings.catch_warnings():
-        # A resample may hold one loop count only: its slope is NaN, which the
-        # percentile interval tolerates; scipy warns about it each time.
-        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.bootstrap(
-            (x[order], y[order]),
-            _slope,
-            paired=True,
-            vectorized=True,
-            confidence_level=CONFIDENCE,
-            n_resamples=1999,
-            method="percentile",
-            rng=np.random.default_rng(seed),
-        )
-    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    if math.isfinite(low) and math.isfinite(high):
-        out.update(slope_ci_low=low, slope_ci_high=high)
+    spread = np.where(valid, ty - (ty * valid).sum(1, keepdims=True) / sizes[:, None], 0)
+    total = float((spread**2).sum())
+    out.update(
+        slope_ns_per_switch=slope,
+        intercept_ns=float(y.mean() - slope * x.mean()),
+        r_squared=1 - float((residual**2).sum()) / total if total > 0 else math.nan,
+    )
+    each = [_within_slope(tx[i : i + 1], ty[i : i + 1], valid[i : i + 1]) for i in range(len(xs))]
+    each = [float(s) for s in each if math.isfinite(float(s))]
+    if each:
+        out.update(slope_range_low=min(each), slope_range_high=max(each))
+    if len(xs) < MIN_PROCESSES_FOR_SLOPE_CI or len(x) < MIN_POINTS_FOR_CI:
+        return out
+    rng = np.random.default_rng(seed)
+    picked = rng.integers(0, len(xs), size=(SLOPE_RESAMPLES, len(xs)))
+    within = (rng.random((SLOPE_RESAMPLES, len(xs), width)) * sizes[picked][..., None]).astype(int)
+    drawn_valid = np.arange(width)[None, None, :] < sizes[picked][..., None]
+    draws = _within_slope(tx[picked[..., None], within], ty[picked[..., None], within], drawn_valid)
+    draws = draws[np.isfinite(draws)]  # a resample of one loop count has no slope
+    if len(draws) >= SLOPE_RESAMPLES // 2:
+        out.update(zip(("slope_ci_low", "slope_ci_high"), percentile_ci(slope, draws), strict=True))
     return out
 
 
@@ -301,6 +342,7 @@ def summarise(
         fit = regression(
             sized["switches"].to_numpy(dtype=float),
             (sized["ns_per_switch"] * sized["switches"]).to_numpy(dtype=float),
+            sized["process"].to_numpy(),
         )
         # Counters per switch over all samples: total count over total switches.
         # A counter missing from any sample is unavailable for the case.
@@ -328,6 +370,8 @@ def summarise(
             ci_high=high,
             ci_half_width=(high - low) / 2 / median if median > 0 else math.nan,
             **fit,
+            # One timed run's length, to set the intercept against.
+            run_ns=float(np.median(mine["ns_per_switch"] * mine["switches"])),
             trust=trust(median, low, high, fit["r_squared"], int(mine["process"].nunique())),
             stop=(stops or {}).get(case.id, ""),
             samples=len(mine),

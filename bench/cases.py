@@ -44,7 +44,8 @@ class Case:
     id: str
     lang: str  # "go" or "c"
     primitive: str  # what hands off control: "chan", "condvar", "pipe", ...
-    placement: str  # "p1", "p2", "pN" (GOMAXPROCS) or "same-core", "cross-core", "unpinned"
+    # "p1", "p2", "pN" (GOMAXPROCS) or "same-core", "cross-core", "unpinned", "spread"
+    placement: str
     what: str  # what runs, in words
     op: str  # what one op (one pyperf loop) is
     switches_per_op: int  # units (switches, spawns, calls) in one op
@@ -56,13 +57,15 @@ class Case:
     # How to run it: the Go driver's body, or the C entry point and its parameters.
     go_body: str = ""
     gomaxprocs: int | None = None  # Go only; 0 means every CPU
-    c_entry: str = ""  # "ring", "ucontext", "spawn" or "baseline"
+    c_entry: str = ""  # "ring", "ucontext", "fcontext", "touch", "spawn" or "baseline"
     c_primitive: str = ""  # the ring primitive, or the baseline call
     processes: bool = False  # ring sides as separate processes
     pairs: int = 1
     ring_size: int = 2
     working_set: int = 0
-    sweep: str = ""  # "pairs" or "ring" for the scaling sweeps, "" otherwise
+    # "pairs" or "ring" for the scaling sweeps, "touch" for the ring's touching without a
+    # switch (what the working-set table subtracts), "" otherwise
+    sweep: str = ""
     sweep_x: int = 0  # the swept value: pairs, or working-set bytes
 
     @property
@@ -183,6 +186,23 @@ _CONDVAR_TWO_CPUS = Expect(
     "the waiter wakes on its own CPU after the signaller has let go of the mutex: one "
     "blocking hand-off",
 )
+# pthread_cond_signal is called after the mutex is let go.
+_CONDVAR_UNLOCKED_ONE_CPU = Expect(
+    1.0,
+    0.95,
+    1.5,
+    "signalled after the mutex is let go, the woken waiter takes the mutex at once: the "
+    "signaller is switched out once per hand-off, when it blocks in its own wait",
+)
+# Several condvar pairs, each pinned to one CPU, the pairs dealt over the CPUs.
+_CONDVAR_PAIRS_SPREAD = Expect(
+    1.5,
+    0.95,
+    3.5,
+    "2 to 3 while a CPU holds one pair (the woken waiter preempts the signaller, as "
+    "same-core); toward 1 as pairs share a CPU, since a woken waiter then queues behind "
+    "other pairs' threads and runs after its signaller has let go of the mutex",
+)
 _CONDVAR_UNPINNED = Expect(
     1.5,
     0.5,
@@ -239,6 +259,12 @@ def _c_pingpong(primitive: str, c_primitive: str, what: str, processes: bool = F
             "same-core": _CONDVAR_ONE_CPU,
             "cross-core": _CONDVAR_TWO_CPUS,
             "unpinned": _CONDVAR_UNPINNED,
+        }
+    elif primitive == "condvar.signal-unlocked":
+        expect = {
+            "same-core": _CONDVAR_UNLOCKED_ONE_CPU,
+            "cross-core": _BLOCK_TWO_CPUS,
+            "unpinned": _BLOCK_UNPINNED,
         }
     else:
         expect = {
@@ -321,7 +347,14 @@ def _catalogue() -> tuple[Case, ...]:
             )
         )
 
-    cases += _c_pingpong("condvar", "condvar", "with a mutex and condition variables")
+    cases += _c_pingpong(
+        "condvar", "condvar", "with a mutex and condition variables, signalling under the mutex"
+    )
+    cases += _c_pingpong(
+        "condvar.signal-unlocked",
+        "condvar-signal-unlocked",
+        "with a mutex and condition variables, signalling after unlocking the mutex",
+    )
     cases += _c_pingpong("futex", "futex", "with raw futex wait/wake")
     cases += _c_pingpong("sem", "sem", "with POSIX semaphores")
     cases += _c_pingpong("eventfd", "eventfd", "with eventfds")
@@ -341,19 +374,39 @@ def _catalogue() -> tuple[Case, ...]:
             c_primitive="yield",
         ),
         Case(
-            id="c.ucontext",
+            id="c.fcontext",
             lang="c",
-            primitive="ucontext",
+            primitive="fcontext",
             placement="",
-            what="two user-level contexts of one thread swap with swapcontext(3)",
+            what="two contexts of one thread switch with Boost.Context's jump_fcontext: "
+            "registers and stack pointer only, no system call (the user-space floor)",
             op=_ROUND_TRIP,
             switches_per_op=2,
             expect=Expect(
                 0.0,
                 0.0,
                 _USER_SPACE_MAX,
-                "one switch is one swapcontext, a user-level switch within one thread (its "
-                "sigprocmask system call enters the kernel but switches nothing)",
+                "a switch saves and loads a few registers in user space: nothing enters the "
+                "kernel, so only preemption by other tasks can count",
+            ),
+            c_entry="fcontext",
+        ),
+        Case(
+            id="c.ucontext",
+            lang="c",
+            primitive="ucontext",
+            placement="",
+            what="two user-level contexts of one thread swap with swapcontext(3): a register "
+            "swap plus one rt_sigprocmask system call per switch (glibc saves and restores "
+            "the signal mask)",
+            op=_ROUND_TRIP,
+            switches_per_op=2,
+            expect=Expect(
+                0.0,
+                0.0,
+                _USER_SPACE_MAX,
+                "the swap stays in one thread; its sigprocmask system call enters the kernel "
+                "and returns to the same thread, which is no context switch",
             ),
             c_entry="ucontext",
         ),
@@ -434,19 +487,24 @@ def _catalogue() -> tuple[Case, ...]:
                 sweep_x=n,
             )
         )
+    # Each thread pair is pinned to one CPU, the pairs dealt in turn over the CPUs, as a
+    # goroutine pair stays on one P. Left to the scheduler, a pair's two threads land on
+    # one CPU in one process and on two in the next (about 2 µs or 16 µs a switch here),
+    # so the sweep measured the scheduler's placement of the first pairs, not how the
+    # cost of a switch grows with the pairs.
     for n in PAIRS_THREADS:
         cases.append(
             Case(
-                id=f"c.condvar.pairs{n}.unpinned",
+                id=f"c.condvar.pairs{n}.spread",
                 lang="c",
                 primitive="condvar",
-                placement="unpinned",
+                placement="spread",
                 what=f"{n} pthread {'pair' if n == 1 else 'pairs'} ping-pong with "
-                "condition variables at once, "
-                "left to the scheduler",
+                "condition variables at once, each pair pinned to one CPU, the pairs dealt "
+                "in turn over the CPUs",
                 op=f"one round trip in every pair ({2 * n} switches)",
                 switches_per_op=2 * n,
-                expect=_CONDVAR_UNPINNED,
+                expect=_CONDVAR_ONE_CPU if n == 1 else _CONDVAR_PAIRS_SPREAD,
                 c_entry="ring",
                 c_primitive="condvar",
                 pairs=n,
@@ -496,6 +554,44 @@ def _catalogue() -> tuple[Case, ...]:
                 sweep_x=ws,
             )
         )
+    # The same touching with the same buffers and no switch (lmbench lat_ctx subtracts
+    # it): one context touching the ring's buffers in turn. The report takes it from the
+    # ring's figure, leaving what the switch itself costs the caches.
+    for ws in RING_WORKING_SETS:
+        if ws == 0:
+            continue
+        kib = f"{ws // 1024}k"
+        for lang, placement, where in (
+            ("go", "p1", "one goroutine, GOMAXPROCS=1"),
+            ("c", "same-core", "one pthread pinned to one CPU"),
+        ):
+            cases.append(
+                Case(
+                    id=f"{lang}.touch.ring{RING_SIZE}-ws{kib}.{placement}",
+                    lang=lang,
+                    primitive="touch",
+                    placement=placement,
+                    what=f"{where} touches {RING_SIZE} buffers of {ws // 1024} KiB in turn, "
+                    f"as the ring's {RING_SIZE} contexts do, with no switch",
+                    op=f"{RING_SIZE} turns, each touching one buffer",
+                    switches_per_op=RING_SIZE,
+                    unit="turn",
+                    expect=Expect(
+                        0.0,
+                        0.0,
+                        _USER_SPACE_MAX,
+                        "one context touching memory never switches: only preemption by "
+                        "other tasks can count",
+                    ),
+                    go_body="touch.ring" if lang == "go" else "",
+                    gomaxprocs=1 if lang == "go" else None,
+                    c_entry="touch" if lang == "c" else "",
+                    ring_size=RING_SIZE,
+                    working_set=ws,
+                    sweep="touch",
+                    sweep_x=ws,
+                )
+            )
     return tuple(cases)
 
 
@@ -556,7 +652,7 @@ def usable_cpus() -> list[int]:
 
 
 # The placements that pin threads to CPUs with pthread_setaffinity_np.
-PINNED = ("same-core", "cross-core")
+PINNED = ("same-core", "cross-core", "spread")
 
 
 @cache
@@ -580,7 +676,20 @@ def skip_reason(case: Case, cpus: list[int]) -> str | None:
     refused = affinity_refused() if case.lang == "c" and case.placement in PINNED else None
     if refused:
         return f"pins its threads to CPUs and this machine refuses CPU affinity ({refused})"
+    if case.c_entry == "fcontext":
+        return _fcontext_missing()
     return None
+
+
+def _fcontext_missing() -> str | None:
+    """Why Boost.Context cannot be loaded (with the install hint), or None. The C
+    library loads it at run time, so it is no build dependency; a library not built
+    yet is not this case's to report."""
+    from bench.build import Artifacts  # here: bench.build and bench.native import this module
+    from bench.native import fcontext_unavailable
+
+    library = Artifacts.locate().c_library
+    return fcontext_unavailable(library) if library.is_file() else None
 
 
 def _core_id(cpu: int) -> str | None:
@@ -608,6 +717,7 @@ def pin_cpus(placement: str, cpus: list[int]) -> tuple[int, int]:
             if core is None or core != first_core:
                 return cpus[0], cpu
         return cpus[0], cpus[1]
-    if placement in ("unpinned", ""):
+    if placement in ("unpinned", "", "spread"):
+        # spread pins each pair itself, over every usable CPU (bench.native)
         return -1, -1
     raise ValueError(f"placement {placement!r} has no CPU pinning")

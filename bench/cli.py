@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import (
+    agree,
     analyse,
     cases,
     compare,
@@ -240,6 +241,9 @@ class RunState:
     memory: bool = True  # whether the run measures goroutine and thread memory
     leaks: bool = True  # whether the run measures the goroutine-leak scenarios
     overhead: bool = True  # whether the run measures the minimal loops and the timer
+    agreement: bool = True  # whether the run checks its pipe cases against perf bench
+    # Why the agreement step measured nothing (the tool missing, a run failing), or "".
+    agreement_unavailable: str = ""
 
     def write_run_json(self, session_s: float) -> None:
         _write_json(
@@ -253,6 +257,8 @@ class RunState:
                 "memory": self.memory,
                 "leaks": self.leaks,
                 "overhead": self.overhead,
+                "agreement": self.agreement,
+                "agreement_unavailable": self.agreement_unavailable,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -277,16 +283,17 @@ class RunState:
 
 
 # Words of --only that name a step of the run, not cases.
-STEPS = ("memory", "leaks", "overhead")
+STEPS = ("memory", "leaks", "overhead", "agreement")
 
 
 def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     profile = measure.PROFILES[args.profile]
-    # "memory", "leaks" and "overhead" in --only name those steps, not cases.
+    # "memory", "leaks", "overhead" and "agreement" in --only name those steps, not cases.
     words = [p.strip() for p in (args.only or "").split(",")]
     wants_memory = not args.only or "memory" in words
     wants_leaks = not args.only or "leaks" in words
     wants_overhead = not args.only or "overhead" in words
+    wants_agreement = not args.only or "agreement" in words
     patterns = ",".join(p for p in words if p not in STEPS)
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
@@ -300,6 +307,7 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         | ({"c", "go"} if wants_memory else set())
         | ({"go"} if wants_leaks else set())
         | ({"c", "go"} if wants_overhead else set())
+        | ({"c"} if wants_agreement else set())
     )
     out = Path(args.out) if args.out else _default_out()
     _create_out(out)
@@ -324,6 +332,7 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         memory=wants_memory,
         leaks=wants_leaks,
         overhead=wants_overhead,
+        agreement=wants_agreement,
     )
     return run, artifacts
 
@@ -370,11 +379,13 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_memory = bool(state.get("memory", False))
     wants_leaks = bool(state.get("leaks", False))
     wants_overhead = bool(state.get("overhead", False))
+    wants_agreement = bool(state.get("agreement", False))
     artifacts = build(
         {c.lang for c in selected}
         | ({"c", "go"} if wants_memory else set())
         | ({"go"} if wants_leaks else set())
         | ({"c", "go"} if wants_overhead else set())
+        | ({"c"} if wants_agreement else set())
     )
     run = RunState(
         out,
@@ -387,6 +398,8 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         memory=wants_memory,
         leaks=wants_leaks,
         overhead=wants_overhead,
+        agreement=wants_agreement,
+        agreement_unavailable=str(state.get("agreement_unavailable", "")),
     )
     return run, artifacts
 
@@ -447,6 +460,8 @@ def _steps_text(run: RunState) -> str:
         )
     if run.overhead:
         steps.append("the timer and the minimal harness-free loops")
+    if run.agreement:
+        steps.append(f"the pipe cases against {agree.TOOL}")
     return "; ".join(steps) or "nothing"
 
 
@@ -518,6 +533,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 overhead.measure(
                     artifacts, run.out, None, run.profile.overhead_repeats, twins=twins
                 )
+            if run.agreement and not (run.out / agree.CSV_NAME).is_file():
+                progress.update(task, description="agreement")
+                _measure_agreement(run, artifacts, console)
             if run.memory and not (run.out / "memory.csv").is_file():
                 progress.update(task, description="memory")
                 _measure_memory(run, artifacts, console)
@@ -569,6 +587,30 @@ def memory_budget() -> int:
             )
         return mb << 20
     return memory.available_bytes() // 4
+
+
+def _measure_agreement(run: RunState, artifacts: Artifacts, console: Console) -> None:
+    """The pipe cases against perf bench sched pipe, interleaved, into agreement.csv;
+    where the tool is missing or a run fails, the reason goes into run.json instead and
+    the run goes on."""
+    rounds, round_trips = run.profile.agreement_rounds, run.profile.agreement_round_trips
+    missing = agree.tool_unavailable()
+    if missing:
+        run.agreement_unavailable = missing
+        console.print(f"  agreement: skipped: {missing}")
+        return
+    console.print(
+        f"  agreement: the pipe cases against {agree.TOOL}, {_plural(rounds, 'round')} of "
+        f"{round_trips:,} round trips, interleaved"
+    )
+    try:
+        rows = agree.measure(artifacts, rounds, round_trips)
+    except agree.AgreementError as e:
+        run.agreement_unavailable = f"failed: {e}"
+        console.print(f"  agreement: {run.agreement_unavailable}")
+        return
+    run.agreement_unavailable = ""
+    write_csv(rows, run.out / agree.CSV_NAME)
 
 
 def _measure_memory(run: RunState, artifacts: Artifacts, console: Console) -> None:

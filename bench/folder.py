@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.analyse import SINCE_SCHEMA_2, SUMMARY_COLUMNS
+from bench.analyse import SINCE_SCHEMA_2, SINCE_SLOPE_RANGE, SUMMARY_COLUMNS
 from bench.errors import UsageError
 from bench.host import READABLE_SCHEMAS, SCHEMA_VERSION
 from bench.safeio import MIB, read_csv, read_json
@@ -172,6 +172,8 @@ RUN_SPEC: dict[str, Any] = {
     "memory": bool,
     "leaks": bool,
     "overhead": bool,
+    "agreement": bool,
+    "agreement_unavailable": str,
     "started_utc": str,
     "wall_s": float,
     "argv": ("list", str),
@@ -287,6 +289,7 @@ SUMMARY_TEXT = {"case", "status", "reason", "description", "unit", "one_op", "tr
 SUMMARY_TEXT |= {"os_ctx_source", "os_ctx_check", "sweep"}
 # Columns that may be negative: a regression's intercept and slope CI can be.
 SUMMARY_SIGNED = ("intercept_ns", "slope_ci_low", "slope_ci_high", "slope_ns_per_switch")
+SUMMARY_SIGNED += ("slope_range_low", "slope_range_high")
 SUMMARY_COUNTS = ("samples", "processes", "switches_per_op")
 SUMMARY_KINDS = {
     c: TEXT
@@ -306,7 +309,8 @@ def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFram
     """summary.csv, typed and checked; `selected` (run.json's cases) must all be there."""
     path = folder / "summary.csv"
     frame = read_csv(path, SUMMARY_LIMIT)
-    for column in SINCE_SCHEMA_2:  # a schema-1 folder: not measured then
+    # A schema-1 folder, or one from before the slope range: not measured then.
+    for column in (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE):
         if column not in frame.columns:
             frame[column] = ""
     missing = [c for c in SUMMARY_COLUMNS if c not in frame.columns]
@@ -527,6 +531,13 @@ def load_overhead(folder: Path) -> pd.DataFrame | None:
     return _text_table(folder, CSV_NAME, numeric, ["case", "kind", "status"])
 
 
+def load_agreement(folder: Path) -> pd.DataFrame | None:
+    from bench.agree import COLUMNS, CSV_NAME
+
+    numeric = {c: NUMBER for c in COLUMNS if c in ("round", "round_trips", "ns_per_switch", "cpu")}
+    return _text_table(folder, CSV_NAME, numeric, COLUMNS)
+
+
 @dataclass(frozen=True)
 class Folder:
     """Every file of a result folder that a report or a comparison reads, checked."""
@@ -542,6 +553,7 @@ class Folder:
     leaks: pd.DataFrame | None = None
     overhead: pd.DataFrame | None = None
     system: pd.DataFrame | None = None
+    agreement: pd.DataFrame | None = None
 
 
 def load(path: Path) -> Folder:
@@ -566,4 +578,5 @@ def load(path: Path) -> Folder:
         leaks=load_leaks(path),
         overhead=load_overhead(path),
         system=_optional_table(path, "system.csv", SYSTEM_KINDS, ["t_s", "ctxt"]),
+        agreement=load_agreement(path),
     )

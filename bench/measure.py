@@ -30,7 +30,12 @@ from bench.memory import MemoryPlan
 from bench.safeio import refuse_symlink
 
 # Environment variables the native code reads (see README, "When things go wrong").
-PASSED_ENVIRONMENT = ("SWITCHBENCH_NO_PERF", "SWITCHBENCH_TEST_CASES", "SWITCHBENCH_RUN_DEADLINE_S")
+PASSED_ENVIRONMENT = (
+    "SWITCHBENCH_NO_PERF",
+    "SWITCHBENCH_TEST_CASES",
+    "SWITCHBENCH_RUN_DEADLINE_S",
+    "SWITCHBENCH_BOOST_CONTEXT",
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,10 @@ class Profile:
     leak_k: int  # how many times each goroutine-leak scenario runs
     summary: str
     overhead_repeats: int = 20  # timed loops of each minimal, harness-free loop
+    # The check against perf bench sched pipe (bench.agree): interleaved rounds, each of
+    # this many round trips per side.
+    agreement_rounds: int = 10
+    agreement_round_trips: int = 20_000
     # Cases whose threads or Ps spread over CPUs (p2, pN, cross-core, unpinned) are
     # placed by the scheduler, often bimodally; a CI target is rarely in reach for them,
     # so they may get a smaller budget than the one-CPU cases the answer rests on.
@@ -116,6 +125,8 @@ PROFILES: dict[str, Profile] = {
             "every case but the sweeps, 1 process x 3 values of 10 ms, one batch: checks that "
             "all runs",
             overhead_repeats=5,
+            agreement_rounds=3,
+            agreement_round_trips=5_000,
         ),
         Profile(
             "quick",
@@ -131,6 +142,7 @@ PROFILES: dict[str, Profile] = {
             "every case but the sweeps, 1 process x 3 values of 20 ms, one batch: a first look "
             "in a minute",
             overhead_repeats=10,
+            agreement_rounds=5,
         ),
         Profile(
             "default",
@@ -140,12 +152,15 @@ PROFILES: dict[str, Profile] = {
             Sampling(
                 processes=4, values=4, warmups=1, min_time=0.025, budget_s=12.0, more_processes=3
             ),
-            Sampling(processes=2, values=3, warmups=1, min_time=0.025),
+            # Sweep points: 5 processes, so that their CIs (the slope's needs 5) mean
+            # something, and values of 50 ms, so that even the largest point runs
+            # enough laps for its start-up to vanish against its run.
+            Sampling(processes=5, values=3, warmups=1, min_time=0.05),
             WHOLE_MEMORY_PLAN,
             1000,
             "every case and the sweeps, 4 processes x 4 values of 25 ms, then 3 more at a "
             "time until the CI is within ±3% or 12 s are used (cases spread over CPUs: "
-            "3 s; sweep points 2 x 3)",
+            "3 s; sweep points 5 x 3 of 50 ms)",
             spread=Sampling(
                 processes=3, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
             ),
@@ -155,13 +170,13 @@ PROFILES: dict[str, Profile] = {
             Sampling(
                 processes=5, values=5, warmups=1, min_time=0.1, target_ci=0.01, budget_s=120.0
             ),
-            Sampling(
-                processes=3, values=4, warmups=1, min_time=0.05, target_ci=0.03, budget_s=20.0
-            ),
+            Sampling(processes=5, values=4, warmups=1, min_time=0.1, target_ci=0.03, budget_s=20.0),
             WHOLE_MEMORY_PLAN,
             1000,
             "every case and the sweeps, 5 processes x 5 values of 100 ms, then more until "
             "the CI is within ±1% (sweep points ±3%) or 2 minutes per case are used",
+            agreement_rounds=20,
+            agreement_round_trips=100_000,
         ),
     )
 }

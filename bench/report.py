@@ -9,10 +9,14 @@ from typing import Any
 
 import pandas as pd
 
-from bench import analyse, compare, html, leaks, overhead
+from bench import agree, analyse, compare, html, leaks, overhead, sweeps
 from bench import folder as folder_files
 from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
-from bench.cases import range_text
+from bench.cells import check_cell as _check_cell
+from bench.cells import ci as _ci
+from bench.cells import expected as _expected
+from bench.cells import per_unit as _per_unit
+from bench.cells import slope as slope_cell
 from bench.fmt import code
 from bench.fmt import kib as _kib
 from bench.fmt import md as _md
@@ -27,18 +31,6 @@ GOROUTINE_CASE = "go.chan.p1"
 THREAD_CASE = "c.condvar.same-core"
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
-
-
-def _ci(row: pd.Series, in_parentheses: bool = False) -> str:
-    """The CI's bounds, and "(within one process)" when it rests on fewer worker
-    processes than analyse.MIN_PROCESSES_FOR_CI: then it covers only those (", within
-    one process" where the CI already stands in parentheses)."""
-    if math.isnan(row["ci_low"]):
-        return "—"
-    scope = analyse.within_processes(row.get("processes"))
-    if scope:
-        scope = f", {scope}" if in_parentheses else f" ({scope})"
-    return f"{_ns(row['ci_low'])} – {_ns(row['ci_high'])}{scope}"
 
 
 def _within_process_note(summary: pd.DataFrame) -> list[str]:
@@ -64,61 +56,8 @@ def _is_sweep(summary: pd.DataFrame) -> pd.Series:
     return summary["sweep"] != ""
 
 
-def _per_unit(row: pd.Series) -> str:
-    """A cell's figure with its unit, when the case's unit is not a switch."""
-    unit = row.get("unit", "switch")
-    text = _ns(row["ns_per_switch"])
-    return text if unit in ("switch", None) or unit != unit else f"{text} per {_md(unit)}"
-
-
 def _save(fig: plt.Figure, out_dir: Path, stem: str) -> list[Path]:
     return save_figure(fig, out_dir, stem, dpi=120)
-
-
-def plot_sweep(summary: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
-    """ns per switch against the swept value, one line for goroutines, one for threads."""
-    ok = summary[(summary["status"] == "ok") & (summary["sweep"] == sweep)]
-    if ok.empty:
-        return []
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for lang, label in (("go", "goroutines"), ("c", "threads")):
-        mine = ok[ok["case"].str.startswith(f"{lang}.")].sort_values("sweep_x")
-        if mine.empty:
-            continue
-        x = mine["sweep_x"].to_numpy(dtype=float)
-        if sweep == "ring":
-            x = x / 1024
-        y = mine["ns_per_switch"].to_numpy()
-        err = [
-            (mine["ns_per_switch"] - mine["ci_low"]).fillna(0).clip(lower=0).to_numpy(),
-            (mine["ci_high"] - mine["ns_per_switch"]).fillna(0).clip(lower=0).to_numpy(),
-        ]
-        ax.errorbar(
-            x,
-            y,
-            yerr=err,
-            fmt="o-",
-            color=LANG_COLOURS[lang],
-            capsize=3,
-            label=label,
-            markeredgecolor="black",
-        )
-    ax.set_yscale("log")
-    human_axis(ax.yaxis, ns_label)
-    if sweep == "pairs":
-        ax.set_xscale("log", base=2)
-        human_axis(ax.xaxis, count_label)
-        ax.set_xlabel("independent ping-pong pairs running at once")
-        ax.set_title("Scaling: time per switch as pairs are added")
-    else:
-        ax.set_xscale("symlog", base=2, linthresh=16)
-        human_axis(ax.xaxis, lambda kib: bytes_label(kib * 1024))
-        ax.set_xlabel("working set each context touches per turn")
-        ax.set_title("The cache cost of a switch: a ring of contexts")
-    ax.set_ylabel("time per switch (median, 95% CI)")
-    ax.grid(which="both", alpha=0.3)
-    ax.legend()
-    return _save(fig, out_dir, f"sweep_{sweep}")
 
 
 def plot_ns_per_switch(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -197,7 +136,89 @@ def _headline(summary: pd.DataFrame) -> list[str]:
             f"- On this machine a thread switch costs **{ratio:.1f}×** a goroutine switch."
         )
     lines += [line for pair in CONTEXT_PAIRS if (line := _pair_line(ok, *pair))]
+    if FLOOR_CASE in ok.index:
+        floor = ok.loc[FLOOR_CASE]
+        line = (
+            f"- Under both, the user-space floor: `{FLOOR_CASE}` switches two contexts of "
+            f"one thread with no system call in **{_ns(floor['ns_per_switch'])}** (OS "
+            f"switches per switch: {_num(floor['os_ctx_switches_per_switch'])})"
+        )
+        if GOROUTINE_CASE in ok.index and floor["ns_per_switch"] > 0:
+            times = ok.loc[GOROUTINE_CASE, "ns_per_switch"] / floor["ns_per_switch"]
+            line += f"; a goroutine switch costs {times:.1f}× that"
+        lines.append(line + ".")
     return lines
+
+
+# A switch of two contexts of one thread with no system call (Boost.Context).
+FLOOR_CASE = "c.fcontext"
+# The condition variable signalled under its mutex (the design card's case) and after
+# letting go of it, per placement.
+CONDVAR_BOTH_WAYS = {
+    placement: (f"c.condvar.{placement}", f"c.condvar.signal-unlocked.{placement}")
+    for placement in ("same-core", "cross-core", "unpinned")
+}
+
+
+def _condvar_section(summary: pd.DataFrame) -> list[str]:
+    """The two condition-variable hand-offs side by side, and why they differ, from the
+    measured counts; [] when no placement has both."""
+    ok = summary[summary["status"] == "ok"].set_index("case")
+    both = {p: pair for p, pair in CONDVAR_BOTH_WAYS.items() if all(c in ok.index for c in pair)}
+    if not both:
+        return []
+    lines = [
+        "## Condition variables, both ways",
+        "",
+        "The design card's thread case signals the condition variable while it holds the "
+        "mutex; its twin lets go of the mutex first, then signals. Same threads, same "
+        "placement, one line of code apart:",
+        "",
+        "| placement | signalled | ns per switch | OS ctx switches per switch | voluntary "
+        "| involuntary |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for placement, (under, after) in both.items():
+        for case, words in ((under, "under the mutex"), (after, "after unlocking")):
+            row = ok.loc[case]
+            lines.append(
+                f"| {placement} | {words} (`{case}`) | {_ns(row['ns_per_switch'])} "
+                f"| {_num(row['os_ctx_switches_per_switch'])} "
+                f"| {_num(row['voluntary_ctx_per_switch'])} "
+                f"| {_num(row['involuntary_ctx_per_switch'])} |"
+            )
+    lines.append("")
+    for placement, (under, after) in both.items():
+        a, b = ok.loc[under], ok.loc[after]
+        extra = a["os_ctx_switches_per_switch"] - b["os_ctx_switches_per_switch"]
+        if math.isnan(extra):
+            continue
+        ratio = a["ns_per_switch"] / b["ns_per_switch"]
+        said = (
+            f"{placement}: signalling under the mutex made {_num(extra, 2)} more OS context "
+            f"switches per switch than signalling after unlocking, and took {ratio:.2f}× "
+            "the time."
+        )
+        if extra >= 0.5:
+            said += (
+                " The extra switches are the woken waiter's: woken while the signaller "
+                "still holds the mutex, it runs, finds the mutex taken and sleeps again "
+                "until the signaller lets go."
+            )
+            if placement == "same-core":
+                said += (
+                    " On one CPU the waiter runs at once because the kernel lets a woken "
+                    "thread preempt its waker, which is how the signaller is caught "
+                    "holding the mutex."
+                )
+        elif extra > -0.5:
+            said += (
+                " Here the two made about as many: the waiter did not find the mutex "
+                "held, because it ran on another CPU after the signaller had let go, or "
+                "not before."
+            )
+        lines.append(f"- {said}")
+    return [*lines, ""]
 
 
 # The headline divides a case with about 2 kernel switches per hand-off by one with
@@ -228,19 +249,6 @@ def _missed(summary: pd.DataFrame) -> pd.DataFrame:
     """The measured cases whose OS switches per switch fell outside their expected range."""
     verdicts = summary["os_ctx_check"].map(analyse.check_verdict)
     return summary[(summary["status"] == "ok") & (verdicts == "MISS")]
-
-
-def _expected(row: pd.Series) -> str:
-    """The expected OS switches per switch, with the range it was checked against where
-    the summary names it: '1 (0.5' en dash '1.5)'."""
-    text = _num(row["expected_os_ctx_switches_per_switch"], 3)
-    bounds = analyse.check_range(row["os_ctx_check"])
-    return text if bounds is None else f"{text} ({range_text(*bounds)})"
-
-
-def _check_cell(check: object) -> str:
-    verdict = analyse.check_verdict(check)
-    return "**MISS**" if verdict == "MISS" else _md(verdict or check)
 
 
 def _miss_section(summary: pd.DataFrame) -> list[str]:
@@ -308,25 +316,6 @@ def _host_lines(host: dict[str, Any]) -> list[str]:
 
 def _images(paths: list[Path], alt: str) -> list[str]:
     return [f"![{alt}]({p.name})\n" for p in paths if p.suffix == ".png"]
-
-
-SWEEP_TEXT = {
-    "pairs": (
-        "Scaling: independent pairs at once",
-        "N ping-pong pairs run at the same time; the figure is the wall time of the run "
-        "divided by every switch of every pair, so it falls when pairs overlap on several "
-        "CPUs and rises when the scheduler struggles with many runnable threads.",
-        "pairs",
-    ),
-    "ring": (
-        "The cache cost of a switch: a ring of contexts",
-        "A ring of contexts passes one token; each touches its own working set (one write "
-        "per 64-byte line) at every turn, as lmbench's lat_ctx does. The figure includes "
-        "that touching, so the rise with the working set is the cost of refilling caches "
-        "that the other contexts evicted.",
-        "working set",
-    ),
-}
 
 
 def system_rates(system: pd.DataFrame | None) -> pd.DataFrame:
@@ -701,8 +690,13 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
         "switches, over runs of the values' loop count and of 1/2, 1/4 and 1/8 of it, "
         "made after the values in a shuffled order. The "
         "slope leaves out what every run pays once (the *intercept*: starting the loop, "
-        "reading the clock and counters); R² says how well a straight line fits. Both "
-        "CIs are bootstrap 95% intervals. A case is flagged when its median's CI is wider "
+        "reading the clock and counters); R² says how well a straight line fits. The line "
+        "is fitted within each worker process, each keeping an intercept of its own, since "
+        "processes settle at levels of their own. Both CIs are bootstrap 95% intervals that "
+        "resample worker processes, then values or runs within each; the slope's needs "
+        f"{analyse.MIN_PROCESSES_FOR_SLOPE_CI} processes, and from fewer the range of the "
+        "single processes' slopes stands in its place. A case is flagged when its "
+        "median's CI is wider "
         f"than ±{analyse.MAX_CI_HALF_WIDTH:.0%}, R² is under {analyse.MIN_R_SQUARED}, "
         f"or its CI rests on fewer than {analyse.MIN_PROCESSES_FOR_CI} worker processes "
         "(*within one process*: it cannot see how processes, or runs, differ). "
@@ -725,12 +719,7 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
         "|---|---:|---:|---|---:|---:|---|---|",
     ]
     for _, row in ok.iterrows():
-        slope = row["slope_ns_per_switch"]
-        slope_text = (
-            "—"
-            if math.isnan(slope)
-            else f"{_ns(slope)} ({_ns(row['slope_ci_low'])} – {_ns(row['slope_ci_high'])})"
-        )
+        slope_text = slope_cell(row)
         half = row["ci_half_width"]
         scope = analyse.within_processes(row["processes"])
         half_text = "—" if math.isnan(half) else f"{half:.1%}" + (f" ({scope})" if scope else "")
@@ -746,37 +735,24 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _sweep_section(summary: pd.DataFrame, figures: dict[str, list[Path]]) -> list[str]:
-    lines: list[str] = []
-    for sweep, (title, text, x_name) in SWEEP_TEXT.items():
-        rows = summary[(summary["sweep"] == sweep) & (summary["status"] == "ok")]
-        if rows.empty:
-            continue
-        lines += [f"## {title}", "", text, "", *_images(figures.get(sweep, []), title)]
-        lines += [
-            f"| case | {x_name} | ns per switch | 95% CI | OS ctx switches per switch "
-            "| expected (range) | check |",
-            "|---|---:|---:|---|---:|---:|---|",
-        ]
-        rows = rows.assign(lang=rows["case"].str.split(".").str[0])
-        for _, row in rows.sort_values(["lang", "sweep_x"], ascending=[False, True]).iterrows():
-            x = int(row["sweep_x"])
-            shown = f"{x // 1024} KiB" if sweep == "ring" else str(x)
-            lines.append(
-                f"| {code(row['case'])} | {shown} | {_ns(row['ns_per_switch'])} | {_ci(row)} "
-                f"| {_num(row['os_ctx_switches_per_switch'])} | {_expected(row)} "
-                f"| {_check_cell(row['os_ctx_check'])} |"
-            )
-        lines.append("")
-    return lines
-
-
 # The steps a run makes beside its cases: run.json's flag, the file each writes, in words.
 RUN_STEPS = (
     ("memory", "memory.csv", "goroutine and thread memory"),
     ("leaks", "leaks.csv", "the goroutine-leak scenarios"),
     ("overhead", "overhead.csv", "the timer and the minimal harness-free loops"),
+    ("agreement", agree.CSV_NAME, f"the pipe cases against {agree.TOOL}"),
 )
+
+
+def _agreement_lines(data: folder_files.Folder) -> list[str]:
+    """The check against perf bench sched pipe: its table, or why it measured nothing;
+    nothing for a run that did not ask for it."""
+    if data.agreement is not None:
+        return agree.section_lines(agree.summarise(data.agreement), None)
+    unavailable = data.run.get("agreement_unavailable")
+    if data.run.get("agreement") and unavailable:
+        return agree.section_lines(None, str(unavailable))
+    return []
 
 
 def _steps_only(data: folder_files.Folder, figures: dict[str, list[Path]]) -> list[str]:
@@ -789,8 +765,12 @@ def _steps_only(data: folder_files.Folder, figures: dict[str, list[Path]]) -> li
             "memory": not data.memory.empty,
             "leaks": data.leaks is not None,
             "overhead": data.overhead is not None,
+            "agreement": data.agreement is not None,
         }[flag]
         if run.get(flag, there):
+            if flag == "agreement" and not there and run.get("agreement_unavailable"):
+                said.append(f"{words} (skipped: {_md(run['agreement_unavailable'])})")
+                continue
             said.append(f"{words} ({name})" if there else f"{words} (not finished: no {name})")
     lines = [
         "",
@@ -799,6 +779,7 @@ def _steps_only(data: folder_files.Folder, figures: dict[str, list[Path]]) -> li
         "",
     ]
     lines += overhead.section_lines(data.overhead)
+    lines += _agreement_lines(data)
     lines += _memory_section(data, figures)
     lines += leaks.section_lines(data.leaks)
     lines += ["## Host", "", *_host_lines(data.host), ""]
@@ -853,9 +834,11 @@ def render_markdown(data: folder_files.Folder, figures: dict[str, list[Path]]) -
         ]
     lines += _within_process_note(summary)
     lines.append("")
+    lines += _condvar_section(summary)
     lines += _precision_section(summary)
     lines += overhead.section_lines(data.overhead)
-    lines += _sweep_section(summary, figures)
+    lines += _agreement_lines(data)
+    lines += sweeps.section_lines(summary, figures)
     lines += _memory_section(data, figures)
     lines += leaks.section_lines(data.leaks)
     lines += _system_section(data.system, figures)
@@ -931,8 +914,8 @@ def write_report(folder: Path) -> Path:
     summary = data.summary
     figures = {
         "main": plot_ns_per_switch(summary, folder),
-        "pairs": plot_sweep(summary, "pairs", folder),
-        "ring": plot_sweep(summary, "ring", folder),
+        "pairs": sweeps.plot(summary, "pairs", folder),
+        "ring": sweeps.plot(summary, "ring", folder),
         # A run of no case (leaks, memory alone) has no cases to shade in the system view.
         "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
         "memory": plot_memory(folder, data.memory),

@@ -182,7 +182,10 @@ def main(argv: list[str] | None = None) -> None:
         "switchbench_switches_per_op": case.switches_per_op,
     }
     if case.lang == "c":
-        metadata["switchbench_cpus"] = ",".join(map(str, pin_cpus(case.placement, usable_cpus())))
+        cpus = (
+            usable_cpus() if case.placement == "spread" else pin_cpus(case.placement, usable_cpus())
+        )
+        metadata["switchbench_cpus"] = ",".join(map(str, cpus))
     if case.gomaxprocs is not None:
         metadata["switchbench_gomaxprocs"] = case.gomaxprocs
 

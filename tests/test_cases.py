@@ -12,18 +12,29 @@ def test_catalogue_has_every_case_of_the_issues():
         "go.gosched.p1",
         "c.yield.same-core",
         "c.ucontext",
+        "c.fcontext",
         "c.spawn",
         "c.syscall.getppid",
         "c.clock.monotonic",
     ]
     for family in ("chan", "chanbuf1", "cond", "chan.locked", "spawn"):
         wanted += [f"go.{family}.{p}" for p in ("p1", "p2", "pN")]
-    for family in ("condvar", "futex", "sem", "eventfd", "pipe.threads", "pipe.procs"):
+    for family in (
+        "condvar",
+        "condvar.signal-unlocked",
+        "futex",
+        "sem",
+        "eventfd",
+        "pipe.threads",
+        "pipe.procs",
+    ):
         wanted += [f"c.{family}.{p}" for p in ("same-core", "cross-core", "unpinned")]
     wanted += [f"go.chan.pairs{2**i}.pN" for i in range(11)]
-    wanted += [f"c.condvar.pairs{2**i}.unpinned" for i in range(9)]
+    wanted += [f"c.condvar.pairs{2**i}.spread" for i in range(9)]
     for ws in ("0k", "16k", "64k", "256k"):
         wanted += [f"go.chan.ring8-ws{ws}.p1", f"c.condvar.ring8-ws{ws}.same-core"]
+        if ws != "0k":
+            wanted += [f"go.touch.ring8-ws{ws}.p1", f"c.touch.ring8-ws{ws}.same-core"]
     assert sorted(ids) == sorted(wanted)
     assert len(ids) == len(set(ids)), "case ids must be unique"
 
@@ -34,8 +45,8 @@ def test_every_case_is_well_formed():
         assert case.id.endswith(case.placement)
         assert bool(case.go_body) == (case.lang == "go")
         assert bool(case.c_entry) == (case.lang == "c")
-        assert case.unit in ("switch", "goroutine", "thread", "call")
-        assert case.sweep in ("", "pairs", "ring")
+        assert case.unit in ("switch", "goroutine", "thread", "call", "turn")
+        assert case.sweep in ("", "pairs", "ring", "touch")
         assert case.switches_per_op >= 1
         low, high = case.expected_os_ctx_range
         assert low <= case.expected_os_ctx_switches_per_switch <= high
@@ -73,6 +84,27 @@ def test_pinning():
     a, b = cases.pin_cpus("cross-core", [2, 5])
     assert a == 2 and b == 5
     assert cases.pin_cpus("unpinned", [0]) == (-1, -1)
+    # spread pins each pair itself (bench.native), over every usable CPU
+    assert cases.pin_cpus("spread", [0, 1]) == (-1, -1)
+
+
+def test_every_ring_working_set_has_its_touch_only_twin():
+    """The working-set table subtracts the same touching without a switch: every ring
+    with a working set has a touch case of the same language, size and buffers."""
+    rings = [c for c in cases.all_cases() if c.sweep == "ring" and c.working_set]
+    touches = {
+        (c.lang, c.working_set, c.ring_size) for c in cases.all_cases() if c.sweep == "touch"
+    }
+    assert rings
+    for ring in rings:
+        assert (ring.lang, ring.working_set, ring.ring_size) in touches, ring.id
+
+
+def test_the_two_condvar_hand_offs_expect_what_their_mechanism_gives():
+    under = cases.get_case("c.condvar.same-core").expect
+    after = cases.get_case("c.condvar.signal-unlocked.same-core").expect
+    assert under.value == 2 and after.value == 1
+    assert after.high <= under.low  # the ranges meet at most at one bound
 
 
 def test_profiles_leave_sweeps_to_default():
