@@ -191,8 +191,9 @@ _CONDVAR_UNLOCKED_ONE_CPU = Expect(
     1.0,
     0.95,
     1.5,
-    "signalled after the mutex is let go, the woken waiter takes the mutex at once: the "
-    "signaller is switched out once per hand-off, when it blocks in its own wait",
+    "signalled after the mutex is let go, the woken waiter finds it free: the signaller is "
+    "switched out once per hand-off, preempted by the waiter it woke or blocking in its "
+    "own wait",
 )
 # Several condvar pairs, each pinned to one CPU, the pairs dealt over the CPUs.
 _CONDVAR_PAIRS_SPREAD = Expect(

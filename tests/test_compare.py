@@ -35,11 +35,12 @@ def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
     measured = rated[rated["status"] == "ok"]
     assert len(measured) > 50
     assert np.allclose(measured["ratio_to_first"], 1.5, rtol=1e-9)
-    # The sweep points hold 6 samples from 2 processes: their ratio has a CI, but one
-    # that sees only those two processes, so a difference on it is shown, not judged.
+    # A case from fewer than 3 processes has a ratio with a CI, but one that sees only
+    # those processes, so a difference on it is shown, not judged (tests/
+    # test_few_processes.py makes such folders; the reference has none).
     processes = pd.read_csv(a / "summary.csv").set_index("case")["processes"]
     measured = measured.assign(few=measured["case"].map(processes) < analyse.MIN_PROCESSES_FOR_CI)
-    assert measured["few"].sum() > 20 and measured["ratio_ci_low"].notna().all()
+    assert measured["ratio_ci_low"].notna().all()
     assert measured.loc[~measured["few"], "significant"].notna().all()
     assert (measured.loc[measured["few"], "significant"] != True).all()  # noqa: E712
     # Every case whose own median is known to ±20% must be called 1.5x slower. A case

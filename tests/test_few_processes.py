@@ -23,6 +23,8 @@ CASE = "c.clock.monotonic"
 LOOPS = 1000
 REFERENCE = ROOT / "results" / "reference"
 GOROUTINE, THREAD = "go.chan.p1", "c.condvar.same-core"
+# A case whose samples the tests move into 2 worker processes.
+TWO_PROCESSES = "c.futex.same-core"
 
 
 def _fake_batch(
@@ -178,17 +180,19 @@ def _copy(tmp_path: Path, name: str) -> Path:
     return out
 
 
-def _one_process(folder: Path, case: str = GOROUTINE) -> None:
-    """Every sample of `case` moved into one worker process, and its summary row to match."""
+def _one_process(folder: Path, case: str = GOROUTINE, count: int = 1) -> None:
+    """Every sample of `case` moved into one worker process (or `count`), and its
+    summary row to match."""
     samples = pd.read_csv(folder / "samples.csv")
-    samples.loc[samples["case"] == case, "process"] = 1
+    mine = samples["case"] == case
+    samples.loc[mine, "process"] = (samples.loc[mine, "process"] - 1) % count + 1
     samples.to_csv(folder / "samples.csv", index=False)
     summary = pd.read_csv(folder / "summary.csv")
     row = summary["case"] == case
-    summary.loc[row, "processes"] = 1
+    summary.loc[row, "processes"] = count
     first = summary[row].iloc[0]
     summary.loc[row, "trust"] = analyse.trust(
-        first["ns_per_switch"], first["ci_low"], first["ci_high"], first["r_squared"], 1
+        first["ns_per_switch"], first["ci_low"], first["ci_high"], first["r_squared"], count
     )
     summary.to_csv(folder / "summary.csv", index=False)
 
@@ -207,14 +211,15 @@ def _rows(text: str, case: str) -> list[str]:
 def test_the_report_labels_a_within_process_ci(tmp_path: Path) -> None:
     folder = _copy(tmp_path, "quickish")
     _one_process(folder)
+    _one_process(folder, TWO_PROCESSES, 2)
     text = report.write_report(folder).read_text()
     table = text.split("## All cases")[1].split("## Precision")[0]
     (go,) = _rows(table, GOROUTINE)
     assert "(within one process)" in go
     (thread,) = _rows(table, THREAD)  # 10 processes: an interval across them
     assert "within" not in thread
-    # The sentence under the table, computed from the data: go.chan.p1 and the sweep
-    # points, which took 2 processes each.
+    # The sentence under the table, computed from the data: go.chan.p1 and a case cut
+    # to 2 processes.
     summary = pd.read_csv(folder / "summary.csv")
     few = int(((summary["status"] == "ok") & (summary["processes"] < MIN)).sum())
     assert few > 1
@@ -246,6 +251,7 @@ def test_compare_does_not_call_a_within_process_difference_significant(tmp_path:
     a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
     for folder in (a, b):
         _one_process(folder)
+        _one_process(folder, TWO_PROCESSES, 2)
     scale_times(b, 1.6)
     second, text = _compare(tmp_path, a, b)
     # go.chan.p1 took one process in each run: its ratio's CI excludes 1, but that CI
@@ -265,7 +271,7 @@ def test_compare_does_not_call_a_within_process_difference_significant(tmp_path:
     assert "within" not in thread_line and "**slower**" in thread_line
     differences = text.split("## Differences")[1].split("## Every case")[0]
     unjudged = int((second["significant"].isna() & second["ratio_ci_low"].notna()).sum())
-    assert unjudged > 1  # go.chan.p1 and the sweep points
+    assert unjudged > 1  # go.chan.p1 and the case cut to 2 processes
     assert f"; {unjudged} more look different, but on a within-process CI: not judged" in (
         differences
     )
