@@ -105,8 +105,10 @@ def test_sampling_stops_at_its_target_or_its_budget(
     half, _ = measure.precision(outcome.raw_json)
     assert outcome.ci_half_width == pytest.approx(half)
     if stop == "target":
-        # One process a batch: a CI from fewer processes never meets a target.
-        assert outcome.batches == analyse.MIN_PROCESSES_FOR_CI and half <= target
+        # One process a batch: a CI from fewer processes never meets a target, and one
+        # from enough stops the case as soon as it is within it (a loaded machine may
+        # need a batch more than 3 to get there).
+        assert outcome.batches >= analyse.MIN_PROCESSES_FOR_CI and half <= target
     if stop == "budget":
         # More than one batch, and it stopped before running past its budget by a batch.
         assert outcome.batches >= 2
