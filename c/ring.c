@@ -183,147 +183,259 @@ static void *side_main(void *arg)
     return NULL;
 }
 
+/* One run of rings: what was asked, and what the runner has set up for it
+ * so far. The steps below fill it in turn and undo it in reverse. */
+struct run {
+    /* asked */
+    const struct sb_handoff_ops *ops;
+    uint64_t rings, ring_size, laps, working_set;
+    int processes;
+    const struct placement *where;
+    /* the shared mapping (lay_out) */
+    unsigned char *map;
+    size_t bytes, nsides, ring_stride;
+    struct shared *shared;
+    struct side *sides;
+    unsigned char *ring_mem;    /* per ring: its hand-off counter's line, then its state */
+    /* the sides started (start_sides), to be joined */
+    pthread_t *threads;
+    pid_t *children;            /* > 0 where the side is a forked process */
+    size_t started;
+};
+
+static _Atomic uint64_t *ring_seq(const struct run *r, size_t ring)
+{
+    return (_Atomic uint64_t *)(r->ring_mem + ring * r->ring_stride);
+}
+
+static void *ring_state(const struct run *r, size_t ring)
+{
+    return r->ring_mem + ring * r->ring_stride + LINE;
+}
+
+/* What is wrong with the request, or NULL: checked before anything is set
+ * up, so a bad request costs nothing to refuse. */
+static const char *request_problem(const struct run *r)
+{
+    if (!r->ops)
+        return "unknown primitive";
+    if (r->rings < 1 || r->ring_size < 2 || r->laps < 1 || r->rings * r->ring_size > 4096)
+        return "need 1+ rings of 2+ sides (4096 sides at most) and 1+ laps";
+    if (r->processes && !r->ops->process_safe)
+        return "this primitive cannot hand off between processes";
+    if (r->processes && r->rings != 1)
+        return "processes run one ring only";
+    return NULL;
+}
+
+/* Destroys the primitives of the first `count` rings: all of them after a
+ * run, only those set up when setting up a later one failed. */
+static void destroy_rings(const struct run *r, size_t count)
+{
+    for (size_t ring = 0; ring < count; ring++)
+        r->ops->destroy(ring_state(r, ring), (int)r->ring_size);
+}
+
+/* Sets up each ring's primitive in the mapping, the turn with side 0.
+ * On failure those already set up are destroyed again. */
+static int init_rings(const struct run *r)
+{
+    for (size_t ring = 0; ring < r->rings; ring++) {
+        int err = r->ops->init(ring_state(r, ring), (int)r->ring_size, r->processes);
+        if (err) {
+            destroy_rings(r, ring);
+            return err;
+        }
+    }
+    return 0;
+}
+
+/* Fills in what each side is given before it starts: its ring, its place
+ * in it, its CPU and its work. The sides live in the mapping so that a
+ * forked side's results come back to the runner. */
+static void describe_sides(const struct run *r)
+{
+    for (size_t i = 0; i < r->nsides; i++) {
+        size_t ring = i / r->ring_size;
+        r->sides[i] = (struct side){
+            .ops = r->ops,
+            .state = ring_state(r, ring),
+            .seq = ring_seq(r, ring),
+            .shared = r->shared,
+            .number = (int)i,
+            .index = (int)(i % r->ring_size),
+            .ring_size = (int)r->ring_size,
+            .cpu = side_cpu(r->where, i, ring),
+            .laps = r->laps,
+            .working_set = r->working_set,
+        };
+    }
+}
+
+/* Lays out the shared mapping, line by line: the gate, the sides, then per
+ * ring one line for its hand-off counter followed by its primitive's state.
+ * mmap returns a page, so every offset that is a multiple of LINE is
+ * aligned (see LINE for why that matters). Then sets up each ring's
+ * primitive and describes the sides. On failure nothing is left mapped. */
+static int lay_out(struct run *r, const char **what)
+{
+    r->nsides = (size_t)(r->rings * r->ring_size);
+    r->ring_stride = LINE + line_up(r->ops->state_size((int)r->ring_size));
+    const size_t sides_at = line_up(sizeof(struct shared));
+    const size_t rings_at = sides_at + line_up(r->nsides * sizeof(struct side));
+    r->bytes = rings_at + r->rings * r->ring_stride;
+    r->map = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (r->map == MAP_FAILED) {
+        *what = "mapping shared memory";
+        return errno;
+    }
+    r->shared = (struct shared *)r->map;
+    r->shared->nsides = (int)r->nsides;
+    r->sides = (struct side *)(r->map + sides_at);
+    r->ring_mem = r->map + rings_at;
+    int err = init_rings(r);
+    if (err) {
+        munmap(r->map, r->bytes);
+        *what = "initialising the hand-off primitive";
+        return err;
+    }
+    describe_sides(r);
+    return 0;
+}
+
+/* Starts side i: a forked process when the run asks for processes, except
+ * each ring's side 0, which stays a thread of the caller; else a thread. */
+static int start_side(struct run *r, size_t i, const char **what)
+{
+    if (r->processes && r->sides[i].index != 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* The child only runs its side: nothing of the parent's
+             * state (the Python interpreter, say) is touched here. */
+            side_main(&r->sides[i]);
+            _exit(0);
+        }
+        if (pid < 0) {
+            int err = errno;
+            *what = "starting a benchmark process (fork)";
+            return err;
+        }
+        r->children[i] = pid;
+        return 0;
+    }
+    int err = pthread_create(&r->threads[i], NULL, side_main, &r->sides[i]);
+    if (err)
+        *what = "creating a benchmark thread (pthread_create)";
+    return err;
+}
+
+/* Starts the sides in order, stopping at the first that cannot start. Those
+ * started (r->started) go to wait at the gate, and must be let through it
+ * and joined (open_gate_and_join) whether or not the rest started. */
+static int start_sides(struct run *r, const char **what)
+{
+    r->threads = calloc(r->nsides, sizeof *r->threads);
+    r->children = calloc(r->nsides, sizeof *r->children);
+    if (!r->threads || !r->children) {
+        *what = "allocating thread handles";
+        return ENOMEM;
+    }
+    for (; r->started < r->nsides; r->started++) {
+        int err = start_side(r, r->started, what);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Opens the gate once every started side is waiting at it: as "go" when
+ * all sides started and set up, else as "abort", so that those waiting
+ * leave without running. Then waits for every started side to finish, and
+ * frees their handles. */
+static void open_gate_and_join(struct run *r, int start_err)
+{
+    while (atomic_load(&r->shared->arrived) < (int)r->started)
+        sched_yield();
+    atomic_store(&r->shared->gate, start_err || atomic_load(&r->shared->setup_failed) ? -1 : 1);
+    sb_futex_wake(&r->shared->gate, INT32_MAX, 0);
+    for (size_t i = 0; i < r->started; i++) {
+        if (r->children && r->children[i] > 0)
+            waitpid(r->children[i], NULL, 0);
+        else if (r->threads)
+            pthread_join(r->threads[i], NULL);
+    }
+    free(r->threads);
+    free(r->children);
+    r->threads = NULL;
+    r->children = NULL;
+}
+
+/* The first error any side had, with its message (complete as it stands:
+ * no strerror is added to it). A side's error fails the whole run. */
+static int first_side_error(const struct run *r, const char **message)
+{
+    for (size_t i = 0; i < r->nsides; i++) {
+        if (r->sides[i].error) {
+            *message = r->sides[i].message;
+            return r->sides[i].error;
+        }
+    }
+    return 0;
+}
+
+/* Sums every side's counts into out. The time is taken from each ring's
+ * side 0, which makes the first hand-off of its ring and takes the last
+ * one back: from the first ring's start to the last ring's end. */
+static void merge_results(const struct run *r, struct sb_result *out)
+{
+    uint64_t first_start = UINT64_MAX, last_end = 0;
+    for (size_t i = 0; i < r->nsides; i++) {
+        const struct side *s = &r->sides[i];
+        out->handoffs += s->handoffs;
+        out->order_errors += s->order_errors;
+        out->touched += s->touched;
+        sb_add_ctx(out, &s->ctx_before, &s->ctx_after);
+        sb_merge_counters(out, &s->counted);
+        if (s->index == 0) {
+            first_start = s->t_start < first_start ? s->t_start : first_start;
+            last_end = s->t_end > last_end ? s->t_end : last_end;
+        }
+    }
+    out->elapsed_ns = last_end - first_start;
+    out->expected_handoffs = r->laps * r->nsides;
+}
+
 /* The one runner behind sb_ring and sb_ring_spread. */
 static int run_rings(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
                      uint64_t working_set, int processes, const struct placement *where,
                      struct sb_result *out)
 {
     sb_begin(out, laps);
-    const struct sb_handoff_ops *ops = lookup(primitive);
-    if (!ops)
-        return sb_fail(out, EINVAL, "unknown primitive");
-    if (rings < 1 || ring_size < 2 || laps < 1 || rings * ring_size > 4096)
-        return sb_fail(out, EINVAL, "need 1+ rings of 2+ sides (4096 sides at most) and 1+ laps");
-    if (processes && !ops->process_safe)
-        return sb_fail(out, EINVAL, "this primitive cannot hand off between processes");
-    if (processes && rings != 1)
-        return sb_fail(out, EINVAL, "processes run one ring only");
-
-    /* The mapping, line by line: the gate, the sides, then per ring one line
-     * for its hand-off counter followed by its primitive's state. mmap returns
-     * a page, so every offset below that is a multiple of LINE is aligned. */
-    const size_t nsides = (size_t)(rings * ring_size);
-    const size_t state_size = line_up(ops->state_size((int)ring_size));
-    const size_t ring_stride = LINE + state_size;
-    const size_t sides_at = line_up(sizeof(struct shared));
-    const size_t rings_at = sides_at + line_up(nsides * sizeof(struct side));
-    const size_t bytes = rings_at + rings * ring_stride;
-    unsigned char *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                              -1, 0);
-    if (map == MAP_FAILED)
-        return sb_fail(out, errno, "mapping shared memory");
-    struct shared *shared = (struct shared *)map;
-    shared->nsides = (int)nsides;
-    struct side *sides = (struct side *)(map + sides_at);
-    unsigned char *ring_mem = map + rings_at;
-
-    int err = 0;
-    uint64_t ready = 0;
-    for (; ready < rings; ready++) {
-        void *state = ring_mem + ready * ring_stride + LINE;
-        if ((err = ops->init(state, (int)ring_size, processes)) != 0)
-            break;
-    }
-    if (err) {
-        for (uint64_t r = 0; r < ready; r++)
-            ops->destroy(ring_mem + r * ring_stride + LINE, (int)ring_size);
-        munmap(map, bytes);
-        return sb_fail(out, err, "initialising the hand-off primitive");
-    }
-
-    for (size_t i = 0; i < nsides; i++) {
-        size_t ring = i / ring_size;
-        sides[i] = (struct side){
-            .ops = ops,
-            .state = ring_mem + ring * ring_stride + LINE,
-            .seq = (_Atomic uint64_t *)(ring_mem + ring * ring_stride),
-            .shared = shared,
-            .number = (int)i,
-            .index = (int)(i % ring_size),
-            .ring_size = (int)ring_size,
-            .cpu = side_cpu(where, i, ring),
-            .laps = laps,
-            .working_set = working_set,
-        };
-    }
-
-    pthread_t *threads = calloc(nsides, sizeof *threads);
-    pid_t *children = calloc(nsides, sizeof *children);
-    size_t started = 0;
+    struct run r = {.ops = lookup(primitive), .rings = rings, .ring_size = ring_size,
+                    .laps = laps, .working_set = working_set, .processes = processes,
+                    .where = where};
+    const char *problem = request_problem(&r);
+    if (problem)
+        return sb_fail(out, EINVAL, problem);
     const char *what = NULL;
-    if (!threads || !children) {
-        err = ENOMEM;
-        what = "allocating thread handles";
-    }
-    for (; !err && started < nsides; started++) {
-        if (processes && sides[started].index != 0) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                /* The child only runs its side: nothing of the parent's
-                 * state (the Python interpreter, say) is touched here. */
-                side_main(&sides[started]);
-                _exit(0);
-            }
-            if (pid < 0) {
-                err = errno;
-                what = "starting a benchmark process (fork)";
-                break;
-            }
-            children[started] = pid;
-        } else if ((err = pthread_create(&threads[started], NULL, side_main,
-                                         &sides[started])) != 0) {
-            what = "creating a benchmark thread (pthread_create)";
-            break;
-        }
-    }
-    /* Open the gate once every started side is waiting at it. */
-    while (atomic_load(&shared->arrived) < (int)started)
-        sched_yield();
-    atomic_store(&shared->gate, err || atomic_load(&shared->setup_failed) ? -1 : 1);
-    sb_futex_wake(&shared->gate, INT32_MAX, 0);
-    for (size_t i = 0; i < started; i++) {
-        if (children && children[i] > 0)
-            waitpid(children[i], NULL, 0);
-        else if (threads)
-            pthread_join(threads[i], NULL);
-    }
-    for (uint64_t r = 0; r < rings; r++)
-        ops->destroy(ring_mem + r * ring_stride + LINE, (int)ring_size);
-    free(threads);
-    free(children);
+    int err = lay_out(&r, &what);
+    if (err)
+        return sb_fail(out, err, what);
 
-    const char *side_message = NULL; /* complete as it stands: no strerror added */
-    if (!err) {
-        for (size_t i = 0; i < nsides; i++) {
-            if (sides[i].error) {
-                err = sides[i].error;
-                side_message = sides[i].message;
-                break;
-            }
-        }
-    }
-    if (!err) {
-        uint64_t first_start = UINT64_MAX, last_end = 0;
-        for (size_t i = 0; i < nsides; i++) {
-            struct side *s = &sides[i];
-            out->handoffs += s->handoffs;
-            out->order_errors += s->order_errors;
-            out->touched += s->touched;
-            sb_add_ctx(out, &s->ctx_before, &s->ctx_after);
-            sb_merge_counters(out, &s->counted);
-            if (s->index == 0) {
-                first_start = s->t_start < first_start ? s->t_start : first_start;
-                last_end = s->t_end > last_end ? s->t_end : last_end;
-            }
-        }
-        out->elapsed_ns = last_end - first_start;
-        out->expected_handoffs = laps * nsides;
-    }
+    err = start_sides(&r, &what);
+    open_gate_and_join(&r, err);
+    destroy_rings(&r, r.rings);
+
+    const char *side_message = NULL;
+    if (!err)
+        err = first_side_error(&r, &side_message);
+    if (!err)
+        merge_results(&r, out);
     if (side_message)
         sb_fail_text(out, err, side_message);
     else if (err)
         sb_fail(out, err, what);
-    munmap(map, bytes);
+    munmap(r.map, r.bytes); /* last: side_message lies in it */
     return err;
 }
 

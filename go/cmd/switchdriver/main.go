@@ -12,8 +12,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"sort"
@@ -26,18 +28,6 @@ import (
 	"switchbench/go/perfcount"
 	"switchbench/go/switching"
 )
-
-// testBodies misbehave on purpose, so the suite's tests can check that a
-// hung or crashing case is killed and reported while the run goes on.
-var testBodies = map[string]switching.Body{
-	"test.hang": func(int, switching.Params, switching.Region) switching.Handoffs {
-		time.Sleep(24 * time.Hour)
-		return switching.Handoffs{}
-	},
-	"test.crash": func(int, switching.Params, switching.Region) switching.Handoffs {
-		panic("test.crash: crashing on purpose")
-	},
-}
 
 // Sample is one timed run, in the same shape as the C side's sb_result.
 type Sample struct {
@@ -109,100 +99,199 @@ func runOnce(body switching.Body, params switching.Params, ops int, countPerf bo
 	return s
 }
 
-func fail(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "switchdriver: "+format+"\n", args...)
-	os.Exit(2)
+// Exit statuses. The orchestrator reads the JSON line for what went wrong
+// with a sample, and stderr for everything else.
+const (
+	exitOK = 0
+	// exitSampleFailed: the sample says it failed, or could not be written
+	// at all (the reader is gone).
+	exitSampleFailed = 1
+	// exitFailed: bad flags, or a mode that could not measure; stderr says why.
+	exitFailed = 2
+)
+
+// fail says on stderr why the driver gives up, and returns the status to exit with.
+func fail(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "switchdriver: "+format+"\n", args...)
+	return exitFailed
+}
+
+// options holds every flag; which of them are set picks the mode.
+type options struct {
+	body                                    string
+	gomaxprocs, pairs, ringSize, workingSet int
+	serve                                   bool
+	ops                                     int
+	park                                    int
+	grow, maxStack                          int
+	leakScenario, leakVersion               string
+	leakK                                   int
+	profileDir                              string
+}
+
+// parseFlags reads the command line. A flag set of its own rather than the
+// global one, so that the tests can parse flags too; like the global one it
+// exits on a bad flag.
+func parseFlags(args []string) options {
+	var o options
+	fs := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
+	fs.StringVar(&o.body, "body", "", "benchmark body")
+	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 1, "GOMAXPROCS for the run; 0 means every CPU")
+	fs.IntVar(&o.pairs, "pairs", 1, "independent pairs (chan.pairs)")
+	fs.IntVar(&o.ringSize, "ring-size", 2, "goroutines in the ring (chan.ring), buffers touched in turn (touch.ring)")
+	fs.IntVar(&o.workingSet, "working-set", 0, "bytes each goroutine touches per turn (chan.ring), bytes per buffer (touch.ring, at least 64)")
+	fs.BoolVar(&o.serve, "serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too), and answer each with a JSON sample")
+	fs.IntVar(&o.ops, "ops", 0, "run once with this many ops and exit")
+	fs.IntVar(&o.park, "park", 0, "park this many goroutines, print what they cost in memory, and exit")
+	fs.IntVar(&o.grow, "grow", 0, "grow one goroutine's stack to this many bytes, print the cost, and exit")
+	fs.IntVar(&o.maxStack, "max-stack", 0, "with -grow: debug.SetMaxStack to this many bytes first")
+	fs.StringVar(&o.leakScenario, "leaks", "", "run one goroutine-leak scenario ("+strings.Join(leaks.Scenarios(), ", ")+"), print what it left as JSON, and exit")
+	fs.StringVar(&o.leakVersion, "leak-version", "leaking", "with -leaks: leaking or fixed")
+	fs.IntVar(&o.leakK, "k", 1000, "with -leaks: how many times the scenario runs")
+	fs.StringVar(&o.profileDir, "profile-dir", "", "with -leaks: save the goroutine profiles (.pb.gz) here")
+	_ = fs.Parse(args) // ExitOnError: a bad flag never returns here
+	return o
 }
 
 func main() {
-	bodyName := flag.String("body", "", "benchmark body")
-	procs := flag.Int("gomaxprocs", 1, "GOMAXPROCS for the run; 0 means every CPU")
-	pairs := flag.Int("pairs", 1, "independent pairs (chan.pairs)")
-	ringSize := flag.Int("ring-size", 2, "goroutines in the ring (chan.ring), buffers touched in turn (touch.ring)")
-	workingSet := flag.Int("working-set", 0, "bytes each goroutine touches per turn (chan.ring), bytes per buffer (touch.ring, at least 64)")
-	serve := flag.Bool("serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too), and answer each with a JSON sample")
-	ops := flag.Int("ops", 0, "run once with this many ops and exit")
-	park := flag.Int("park", 0, "park this many goroutines, print what they cost in memory, and exit")
-	grow := flag.Int("grow", 0, "grow one goroutine's stack to this many bytes, print the cost, and exit")
-	maxStack := flag.Int("max-stack", 0, "with -grow: debug.SetMaxStack to this many bytes first")
-	leakScenario := flag.String("leaks", "", "run one goroutine-leak scenario ("+strings.Join(leaks.Scenarios(), ", ")+"), print what it left as JSON, and exit")
-	leakVersion := flag.String("leak-version", "leaking", "with -leaks: leaking or fixed")
-	leakK := flag.Int("k", 1000, "with -leaks: how many times the scenario runs")
-	profileDir := flag.String("profile-dir", "", "with -leaks: save the goroutine profiles (.pb.gz) here")
-	flag.Parse()
+	os.Exit(run(parseFlags(os.Args[1:]), os.Stdin, os.Stdout, os.Stderr))
+}
 
-	if *leakScenario != "" {
-		r, err := leaks.Run(*leakScenario, *leakVersion, *leakK, leaks.Options{ProfileDir: *profileDir})
+// run starts the mode the flags ask for and returns the exit status.
+// -leaks, -grow and -park measure something other than a body, and are
+// taken in that order; otherwise a body's samples are served (-serve) or
+// one is taken (-ops).
+func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
+	switch {
+	case o.leakScenario != "":
+		return runLeakScenario(o.leakScenario, o.leakVersion, o.leakK, o.profileDir, stdout, stderr)
+	case o.grow > 0:
+		return measureStackGrowth(o.grow, o.maxStack, stdout)
+	case o.park > 0:
+		return measureParked(o.park, stdout, stderr)
+	}
+	body, params, err := setUpBody(o)
+	if err != nil {
+		return fail(stderr, "%v", err)
+	}
+	if o.serve {
+		return serveSamples(body, params, stdin, stdout)
+	}
+	return takeOneSample(body, params, o.ops, stdout)
+}
+
+// runLeakScenario prints what one leak scenario left. The JSON line is
+// written even when the scenario could not run, so that the orchestrator
+// finds the error there as well as on stderr.
+func runLeakScenario(scenario, version string, k int, profileDir string, stdout, stderr io.Writer) int {
+	r, err := leaks.Run(scenario, version, k, leaks.Options{ProfileDir: profileDir})
+	if err != nil {
+		r.Error = err.Error()
+	}
+	_ = json.NewEncoder(stdout).Encode(r)
+	if err != nil {
+		return fail(stderr, "leak scenario %s (%s): %v", scenario, version, err)
+	}
+	return exitOK
+}
+
+// measureStackGrowth prints what growing one goroutine's stack costs. Past
+// maxStack the runtime itself stops the process, so nothing here can fail.
+func measureStackGrowth(targetBytes, maxStack int, stdout io.Writer) int {
+	_ = json.NewEncoder(stdout).Encode(switching.GrowStack(targetBytes, maxStack))
+	return exitOK
+}
+
+// measureParked prints what n parked goroutines cost in memory; what was
+// measured before a failure is printed too.
+func measureParked(n int, stdout, stderr io.Writer) int {
+	m, err := switching.ParkGoroutines(n)
+	_ = json.NewEncoder(stdout).Encode(m)
+	if err != nil {
+		return fail(stderr, "measuring parked goroutines: %v", err)
+	}
+	return exitOK
+}
+
+// setUpBody finds the body, checks the shape asked of it, and sets
+// GOMAXPROCS, which must hold before the body starts its goroutines.
+func setUpBody(o options) (switching.Body, switching.Params, error) {
+	body, err := lookUpBody(o.body)
+	if err != nil {
+		return nil, switching.Params{}, err
+	}
+	if o.gomaxprocs < 0 || o.pairs < 1 || o.ringSize < 2 || o.workingSet < 0 {
+		return nil, switching.Params{}, errors.New("need -gomaxprocs >= 0, -pairs >= 1, -ring-size >= 2, -working-set >= 0")
+	}
+	procs := o.gomaxprocs
+	if procs == 0 {
+		procs = runtime.NumCPU()
+	}
+	runtime.GOMAXPROCS(procs)
+	return body, switching.Params{Pairs: o.pairs, RingSize: o.ringSize, WorkingSet: o.workingSet}, nil
+}
+
+// lookUpBody finds a body by name among the real ones and the test-only
+// ones. The error lists only the real ones: the test-only bodies are no
+// choice for anyone measuring.
+func lookUpBody(name string) (switching.Body, error) {
+	if body, ok := switching.Bodies[name]; ok {
+		return body, nil
+	}
+	if body, ok := switching.TestOnlyBodies[name]; ok {
+		return body, nil
+	}
+	names := make([]string, 0, len(switching.Bodies))
+	for known := range switching.Bodies {
+		names = append(names, known)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("unknown -body %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// takeOneSample runs ops ops once and prints the sample; the exit status
+// says whether the sample failed, for a caller that reads no JSON.
+func takeOneSample(body switching.Body, params switching.Params, ops int, stdout io.Writer) int {
+	s := runOnce(body, params, ops, true)
+	_ = json.NewEncoder(stdout).Encode(s)
+	if s.Error != "" {
+		return exitSampleFailed
+	}
+	return exitOK
+}
+
+// serveSamples answers each request line on stdin with one JSON sample,
+// until stdin ends: a pyperf worker keeps one driver for all its samples.
+// A line it cannot read is answered with a sample carrying only the error,
+// and serving goes on. Only a sample it cannot write stops it, since then
+// the reader is gone.
+func serveSamples(body switching.Body, params switching.Params, stdin io.Reader, stdout io.Writer) int {
+	out := json.NewEncoder(stdout)
+	lines := bufio.NewScanner(stdin)
+	for lines.Scan() {
+		ops, countPerf, err := parseRequest(lines.Text())
 		if err != nil {
-			r.Error = err.Error()
-		}
-		_ = json.NewEncoder(os.Stdout).Encode(r)
-		if err != nil {
-			fail("leak scenario %s (%s): %v", *leakScenario, *leakVersion, err)
-		}
-		return
-	}
-
-	if *grow > 0 {
-		_ = json.NewEncoder(os.Stdout).Encode(switching.GrowStack(*grow, *maxStack))
-		return
-	}
-
-	if *park > 0 {
-		m, err := switching.ParkGoroutines(*park)
-		_ = json.NewEncoder(os.Stdout).Encode(m)
-		if err != nil {
-			fail("measuring parked goroutines: %v", err)
-		}
-		return
-	}
-
-	body, ok := switching.Bodies[*bodyName]
-	if test, isTest := testBodies[*bodyName]; isTest {
-		body, ok = test, true
-	}
-	if !ok {
-		names := make([]string, 0, len(switching.Bodies))
-		for name := range switching.Bodies {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		fail("unknown -body %q (known: %s)", *bodyName, strings.Join(names, ", "))
-	}
-	if *procs < 0 || *pairs < 1 || *ringSize < 2 || *workingSet < 0 {
-		fail("need -gomaxprocs >= 0, -pairs >= 1, -ring-size >= 2, -working-set >= 0")
-	}
-	if *procs == 0 {
-		*procs = runtime.NumCPU()
-	}
-	runtime.GOMAXPROCS(*procs)
-	params := switching.Params{Pairs: *pairs, RingSize: *ringSize, WorkingSet: *workingSet}
-
-	out := json.NewEncoder(os.Stdout)
-	if !*serve {
-		s := runOnce(body, params, *ops, true)
-		_ = out.Encode(s)
-		if s.Error != "" {
-			os.Exit(1)
-		}
-		return
-	}
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		// "N" times N ops; "N perf" also reads the perf counters.
-		fields := strings.Fields(in.Text())
-		var n int
-		var err error
-		if len(fields) > 0 {
-			n, err = strconv.Atoi(fields[0])
-		}
-		countPerf := len(fields) == 2 && fields[1] == "perf"
-		if len(fields) == 0 || err != nil || len(fields) > 2 || (len(fields) == 2 && !countPerf) {
-			_ = out.Encode(Sample{Error: fmt.Sprintf("want \"OPS\" or \"OPS perf\", got %q", in.Text())})
+			_ = out.Encode(Sample{Error: err.Error()})
 			continue
 		}
-		if err := out.Encode(runOnce(body, params, n, countPerf)); err != nil {
-			os.Exit(1)
+		if err := out.Encode(runOnce(body, params, ops, countPerf)); err != nil {
+			return exitSampleFailed
 		}
 	}
+	return exitOK
+}
+
+// parseRequest reads one request line: "N" times N ops; "N perf" also
+// reads the perf counters. N itself is checked by runOnce, so that a bad
+// count is answered as a failed sample of that count.
+func parseRequest(line string) (ops int, countPerf bool, err error) {
+	bad := fmt.Errorf("want \"OPS\" or \"OPS perf\", got %q", line)
+	fields := strings.Fields(line)
+	if len(fields) < 1 || len(fields) > 2 || (len(fields) == 2 && fields[1] != "perf") {
+		return 0, false, bad
+	}
+	if ops, err = strconv.Atoi(fields[0]); err != nil {
+		return 0, false, bad
+	}
+	return ops, len(fields) == 2, nil
 }
