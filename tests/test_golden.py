@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,12 @@ from tests.conftest import ROOT, scale_times
 REFERENCE = ROOT / "results" / "reference"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("SWITCHBENCH_UPDATE_GOLDEN") == "1"
+# compare.md says when it was written (the wall clock): that one stamp is not compared.
+_WRITTEN = re.compile(r"Written \d{4}-\d\d-\d\d \d\d:\d\d UTC\.")
+
+
+def _unstamped(text: str) -> str:
+    return _WRITTEN.sub("Written <time> UTC.", text)
 
 
 def _check(name: str, text: str) -> None:
@@ -38,7 +45,7 @@ def _check(name: str, text: str) -> None:
         path.write_text(text)
         return
     assert path.is_file(), f"no golden {name}: set SWITCHBENCH_UPDATE_GOLDEN=1 to write it"
-    expected = path.read_text()
+    expected, text = _unstamped(path.read_text()), _unstamped(text)
     if text != expected:
         # The first differing line, so a failure says where the output moved.
         for number, (got, want) in enumerate(
