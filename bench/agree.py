@@ -37,7 +37,8 @@ import pandas as pd
 
 from bench.analyse import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_ci
 from bench.build import Artifacts
-from bench.cases import affinity_refused, get_case, pin_cpus, skip_reason, usable_cpus
+from bench.catalogue.cases import get_case
+from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
 from bench.native import CBody, GoBody, NativeError, runner_for
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.cases import Case, range_text
+from bench.catalogue.cases import BASELINE_CASE, Case
+from bench.catalogue.expect import range_text
 from bench.native import COUNTER_NAMES
 from bench.safeio import write_csv
 
 CONFIDENCE = 0.95
-BASELINE_CASE = "go.chan.p1"
 
 # summary.csv columns that schema-1 folders lack (bench.folder fills them in).
 SINCE_SCHEMA_2 = (

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from bench import analyse
-from bench.cases import range_text
+from bench.catalogue.expect import range_text
 from bench.fmt import md, ns, num
 
 

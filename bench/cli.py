@@ -22,7 +22,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bench import (
     agree,
     analyse,
-    cases,
     compare,
     host,
     leaks,
@@ -36,6 +35,7 @@ from bench import (
 )
 from bench import folder as folder_files
 from bench.build import Artifacts, build, source_root
+from bench.catalogue import cases
 from bench.errors import UsageError
 from bench.fmt import visible
 from bench.native import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters

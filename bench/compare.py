@@ -44,6 +44,7 @@ from bench.axes import (
     ns_label,
     ratio_label,
 )
+from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
 from bench.fmt import code, kib, md, ns, num, visible
 from bench.plot import plt
@@ -54,9 +55,6 @@ from bench.safeio import atomic_write, write_csv
 # typical case (switchbench selfbench measures it on any machine): a smaller band
 # would call differences of one machine from itself significant.
 NOISE_BAND = 0.10
-GOROUTINE_CASE = "go.chan.p1"
-THREAD_CASE = "c.condvar.same-core"
-SYSCALL_CASE = "c.syscall.getppid"
 RUN_COLOURS = ("#1b6ca8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#2e4057", "#b5651d")
 
 COMPARE_COLUMNS = [

@@ -25,7 +25,8 @@ import pyperf
 
 from bench.analyse import MIN_PROCESSES_FOR_CI, median_ci
 from bench.build import Artifacts
-from bench.cases import Case, skip_reason, usable_cpus
+from bench.catalogue.cases import Case
+from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.memory import MemoryPlan
 from bench.safeio import refuse_symlink
 

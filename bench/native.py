@@ -17,7 +17,8 @@ from functools import cache
 from pathlib import Path
 
 from bench.build import Artifacts, source_root
-from bench.cases import Case, pin_cpus, usable_cpus
+from bench.catalogue.cases import Case
+from bench.catalogue.placement import pin_cpus, usable_cpus
 
 # The perf counters both sides read, in the order of sb_result.counter
 # (c/switchbench.h) and perfcount.Names (go/perfcount).

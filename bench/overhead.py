@@ -35,7 +35,8 @@ import pandas as pd
 
 from bench.analyse import median_ci
 from bench.build import Artifacts
-from bench.cases import get_case, pin_cpus, skip_reason, usable_cpus
+from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
+from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
 from bench.safeio import write_csv
 
@@ -88,16 +89,16 @@ class Loop:
 
 LOOPS = (
     Loop(
-        "minimal.go.chan.p1",
+        f"minimal.{GOROUTINE_CASE}",
         "go",
-        "go.chan.p1",
+        GOROUTINE_CASE,
         "two goroutines ping-pong over unbuffered channels, GOMAXPROCS=1 "
         "(go/cmd/minimal, timed with time.Now and time.Since)",
     ),
     Loop(
-        "minimal.c.condvar.same-core",
+        f"minimal.{THREAD_CASE}",
         "c",
-        "c.condvar.same-core",
+        THREAD_CASE,
         "two threads pinned to one CPU hand a turn over with a mutex and a condition "
         "variable per side (c/minimal.c, timed with clock_gettime(CLOCK_MONOTONIC))",
     ),

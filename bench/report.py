@@ -12,6 +12,7 @@ import pandas as pd
 from bench import agree, analyse, compare, html, leaks, overhead, sweeps
 from bench import folder as folder_files
 from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
+from bench.catalogue.cases import FLOOR_CASE, GOROUTINE_CASE, THREAD_CASE
 from bench.cells import check_cell as _check_cell
 from bench.cells import ci as _ci
 from bench.cells import expected as _expected
@@ -27,8 +28,6 @@ from bench.plot import save as save_figure
 from bench.safeio import atomic_write, refuse_symlink, refuse_symlinked_folder
 
 FIGURE_STEM = "ns_per_switch"
-GOROUTINE_CASE = "go.chan.p1"
-THREAD_CASE = "c.condvar.same-core"
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
 
@@ -151,7 +150,6 @@ def _headline(summary: pd.DataFrame) -> list[str]:
 
 
 # A switch of two contexts of one thread with no system call (Boost.Context).
-FLOOR_CASE = "c.fcontext"
 # The condition variable signalled under its mutex (the design card's case) and after
 # letting go of it, per placement.
 CONDVAR_BOTH_WAYS = {

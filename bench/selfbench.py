@@ -28,7 +28,7 @@ import pyperf
 
 from bench import compare, folder, measure
 from bench.build import build, source_root
-from bench.cases import get_case
+from bench.catalogue.cases import get_case
 from bench.errors import UsageError
 from bench.fmt import code, md, ns
 

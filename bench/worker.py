@@ -27,7 +27,8 @@ from typing import Any
 import pyperf
 
 from bench.build import Artifacts
-from bench.cases import get_case, pin_cpus, usable_cpus
+from bench.catalogue.cases import get_case
+from bench.catalogue.placement import pin_cpus, usable_cpus
 from bench.native import COUNTER_NAMES, TimedRun, runner_for
 
 COUNTERS_HOOK = "switchbench_counters"

@@ -6,7 +6,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, cases, report, tidy
+from bench import analyse, report, tidy
+from bench.catalogue import cases
 from bench.host import SCHEMA_VERSION
 from bench.native import COUNTER_NAMES
 from bench.worker import COUNTERS_METADATA

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from bench import cases
+from bench.catalogue import cases, expect, placement
 from bench.errors import UsageError
 
 
@@ -74,18 +74,18 @@ def test_select_rejects_patterns_that_match_nothing(pattern):
 
 def test_cross_core_needs_two_cpus():
     cross = cases.get_case("c.condvar.cross-core")
-    assert "needs 2 CPUs" in cases.skip_reason(cross, [0])
-    assert cases.skip_reason(cross, [0, 1]) is None
-    assert cases.skip_reason(cases.get_case("c.condvar.same-core"), [3]) is None
+    assert "needs 2 CPUs" in placement.skip_reason(cross, [0])
+    assert placement.skip_reason(cross, [0, 1]) is None
+    assert placement.skip_reason(cases.get_case("c.condvar.same-core"), [3]) is None
 
 
 def test_pinning():
-    assert cases.pin_cpus("same-core", [2, 5]) == (2, 2)
-    a, b = cases.pin_cpus("cross-core", [2, 5])
+    assert placement.pin_cpus("same-core", [2, 5]) == (2, 2)
+    a, b = placement.pin_cpus("cross-core", [2, 5])
     assert a == 2 and b == 5
-    assert cases.pin_cpus("unpinned", [0]) == (-1, -1)
+    assert placement.pin_cpus("unpinned", [0]) == (-1, -1)
     # spread pins each pair itself (bench.native), over every usable CPU
-    assert cases.pin_cpus("spread", [0, 1]) == (-1, -1)
+    assert placement.pin_cpus("spread", [0, 1]) == (-1, -1)
 
 
 def test_every_ring_working_set_has_its_touch_only_twin():
@@ -169,5 +169,5 @@ def test_list_v_says_what_each_case_expects_and_why():
     for case in cases.all_cases():
         low, high = case.expected_os_ctx_range
         assert case.description.startswith(case.what + "; expects ")
-        assert f"({cases.range_text(low, high)}): {case.why_expected}" in case.description
-        assert case.why_expected and "\n" not in case.description
+        assert f"({expect.range_text(low, high)}): {case.expect.why}" in case.description
+        assert case.expect.why and "\n" not in case.description

@@ -11,7 +11,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, cases, tidy
+from bench import analyse, tidy
+from bench.catalogue import cases, placement
 from tests.conftest import ROOT, switchbench, typed_command
 
 
@@ -154,7 +155,7 @@ def test_suite_json_is_pyperf_format(smoke_run):
     runnable = {
         c.id
         for c in cases.all_cases()
-        if not c.sweep and cases.skip_reason(c, sorted(os.sched_getaffinity(0))) is None
+        if not c.sweep and placement.skip_reason(c, sorted(os.sched_getaffinity(0))) is None
     }
     assert measured == runnable
     done = subprocess.run(

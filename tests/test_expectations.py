@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench import analyse, cases, report
+from bench import analyse, report
 from bench import folder as folder_files
+from bench.catalogue import cases, expect
 from bench.fmt import num
 from tests.conftest import ROOT
 
@@ -46,7 +47,7 @@ def _copy(tmp_path: Path) -> Path:
 
 def _wrong(case_id: str, value: float, low: float, high: float) -> cases.Case:
     """A catalogue case with a deliberately wrong expectation."""
-    wrong = cases.Expect(value, low, high, "deliberately wrong, for the test")
+    wrong = expect.Expect(value, low, high, "deliberately wrong, for the test")
     return dataclasses.replace(cases.get_case(case_id), expect=wrong)
 
 
@@ -120,7 +121,7 @@ def test_a_wrong_expectation_is_a_miss_right_after_the_answer(
     # The MISS section holds only this case, with both figures: measured and expected.
     section = text[miss : text.index("\n## ", miss + 1)]
     low, high = wrong[1:]
-    expected = f"{num(wrong[0], 3)} ({cases.range_text(low, high)})"
+    expected = f"{num(wrong[0], 3)} ({expect.range_text(low, high)})"
     listed = [line for line in section.splitlines() if line.startswith("- ")]
     assert len(listed) == 1 and listed[0].startswith(f"- `{case_id}`: measured ")
     assert f"measured **{num(value)}** OS context switches per switch" in listed[0]
@@ -145,7 +146,7 @@ def test_the_reference_re_analysed_has_no_miss(tmp_path: Path, samples: pd.DataF
             continue
         low, high = case.expected_os_ctx_range
         line = next(x for x in text.splitlines() if x.startswith(f"| `{case.id}` | "))
-        assert f"({cases.range_text(low, high)}) | ok |" in line, line
+        assert f"({expect.range_text(low, high)}) | ok |" in line, line
     # What the cases are: each case's expectation and why, from its description.
     table = text[text.index("## What the cases are") : text.index("## How to read this")]
     assert "finds the mutex held and blocks again" in table

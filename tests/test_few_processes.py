@@ -13,8 +13,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, cases, compare, measure, report
+from bench import analyse, compare, measure, report
 from bench.build import Artifacts
+from bench.catalogue import cases
 from bench.native import COUNTER_NAMES
 from tests.conftest import ROOT, scale_times
 

@@ -25,7 +25,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, cases, compare, report, tidy
+from bench import analyse, compare, report, tidy
+from bench.catalogue import cases
 from tests.conftest import ROOT, scale_times
 
 REFERENCE = ROOT / "results" / "reference"

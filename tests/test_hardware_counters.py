@@ -21,8 +21,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, cases, compare, report, tidy
+from bench import analyse, compare, report, tidy
 from bench import folder as folder_files
+from bench.catalogue import cases
 from bench.fmt import num
 from bench.native import COUNTER_NAMES, HARDWARE_COUNTERS
 from bench.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA

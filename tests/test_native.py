@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bench import cases
+from bench.catalogue import cases, expect, placement
 from bench.native import NativeError, TimedRun, runner_for
 from tests.conftest import skip_unless_required
 
@@ -28,8 +28,8 @@ def ctx_per_switch(run: TimedRun, switches_per_op: int = 2) -> float:
 @pytest.mark.parametrize("case_id", [c.id for c in cases.all_cases()])
 def test_every_case_alternates_without_lost_wakeups(case_id, artifacts, cpus):
     case = cases.get_case(case_id)
-    if cases.skip_reason(case, cpus):
-        pytest.skip(cases.skip_reason(case, cpus))
+    if placement.skip_reason(case, cpus):
+        pytest.skip(placement.skip_reason(case, cpus))
     for n in (1, 3, 40):
         run = run_case(case_id, artifacts, n)
         assert run.ops == n
@@ -220,7 +220,7 @@ def _c_case(case_id: str, c_entry: str, placement: str, **fields: object) -> cas
         what="a test body",
         op="one lap",
         switches_per_op=int(fields.pop("switches_per_op", 2)),
-        expect=cases.Expect(0.0, 0.0, 1.0, "test"),
+        expect=expect.Expect(0.0, 0.0, 1.0, "test"),
         c_entry=c_entry,
         **fields,
     )
@@ -261,7 +261,7 @@ def test_signalling_after_unlocking_saves_a_switch_on_one_cpu(artifacts, cpus):
     """On one CPU a waiter signalled under the mutex wakes to find it held and blocks
     again (about 2 OS switches per hand-off); signalled after the unlock it does not
     (about 1). Both measured here, in the same test."""
-    refused = cases.affinity_refused()
+    refused = placement.affinity_refused()
     if refused:
         pytest.skip(f"this machine refuses CPU affinity ({refused})")
     round_trips = 20_000
@@ -278,7 +278,7 @@ def test_signalling_after_unlocking_saves_a_switch_on_one_cpu(artifacts, cpus):
 
 
 def test_spread_rings_each_hand_off_in_turn(artifacts):
-    refused = cases.affinity_refused()
+    refused = placement.affinity_refused()
     if refused:
         pytest.skip(f"this machine refuses CPU affinity ({refused})")
     case = _c_case("c.futex.spread.test", "ring", "spread", c_primitive="futex", pairs=4)
@@ -289,7 +289,7 @@ def test_spread_rings_each_hand_off_in_turn(artifacts):
 
 
 def test_touch_only_counts_every_turn(artifacts, cpus):
-    placement = "unpinned" if cases.affinity_refused() else "same-core"
+    placement = "unpinned" if placement.affinity_refused() else "same-core"
     case = _c_case("c.touch.test", "touch", placement, ring_size=3, working_set=4096)
     laps = 40
     body = runner_for(case, artifacts)

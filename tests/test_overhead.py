@@ -11,7 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bench import folder, overhead
-from bench.cases import affinity_refused, pin_cpus, usable_cpus
+from bench.catalogue.placement import affinity_refused, pin_cpus, usable_cpus
 from bench.errors import UsageError
 
 REPEATS = 3

@@ -13,8 +13,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, cases, measure
+from bench import analyse, measure
 from bench.build import Artifacts
+from bench.catalogue import cases
 from tests.conftest import switchbench
 
 

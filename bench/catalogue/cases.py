@@ -1,42 +1,40 @@
-"""The catalogue: every benchmark case the suite knows, as plain records.
+"""The catalogue: every benchmark case the suite knows, as plain records → selected cases.
 
 A case says what it runs (language, body, placement), what one op is and
 how many switches it holds, and how many OS context switches one switch
-should cost, so the report can set the measurement beside the expectation.
+should cost (bench.catalogue.expect), so the report can set the measurement beside the
+expectation. The catalogue is one declarative table (_catalogue), longer than the
+suite's other functions because it lists every case.
 """
 
 from __future__ import annotations
 
-import errno
 import fnmatch
 import math
 import os
 from dataclasses import dataclass
-from functools import cache
 
+from bench.catalogue.expect import (
+    BLOCK_ONE_CPU,
+    BLOCK_TWO_CPUS,
+    BLOCK_UNPINNED,
+    CONDVAR_ONE_CPU,
+    CONDVAR_PAIRS_SPREAD,
+    CONDVAR_TWO_CPUS,
+    CONDVAR_UNLOCKED_ONE_CPU,
+    CONDVAR_UNPINNED,
+    GO_LOCKED_MORE_PS,
+    GO_LOCKED_ONE_P,
+    GO_MORE_PS,
+    GO_ONE_P,
+    GO_SPAWN_MORE_PS,
+    GO_SPAWN_ONE_P,
+    USER_SPACE_MAX,
+    YIELD_ONE_CPU,
+    Expect,
+    range_text,
+)
 from bench.errors import UsageError
-
-
-def range_text(low: float, high: float) -> str:
-    """An expected range as the report and `switchbench list -v` write it: the two
-    bounds joined by an en dash, an infinite one written as the infinity sign."""
-
-    def shown(x: float) -> str:
-        return "∞" if math.isinf(x) else f"{x:g}"
-
-    return f"{shown(low)}–{shown(high)}"
-
-
-@dataclass(frozen=True)
-class Expect:
-    """How many OS context switches one switch (or one of the case's units) should
-    cost: the count its mechanism gives, the range a measurement must fall in (both
-    ends included; outside it the report flags a MISS), and why, in one line."""
-
-    value: float
-    low: float
-    high: float
-    why: str
 
 
 @dataclass(frozen=True)
@@ -81,10 +79,6 @@ class Case:
         return self.expect.low, self.expect.high
 
     @property
-    def why_expected(self) -> str:
-        return self.expect.why
-
-    @property
     def description(self) -> str:
         """What runs, and what it should cost in OS context switches, and why: one line,
         as `switchbench list -v` prints it and summary.csv keeps it."""
@@ -96,128 +90,15 @@ class Case:
         )
 
 
+# The headline pair (the report's answer, compare's table) and the case every ratio is to.
+GOROUTINE_CASE = "go.chan.p1"
+THREAD_CASE = "c.condvar.same-core"
+BASELINE_CASE = GOROUTINE_CASE
+SYSCALL_CASE = "c.syscall.getppid"  # the null system call
+FLOOR_CASE = "c.fcontext"  # the user-space floor
+
 _ROUND_TRIP = "one round trip (A hands control to B, B hands it back)"
 
-# What one switch should cost in OS context switches, by how the case switches. Each
-# range runs half a switch either side of the counts its mechanism can give (a
-# measurement nearer another count is another mechanism), except where the mechanism
-# fixes a bound: on one CPU the side handing on must itself be switched out, so never
-# fewer than one there; and where nothing enters the scheduler, only preemption by other
-# tasks and the Go runtime's own threads (sysmon: about a hundred wake-ups a second) can
-# count, far under 0.01 per switch for anything quicker than 10 µs.
-_USER_SPACE_MAX = 0.01
-_GO_ONE_P = Expect(
-    0.0,
-    0.0,
-    _USER_SPACE_MAX,
-    "the Go scheduler switches goroutines in user space on one thread; only the "
-    "runtime's own threads (sysmon) enter the kernel",
-)
-_GO_MORE_PS = Expect(
-    0.0,
-    0.0,
-    0.1,
-    "a woken goroutine runs next on the waker's P, in user space; an idle P's thread "
-    "woken to look for work, parking again, adds an OS switch now and then, not per switch",
-)
-_GO_SPAWN_ONE_P = Expect(
-    0.0,
-    0.0,
-    _USER_SPACE_MAX,
-    "creating, running and joining a goroutine stay in the Go scheduler, on one thread",
-)
-_GO_SPAWN_MORE_PS = Expect(
-    0.0,
-    0.0,
-    0.1,
-    "creating, running and joining a goroutine stay in the Go scheduler; an idle P's "
-    "thread woken for the new goroutine adds an OS switch now and then",
-)
-_GO_LOCKED_ONE_P = Expect(
-    2.0,
-    1.5,
-    2.5,
-    "per hand-off the blocked goroutine's locked thread sleeps, and a spare thread wakes "
-    "to pass the P to the other locked thread and sleeps again",
-)
-_GO_LOCKED_MORE_PS = Expect(
-    3.0,
-    2.5,
-    3.5,
-    "as with one P (2), and each hand-off's wakep also starts a spinning thread for an "
-    "idle P, which finds nothing it may run and parks",
-)
-# The C ping-pongs other than the condition variable: the waiter sleeps in the kernel
-# (futex, sem_wait, read) until the other side wakes it.
-_BLOCK_ONE_CPU = Expect(
-    1.0,
-    0.95,
-    1.5,
-    "on one CPU the side handing on must be switched out for the other to run: exactly "
-    "once per hand-off, whether it blocks or is preempted by the side it woke",
-)
-_BLOCK_TWO_CPUS = Expect(
-    1.0,
-    0.5,
-    1.5,
-    "the woken side runs on its own CPU while the waker blocks until its turn returns: "
-    "one switch per hand-off, fewer when the turn is back before the waker sleeps",
-)
-_BLOCK_UNPINNED = Expect(
-    1.0,
-    0.5,
-    1.5,
-    "one switch per hand-off whether the scheduler puts both sides on one CPU (exactly "
-    "one) or on two (at most one)",
-)
-# pthread_cond_signal is called with the mutex held.
-_CONDVAR_ONE_CPU = Expect(
-    2.0,
-    1.5,
-    3.5,
-    "signalled under the mutex, the woken waiter preempts the signaller, finds the mutex "
-    "held and blocks again: 2, or 3 when the signaller blocks in its own wait before the "
-    "waiter runs",
-)
-_CONDVAR_TWO_CPUS = Expect(
-    1.0,
-    0.5,
-    1.5,
-    "the waiter wakes on its own CPU after the signaller has let go of the mutex: one "
-    "blocking hand-off",
-)
-# pthread_cond_signal is called after the mutex is let go.
-_CONDVAR_UNLOCKED_ONE_CPU = Expect(
-    1.0,
-    0.95,
-    1.5,
-    "signalled after the mutex is let go, the woken waiter finds it free: the signaller is "
-    "switched out once per hand-off, preempted by the waiter it woke or blocking in its "
-    "own wait",
-)
-# Several condvar pairs, each pinned to one CPU, the pairs dealt over the CPUs.
-_CONDVAR_PAIRS_SPREAD = Expect(
-    1.5,
-    0.95,
-    3.5,
-    "2 to 3 while a CPU holds one pair (the woken waiter preempts the signaller, as "
-    "same-core); toward 1 as pairs share a CPU, since a woken waiter then queues behind "
-    "other pairs' threads and runs after its signaller has let go of the mutex",
-)
-_CONDVAR_UNPINNED = Expect(
-    1.5,
-    0.5,
-    3.5,
-    "1 per hand-off when the scheduler wakes the waiter on another CPU, 2 to 3 when on "
-    "the signaller's (as same-core), and it varies",
-)
-_YIELD_ONE_CPU = Expect(
-    1.0,
-    0.95,
-    1.5,
-    "a sched_yield that finds the turn not yet its own switches to the other thread, "
-    "which holds it: once per hand-off, never fewer on one CPU",
-)
 
 GO_PLACEMENTS = {"p1": 1, "p2": 2, "pN": 0}
 C_PLACEMENTS = ("same-core", "cross-core", "unpinned")
@@ -240,7 +121,7 @@ def _go_pingpong(primitive: str, body: str, what: str, placements: dict[str, int
                 what=f"two goroutines ping-pong {what}, GOMAXPROCS={shown}",
                 op=_ROUND_TRIP,
                 switches_per_op=2,
-                expect=_GO_ONE_P if procs == 1 else _GO_MORE_PS,
+                expect=GO_ONE_P if procs == 1 else GO_MORE_PS,
                 go_body=body,
                 gomaxprocs=procs,
             )
@@ -257,21 +138,21 @@ def _c_pingpong(primitive: str, c_primitive: str, what: str, processes: bool = F
     who = "two processes" if processes else "two pthreads"
     if primitive == "condvar":
         expect = {
-            "same-core": _CONDVAR_ONE_CPU,
-            "cross-core": _CONDVAR_TWO_CPUS,
-            "unpinned": _CONDVAR_UNPINNED,
+            "same-core": CONDVAR_ONE_CPU,
+            "cross-core": CONDVAR_TWO_CPUS,
+            "unpinned": CONDVAR_UNPINNED,
         }
     elif primitive == "condvar.signal-unlocked":
         expect = {
-            "same-core": _CONDVAR_UNLOCKED_ONE_CPU,
-            "cross-core": _BLOCK_TWO_CPUS,
-            "unpinned": _BLOCK_UNPINNED,
+            "same-core": CONDVAR_UNLOCKED_ONE_CPU,
+            "cross-core": BLOCK_TWO_CPUS,
+            "unpinned": BLOCK_UNPINNED,
         }
     else:
         expect = {
-            "same-core": _BLOCK_ONE_CPU,
-            "cross-core": _BLOCK_TWO_CPUS,
-            "unpinned": _BLOCK_UNPINNED,
+            "same-core": BLOCK_ONE_CPU,
+            "cross-core": BLOCK_TWO_CPUS,
+            "unpinned": BLOCK_UNPINNED,
         }
     return [
         Case(
@@ -306,7 +187,7 @@ def _catalogue() -> tuple[Case, ...]:
             what="two runnable goroutines take turns with runtime.Gosched, GOMAXPROCS=1",
             op="one round trip of the turn",
             switches_per_op=2,
-            expect=_GO_ONE_P,
+            expect=GO_ONE_P,
             go_body="gosched",
             gomaxprocs=1,
         )
@@ -325,7 +206,7 @@ def _catalogue() -> tuple[Case, ...]:
                 ),
                 op=_ROUND_TRIP,
                 switches_per_op=2,
-                expect=_GO_LOCKED_ONE_P if procs == 1 else _GO_LOCKED_MORE_PS,
+                expect=GO_LOCKED_ONE_P if procs == 1 else GO_LOCKED_MORE_PS,
                 go_body="chan.locked",
                 gomaxprocs=procs,
             )
@@ -342,7 +223,7 @@ def _catalogue() -> tuple[Case, ...]:
                 op="one goroutine created, run and joined",
                 switches_per_op=1,
                 unit="goroutine",
-                expect=_GO_SPAWN_ONE_P if procs == 1 else _GO_SPAWN_MORE_PS,
+                expect=GO_SPAWN_ONE_P if procs == 1 else GO_SPAWN_MORE_PS,
                 go_body="spawn",
                 gomaxprocs=procs,
             )
@@ -370,7 +251,7 @@ def _catalogue() -> tuple[Case, ...]:
             what="two pthreads on one CPU take turns, calling sched_yield until it is theirs",
             op="one round trip of the turn",
             switches_per_op=2,
-            expect=_YIELD_ONE_CPU,
+            expect=YIELD_ONE_CPU,
             c_entry="ring",
             c_primitive="yield",
         ),
@@ -386,7 +267,7 @@ def _catalogue() -> tuple[Case, ...]:
             expect=Expect(
                 0.0,
                 0.0,
-                _USER_SPACE_MAX,
+                USER_SPACE_MAX,
                 "a switch saves and loads a few registers in user space: nothing enters the "
                 "kernel, so only preemption by other tasks can count",
             ),
@@ -405,7 +286,7 @@ def _catalogue() -> tuple[Case, ...]:
             expect=Expect(
                 0.0,
                 0.0,
-                _USER_SPACE_MAX,
+                USER_SPACE_MAX,
                 "the swap stays in one thread; its sigprocmask system call enters the kernel "
                 "and returns to the same thread, which is no context switch",
             ),
@@ -441,7 +322,7 @@ def _catalogue() -> tuple[Case, ...]:
             expect=Expect(
                 0.0,
                 0.0,
-                _USER_SPACE_MAX,
+                USER_SPACE_MAX,
                 "one call enters the kernel and returns to the same thread: no context switch",
             ),
             c_entry="baseline",
@@ -459,7 +340,7 @@ def _catalogue() -> tuple[Case, ...]:
             expect=Expect(
                 0.0,
                 0.0,
-                _USER_SPACE_MAX,
+                USER_SPACE_MAX,
                 "one clock read stays in user space (the vDSO), or at most enters the kernel",
             ),
             c_entry="baseline",
@@ -480,7 +361,7 @@ def _catalogue() -> tuple[Case, ...]:
                 "GOMAXPROCS=every CPU",
                 op=f"one round trip in every pair ({2 * n} switches)",
                 switches_per_op=2 * n,
-                expect=_GO_MORE_PS,
+                expect=GO_MORE_PS,
                 go_body="chan.pairs",
                 gomaxprocs=0,
                 pairs=n,
@@ -505,7 +386,7 @@ def _catalogue() -> tuple[Case, ...]:
                 "in turn over the CPUs",
                 op=f"one round trip in every pair ({2 * n} switches)",
                 switches_per_op=2 * n,
-                expect=_CONDVAR_ONE_CPU if n == 1 else _CONDVAR_PAIRS_SPREAD,
+                expect=CONDVAR_ONE_CPU if n == 1 else CONDVAR_PAIRS_SPREAD,
                 c_entry="ring",
                 c_primitive="condvar",
                 pairs=n,
@@ -527,7 +408,7 @@ def _catalogue() -> tuple[Case, ...]:
                 f"each touching {ws // 1024} KiB at every turn, GOMAXPROCS=1",
                 op=f"one lap of the ring ({RING_SIZE} switches)",
                 switches_per_op=RING_SIZE,
-                expect=_GO_ONE_P,
+                expect=GO_ONE_P,
                 go_body="chan.ring",
                 gomaxprocs=1,
                 ring_size=RING_SIZE,
@@ -546,7 +427,7 @@ def _catalogue() -> tuple[Case, ...]:
                 f"condition variables, each touching {ws // 1024} KiB at every turn",
                 op=f"one lap of the ring ({RING_SIZE} switches)",
                 switches_per_op=RING_SIZE,
-                expect=_CONDVAR_ONE_CPU,
+                expect=CONDVAR_ONE_CPU,
                 c_entry="ring",
                 c_primitive="condvar",
                 ring_size=RING_SIZE,
@@ -580,7 +461,7 @@ def _catalogue() -> tuple[Case, ...]:
                     expect=Expect(
                         0.0,
                         0.0,
-                        _USER_SPACE_MAX,
+                        USER_SPACE_MAX,
                         "one context touching memory never switches: only preemption by "
                         "other tasks can count",
                     ),
@@ -645,80 +526,3 @@ def select(patterns: str | None) -> list[Case]:
                 f"--only {glob!r} matches no case; `switchbench list` shows the case ids"
             )
     return [c for c in CATALOGUE if any(fnmatch.fnmatchcase(c.id, g) for g in globs)]
-
-
-def usable_cpus() -> list[int]:
-    """The CPUs this process may run on (affinity mask), in order."""
-    return sorted(os.sched_getaffinity(0))
-
-
-# The placements that pin threads to CPUs with pthread_setaffinity_np.
-PINNED = ("same-core", "cross-core", "spread")
-
-
-@cache
-def affinity_refused() -> str | None:
-    """Why this process may not set its CPU affinity (some containers and sandboxes
-    forbid it), or None if it may. Probed by setting the mask it already has."""
-    try:
-        os.sched_setaffinity(0, os.sched_getaffinity(0))
-    except OSError as e:
-        return f"sched_setaffinity: {errno.errorcode.get(e.errno or 0, e.errno)} ({e.strerror})"
-    return None
-
-
-def skip_reason(case: Case, cpus: list[int]) -> str | None:
-    """Why a case cannot run on this machine, or None if it can."""
-    if case.cpus_needed > len(cpus):
-        return (
-            f"needs {case.cpus_needed} CPUs and this process may use {len(cpus)} "
-            f"(CPU {', '.join(map(str, cpus))})"
-        )
-    refused = affinity_refused() if case.lang == "c" and case.placement in PINNED else None
-    if refused:
-        return f"pins its threads to CPUs and this machine refuses CPU affinity ({refused})"
-    if case.c_entry == "fcontext":
-        return _fcontext_missing()
-    return None
-
-
-def _fcontext_missing() -> str | None:
-    """Why Boost.Context cannot be loaded (with the install hint), or None. The C
-    library loads it at run time, so it is no build dependency; a library not built
-    yet is not this case's to report."""
-    from bench.build import Artifacts  # here: bench.build and bench.native import this module
-    from bench.native import fcontext_unavailable
-
-    library = Artifacts.locate().c_library
-    return fcontext_unavailable(library) if library.is_file() else None
-
-
-def _core_id(cpu: int) -> str | None:
-    """The physical core of a CPU, to keep SMT siblings apart; None if unknown."""
-    base = f"/sys/devices/system/cpu/cpu{cpu}/topology"
-    try:
-        with open(f"{base}/physical_package_id") as pkg, open(f"{base}/core_id") as core:
-            return f"{pkg.read().strip()}:{core.read().strip()}"
-    except OSError:
-        return None
-
-
-def pin_cpus(placement: str, cpus: list[int]) -> tuple[int, int]:
-    """The CPUs the two sides of a C ping-pong are pinned to (-1: unpinned).
-
-    cross-core prefers a second CPU on another physical core, so the pair
-    does not share one core's SMT siblings when a real second core exists.
-    """
-    if placement == "same-core":
-        return cpus[0], cpus[0]
-    if placement == "cross-core":
-        first_core = _core_id(cpus[0])
-        for cpu in cpus[1:]:
-            core = _core_id(cpu)
-            if core is None or core != first_core:
-                return cpus[0], cpu
-        return cpus[0], cpus[1]
-    if placement in ("unpinned", "", "spread"):
-        # spread pins each pair itself, over every usable CPU (bench.native)
-        return -1, -1
-    raise ValueError(f"placement {placement!r} has no CPU pinning")
