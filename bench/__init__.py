@@ -11,6 +11,6 @@ The package is a pipeline, one module per stage, data flowing one way:
     analyse  medians and bootstrap CIs               -> summary.csv
     report   Markdown and figures                    -> report.md, *.png, *.svg
 
-bench.native is the bridge to the native code (cffi for C, a driver
+bench.native.bridge is the bridge to the native code (cffi for C, a driver
 process for Go) that the pyperf workers call; bench.cli ties it together.
 """

@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 
 from bench.analyse import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_ci
-from bench.build import Artifacts
 from bench.catalogue.cases import get_case
 from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
-from bench.native import CBody, GoBody, NativeError, runner_for
+from bench.native.bridge import CBody, GoBody, NativeError, runner_for
+from bench.native.build import Artifacts
 
 CSV_NAME = "agreement.csv"
 TOOL = "perf bench sched pipe"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from bench.catalogue.cases import BASELINE_CASE, Case
 from bench.catalogue.expect import range_text
-from bench.native import COUNTER_NAMES
+from bench.native.bridge import COUNTER_NAMES
 from bench.safeio import write_csv
 
 CONFIDENCE = 0.95

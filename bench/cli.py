@@ -34,11 +34,11 @@ from bench import (
     tidy,
 )
 from bench import folder as folder_files
-from bench.build import Artifacts, build, source_root
 from bench.catalogue import cases
 from bench.errors import UsageError
 from bench.fmt import visible
-from bench.native import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
+from bench.native.bridge import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
+from bench.native.build import Artifacts, build, source_root
 from bench.safeio import write_csv, write_json
 
 

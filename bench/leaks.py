@@ -9,7 +9,7 @@ reports goroutines and objects left, their growth per call, the heap and
 stack they hold, and what three detectors said: a runtime.NumGoroutine
 growth test, the goroutine profile of runtime/pprof, and the runtime's own
 goroutineleak profile. The last needs a driver built with
-GOEXPERIMENT=goroutineleakprofile (bench/build.py builds one where the Go
+GOEXPERIMENT=goroutineleakprofile (bench/native/build.py builds one where the Go
 release allows); where there is none, the profile is recorded as
 unavailable, with the reason, never as "not caught".
 """
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.build import Artifacts
 from bench.fmt import kib, md, missing, num, number
+from bench.native.build import Artifacts
 from bench.safeio import write_csv
 
 SCENARIOS = ("sender", "receiver", "nilchan", "ticker", "ticker-go123", "finalizer-cycle")

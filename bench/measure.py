@@ -24,10 +24,10 @@ import numpy as np
 import pyperf
 
 from bench.analyse import MIN_PROCESSES_FOR_CI, median_ci
-from bench.build import Artifacts
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.memory import MemoryPlan
+from bench.native.build import Artifacts
 from bench.safeio import refuse_symlink
 
 # Environment variables the native code reads (see README, "When things go wrong").

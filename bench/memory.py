@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.build import Artifacts
+from bench.native.build import Artifacts
 
 MEMORY_COLUMNS = [
     "kind",
@@ -317,7 +317,7 @@ def _main() -> None:
     parser.add_argument("what", choices=["threads", "stack"])
     parser.add_argument("n", type=int, nargs="?", default=0)
     args = parser.parse_args()
-    from bench.native import _c_library
+    from bench.native.bridge import _c_library
 
     ffi, lib = _c_library(Path(args.c_library))
     out = ffi.new("struct sb_memory *")

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from bench.analyse import median_ci
-from bench.build import Artifacts
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
+from bench.native.build import Artifacts
 from bench.safeio import write_csv
 
 CSV_NAME = "overhead.csv"

@@ -27,10 +27,10 @@ import pandas as pd
 import pyperf
 
 from bench import compare, folder, measure
-from bench.build import build, source_root
 from bench.catalogue.cases import get_case
 from bench.errors import UsageError
 from bench.fmt import code, md, ns
+from bench.native.build import build, source_root
 
 # What each profile should take on a 2-CPU machine, at most (seconds); None: no target.
 PROFILE_TARGET_S = {"smoke": None, "quick": 60.0, "default": 360.0, "full": None}

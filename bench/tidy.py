@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from bench.native import COUNTER_NAMES
+from bench.native.bridge import COUNTER_NAMES
 from bench.safeio import write_csv
 from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
 

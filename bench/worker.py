@@ -26,10 +26,10 @@ from typing import Any
 
 import pyperf
 
-from bench.build import Artifacts
 from bench.catalogue.cases import get_case
 from bench.catalogue.placement import pin_cpus, usable_cpus
-from bench.native import COUNTER_NAMES, TimedRun, runner_for
+from bench.native.bridge import COUNTER_NAMES, TimedRun, runner_for
+from bench.native.build import Artifacts
 
 COUNTERS_HOOK = "switchbench_counters"
 COUNTERS_METADATA = "switchbench_counters"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.build import Artifacts, build
+from bench.native.build import Artifacts, build
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench import agree
-from bench.native import TimedRun
+from bench.native.bridge import TimedRun
 from tests.conftest import skip_unless_required
 
 # What `perf bench sched pipe -l 20000` (linux-perf 6.1, pinned with taskset -c 0)

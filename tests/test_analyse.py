@@ -9,7 +9,7 @@ import pytest
 from bench import analyse, report, tidy
 from bench.catalogue import cases
 from bench.host import SCHEMA_VERSION
-from bench.native import COUNTER_NAMES
+from bench.native.bridge import COUNTER_NAMES
 from bench.worker import COUNTERS_METADATA
 
 

@@ -84,7 +84,7 @@ def test_pinning():
     a, b = placement.pin_cpus("cross-core", [2, 5])
     assert a == 2 and b == 5
     assert placement.pin_cpus("unpinned", [0]) == (-1, -1)
-    # spread pins each pair itself (bench.native), over every usable CPU
+    # spread pins each pair itself (bench.native.bridge), over every usable CPU
     assert placement.pin_cpus("spread", [0, 1]) == (-1, -1)
 
 

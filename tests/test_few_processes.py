@@ -14,9 +14,9 @@ import pyperf
 import pytest
 
 from bench import analyse, compare, measure, report
-from bench.build import Artifacts
 from bench.catalogue import cases
-from bench.native import COUNTER_NAMES
+from bench.native.bridge import COUNTER_NAMES
+from bench.native.build import Artifacts
 from tests.conftest import ROOT, scale_times
 
 MIN = analyse.MIN_PROCESSES_FOR_CI

@@ -25,7 +25,7 @@ from bench import analyse, compare, report, tidy
 from bench import folder as folder_files
 from bench.catalogue import cases
 from bench.fmt import num
-from bench.native import COUNTER_NAMES, HARDWARE_COUNTERS
+from bench.native.bridge import COUNTER_NAMES, HARDWARE_COUNTERS
 from bench.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA
 from tests.conftest import ROOT
 

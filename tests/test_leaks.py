@@ -7,8 +7,9 @@ import re
 import pandas as pd
 import pytest
 
-from bench import build, folder, leaks
+from bench import folder, leaks
 from bench.errors import UsageError
+from bench.native import build
 from tests.conftest import ROOT
 
 K = 200

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bench.catalogue import cases, expect, placement
-from bench.native import NativeError, TimedRun, runner_for
+from bench.native.bridge import NativeError, TimedRun, runner_for
 from tests.conftest import skip_unless_required
 
 
@@ -68,7 +68,7 @@ def test_c_checks(artifacts, cpus):
 
 
 def test_pinning_to_a_missing_cpu_is_an_error_not_a_crash(artifacts):
-    from bench.native import CBody
+    from bench.native.bridge import CBody
 
     body = CBody(cases.get_case("c.condvar.same-core"), artifacts.c_library)
     body.cpu_a = body.cpu_b = 1 << 20
@@ -123,7 +123,7 @@ def test_working_set_is_touched(artifacts):
 
 
 def _perf_works(artifacts):
-    from bench.native import probe_counters
+    from bench.native.bridge import probe_counters
 
     return probe_counters(artifacts.c_library)["context_switches"]["available"]
 
@@ -174,8 +174,8 @@ def test_counts_agree_with_perf_stat(case_id, artifacts, tmp_path):
         pytest.skip(f"perf stat cannot count context switches here: {probe.stderr.strip()}")
     ops = 20_000
     script = (
-        "import json, sys; from bench import cases; from bench.build import Artifacts;"
-        "from bench.native import runner_for;"
+        "import json, sys; from bench.catalogue import cases; from bench.native.build import Artifacts;"
+        "from bench.native.bridge import runner_for;"
         f"b = runner_for(cases.get_case({case_id!r}), Artifacts.locate());"
         f"r = b({ops}, count_perf=True); b.close();"
         "print(json.dumps([r.voluntary_ctx + r.involuntary_ctx, r.counters[0]]))"
@@ -237,7 +237,7 @@ def _run_body(case: cases.Case, artifacts, ops: int) -> TimedRun:
 def test_fcontext_switches_stay_in_user_space(artifacts):
     """Boost.Context's jump_fcontext makes no system call: the OS switches over a
     long ping-pong are a sliver of its switches (timer ticks, not the switches)."""
-    from bench.native import fcontext_unavailable
+    from bench.native.bridge import fcontext_unavailable
 
     why = fcontext_unavailable(artifacts.c_library)
     if why:
@@ -251,7 +251,7 @@ def test_fcontext_switches_stay_in_user_space(artifacts):
 
 
 def test_fcontext_unavailable_says_what_to_install(artifacts):
-    from bench.native import fcontext_unavailable
+    from bench.native.bridge import fcontext_unavailable
 
     why = fcontext_unavailable(artifacts.c_library)
     assert why is None or ("libboost_context.so" in why and "libboost-context-dev" in why)
@@ -289,8 +289,8 @@ def test_spread_rings_each_hand_off_in_turn(artifacts):
 
 
 def test_touch_only_counts_every_turn(artifacts, cpus):
-    placement = "unpinned" if placement.affinity_refused() else "same-core"
-    case = _c_case("c.touch.test", "touch", placement, ring_size=3, working_set=4096)
+    where = "unpinned" if placement.affinity_refused() else "same-core"
+    case = _c_case("c.touch.test", "touch", where, ring_size=3, working_set=4096)
     laps = 40
     body = runner_for(case, artifacts)
     try:

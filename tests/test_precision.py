@@ -14,8 +14,8 @@ import pyperf
 import pytest
 
 from bench import analyse, measure
-from bench.build import Artifacts
 from bench.catalogue import cases
+from bench.native.build import Artifacts
 from tests.conftest import switchbench
 
 

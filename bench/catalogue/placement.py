@@ -52,8 +52,10 @@ def _fcontext_missing() -> str | None:
     """Why Boost.Context cannot be loaded (with the install hint), or None. The C
     library loads it at run time, so it is no build dependency; a library not built
     yet is not this case's to report."""
-    from bench.build import Artifacts  # here: bench.build and bench.native import this module
-    from bench.native import fcontext_unavailable
+    from bench.native.bridge import fcontext_unavailable
+    from bench.native.build import (
+        Artifacts,  # here: bench.native.build and bench.native.bridge import this module
+    )
 
     library = Artifacts.locate().c_library
     return fcontext_unavailable(library) if library.is_file() else None
@@ -85,6 +87,6 @@ def pin_cpus(placement: str, cpus: list[int]) -> tuple[int, int]:
                 return cpus[0], cpu
         return cpus[0], cpus[1]
     if placement in ("unpinned", "", "spread"):
-        # spread pins each pair itself, over every usable CPU (bench.native)
+        # spread pins each pair itself, over every usable CPU (bench.native.bridge)
         return -1, -1
     raise ValueError(f"placement {placement!r} has no CPU pinning")

@@ -43,7 +43,7 @@ GO_LEAK_DRIVER = "switchdriver-leakprofile"
 
 def source_root() -> Path:
     """The checkout holding go/ and c/ (the package is installed editable from it)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # bench/native/build.py
     if not (root / "c" / "switchbench.h").is_file() or not (root / "go" / "go.mod").is_file():
         raise UsageError(
             f"no switchbench checkout around {root} (c/ and go/ are missing); "

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from bench.build import Artifacts, source_root
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import pin_cpus, usable_cpus
+from bench.native.build import Artifacts, source_root
 
 # The perf counters both sides read, in the order of sb_result.counter
 # (c/switchbench.h) and perfcount.Names (go/perfcount).
@@ -32,7 +32,6 @@ COUNTER_NAMES = (
     "branch_misses",
     "cache_misses",
 )
-SOFTWARE_COUNTERS = COUNTER_NAMES[:4]
 HARDWARE_COUNTERS = COUNTER_NAMES[4:]
 
 
