@@ -34,7 +34,7 @@ from bench import (
     tidy,
 )
 from bench import folder as folder_files
-from bench.catalogue import cases
+from bench.catalogue import cases, profiles
 from bench.errors import UsageError
 from bench.fmt import visible
 from bench.native.bridge import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
@@ -197,10 +197,10 @@ def cmd_leaks(args: argparse.Namespace) -> int:
 
 def cmd_selfbench(args: argparse.Namespace) -> int:
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
-    unknown = [p for p in profiles if p not in measure.PROFILES]
+    unknown = [p for p in profiles if p not in profiles.PROFILES]
     if not profiles or unknown:
         raise UsageError(
-            f"--profiles {args.profiles!r}: name profiles from {', '.join(measure.PROFILES)}"
+            f"--profiles {args.profiles!r}: name profiles from {', '.join(profiles.PROFILES)}"
         )
     if args.go_rounds < 0:
         raise UsageError(f"--go-rounds {args.go_rounds}: give 0 or more rounds")
@@ -231,7 +231,7 @@ class RunState:
     """A result folder being filled: what was asked for and what is done."""
 
     out: Path
-    profile: measure.Profile
+    profile: profiles.Profile
     selected: list[cases.Case]
     outcomes: list[measure.CaseOutcome]
     started_utc: str
@@ -287,7 +287,7 @@ STEPS = ("memory", "leaks", "overhead", "agreement")
 
 
 def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
-    profile = measure.PROFILES[args.profile]
+    profile = profiles.PROFILES[args.profile]
     # "memory", "leaks", "overhead" and "agreement" in --only name those steps, not cases.
     words = [p.strip() for p in (args.only or "").split(",")]
     wants_memory = not args.only or "memory" in words
@@ -347,7 +347,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     try:
         # A regular file, within limits, of the right types ({} where there is none).
         state = folder_files.load_run(out) or {"missing": True}
-        profile = measure.PROFILES[state["profile"]]
+        profile = profiles.PROFILES[state["profile"]]
         selected = [cases.get_case(case_id) for case_id in state["selected"]]
         done = state["cases"]
     except (KeyError, TypeError) as e:
@@ -669,11 +669,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="measure the cases and write a result folder")
     p.add_argument(
         "--profile",
-        choices=list(measure.PROFILES),
+        choices=list(profiles.PROFILES),
         default="default",
         # argparse %-formats help texts: a summary's "±3%" must reach it as "±3%%".
         help="how hard to sample: "
-        + "; ".join(f"{s.name}: {s.summary.replace('%', '%%')}" for s in measure.PROFILES.values()),
+        + "; ".join(
+            f"{s.name}: {s.summary.replace('%', '%%')}" for s in profiles.PROFILES.values()
+        ),
     )
     p.add_argument(
         "--only", metavar="GLOB", help="only cases matching these globs (comma-separated)"
@@ -711,10 +713,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--profile",
-        choices=list(measure.PROFILES),
+        choices=list(profiles.PROFILES),
         default="default",
         help="how many calls K of each scenario: "
-        + ", ".join(f"{p.name} {p.leak_k}" for p in measure.PROFILES.values()),
+        + ", ".join(f"{p.name} {p.leak_k}" for p in profiles.PROFILES.values()),
     )
     p.add_argument(
         "--out", metavar="DIR", help="result folder (default: results/leaks-<host>-<UTC time>)"

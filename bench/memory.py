@@ -17,7 +17,6 @@ import resource
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -72,15 +71,6 @@ GROWTH_COLUMNS = [
     "status",
     "reason",
 ]
-
-
-@dataclass(frozen=True)
-class MemoryPlan:
-    goroutines: tuple[int, ...]
-    threads: tuple[int, ...]
-    limits: tuple[str, ...]
-    growth: tuple[int, ...] = (8 << 10, 64 << 10)  # stack sizes one goroutine grows to
-    ceiling: bool = False  # also park as many as the budget (or the system) allows
 
 
 def available_bytes() -> int:

@@ -27,6 +27,7 @@ import pandas as pd
 import pyperf
 
 from bench import compare, folder, measure
+from bench.catalogue import profiles
 from bench.catalogue.cases import get_case
 from bench.errors import UsageError
 from bench.fmt import code, md, ns
@@ -110,7 +111,7 @@ def go_test_bench(binary: Path, count: int, benchtime: str = "200ms") -> list[di
 def suite_go_cases(raw_dir: Path) -> list[dict]:
     """The suite's figures for the cases go test also runs: one batch each of the
     default profile's sampling, as bench.measure takes it, values in ns per switch."""
-    profile = measure.PROFILES["default"]
+    profile = profiles.PROFILES["default"]
     artifacts = build({"go"})
     raw_dir.mkdir(parents=True, exist_ok=True)
     rows = []

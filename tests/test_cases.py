@@ -108,7 +108,7 @@ def test_the_two_condvar_hand_offs_expect_what_their_mechanism_gives():
 
 
 def test_profiles_leave_sweeps_to_default():
-    from bench.measure import PROFILES
+    from bench.catalogue.profiles import PROFILES
 
     sweep = cases.get_case("go.chan.pairs64.pN")
     core = cases.get_case("go.chan.p1")

@@ -14,7 +14,7 @@ import pyperf
 import pytest
 
 from bench import analyse, compare, measure, report
-from bench.catalogue import cases
+from bench.catalogue import cases, profiles
 from bench.native.bridge import COUNTER_NAMES
 from bench.native.build import Artifacts
 from tests.conftest import ROOT, scale_times
@@ -30,7 +30,7 @@ TWO_PROCESSES = "c.futex.same-core"
 
 def _fake_batch(
     case: cases.Case,
-    sampling: measure.Sampling,
+    sampling: profiles.Sampling,
     artifacts: Artifacts,
     out_json: Path,
     processes: int,
@@ -61,8 +61,8 @@ def fake_workers(monkeypatch: pytest.MonkeyPatch) -> Artifacts:
     return Artifacts(Path("unused.so"), Path("unused"), Path("unused"))
 
 
-def _profile(processes: int, budget_s: float) -> measure.Profile:
-    quick = measure.PROFILES["quick"]
+def _profile(processes: int, budget_s: float) -> profiles.Profile:
+    quick = profiles.PROFILES["quick"]
     sampling = dataclasses.replace(
         quick.cases, processes=processes, budget_s=budget_s, more_processes=1
     )
@@ -85,7 +85,7 @@ def test_one_process_with_a_tiny_ci_never_stops_on_target(
     tmp_path: Path, fake_workers: Artifacts
 ) -> None:
     case = cases.get_case(CASE)
-    quick = measure.PROFILES["quick"]
+    quick = profiles.PROFILES["quick"]
     assert quick.cases.processes < MIN and quick.cases.budget_s == 0  # the profile
     outcome = measure.run_case(case, quick, fake_workers, tmp_path)
     assert outcome.status == "ok", outcome.reason

@@ -5,11 +5,12 @@ import resource
 import pytest
 
 from bench import memory
+from bench.catalogue import profiles
 
 
 @pytest.fixture(scope="module")
 def measured(artifacts):
-    plan = memory.MemoryPlan(goroutines=(2000,), threads=(50,), limits=("8MiB", "256KiB"))
+    plan = profiles.MemoryPlan(goroutines=(2000,), threads=(50,), limits=("8MiB", "256KiB"))
     return memory.measure(plan, artifacts, budget=1 << 30)
 
 
@@ -51,14 +52,14 @@ def test_thread_stack_follows_ulimit(measured):
 
 
 def test_sizes_over_the_budget_are_skipped_not_run(artifacts):
-    plan = memory.MemoryPlan(goroutines=(1_000_000,), threads=(10_000,), limits=("8MiB",))
+    plan = profiles.MemoryPlan(goroutines=(1_000_000,), threads=(10_000,), limits=("8MiB",))
     rows, _ = memory.measure(plan, artifacts, budget=1 << 20)
     assert (rows["status"] == "skipped").all()
     assert rows["reason"].str.contains("memory budget").all()
 
 
 def test_stack_growth_and_the_max_stack_limit(artifacts):
-    plan = memory.MemoryPlan(goroutines=(), threads=(), limits=(), growth=(8 << 10, 256 << 10))
+    plan = profiles.MemoryPlan(goroutines=(), threads=(), limits=(), growth=(8 << 10, 256 << 10))
     growth = memory.measure_growth(plan, artifacts, budget=1 << 30).set_index("target_bytes")
     grown = growth[growth["status"] == "ok"]
     assert len(grown) == 2

@@ -14,7 +14,7 @@ import pyperf
 import pytest
 
 from bench import analyse, measure
-from bench.catalogue import cases
+from bench.catalogue import cases, profiles
 from bench.native.build import Artifacts
 from tests.conftest import switchbench
 
@@ -86,8 +86,8 @@ def test_trust_flags_a_wide_ci_and_a_poor_fit() -> None:
     assert analyse.trust(100, math.nan, math.nan, math.nan) == "ok"  # nothing to doubt by
 
 
-def _profile(target: float, budget: float) -> measure.Profile:
-    base = measure.PROFILES["smoke"]
+def _profile(target: float, budget: float) -> profiles.Profile:
+    base = profiles.PROFILES["smoke"]
     sampling = dataclasses.replace(base.cases, target_ci=target, budget_s=budget, more_processes=1)
     return dataclasses.replace(base, cases=sampling)
 
