@@ -23,11 +23,11 @@ import pandas as pd
 from bench.catalogue.cases import BASELINE_CASE, Case
 from bench.catalogue.expect import range_text
 from bench.native.bridge import COUNTER_NAMES
-from bench.safeio import write_csv
+from bench.results.write import write_csv
 
 CONFIDENCE = 0.95
 
-# summary.csv columns that schema-1 folders lack (bench.folder fills them in).
+# summary.csv columns that schema-1 folders lack (bench.results.read fills them in).
 SINCE_SCHEMA_2 = (
     "ci_half_width",
     "slope_ns_per_switch",
@@ -39,7 +39,7 @@ SINCE_SCHEMA_2 = (
     "stop",
 )
 # summary.csv columns that folders written before the sweeps timed only switching lack
-# (bench.folder fills them in as not measured).
+# (bench.results.read fills them in as not measured).
 SINCE_SLOPE_RANGE = ("slope_range_low", "slope_range_high", "run_ns")
 
 SUMMARY_COLUMNS = [

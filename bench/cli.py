@@ -33,13 +33,13 @@ from bench import (
     system,
     tidy,
 )
-from bench import folder as folder_files
 from bench.catalogue import cases, profiles
 from bench.errors import UsageError
 from bench.fmt import visible
 from bench.native.bridge import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build, source_root
-from bench.safeio import write_csv, write_json
+from bench.results import read
+from bench.results.write import write_csv, write_json
 
 
 class _Parser(argparse.ArgumentParser):
@@ -346,7 +346,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         )
     try:
         # A regular file, within limits, of the right types ({} where there is none).
-        state = folder_files.load_run(out) or {"missing": True}
+        state = read.load_run(out) or {"missing": True}
         profile = profiles.PROFILES[state["profile"]]
         selected = [cases.get_case(case_id) for case_id in state["selected"]]
         done = state["cases"]

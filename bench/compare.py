@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import folder as folder_files
 from bench import html
 from bench.analyse import (
     MIN_PROCESSES_FOR_CI,
@@ -49,7 +48,8 @@ from bench.errors import UsageError
 from bench.fmt import code, kib, md, ns, num, visible
 from bench.plot import plt
 from bench.plot import save as save_figure
-from bench.safeio import atomic_write, write_csv
+from bench.results import read
+from bench.results.write import atomic_write, write_csv
 
 # Two back-to-back default runs of the development VM differ by about this much in a
 # typical case (switchbench selfbench measures it on any machine): a smaller band
@@ -102,7 +102,7 @@ def load_runs(folders: list[Path]) -> list[RunData]:
     runs = []
     labels: set[str] = set()
     for i, path in enumerate(folders):
-        data = folder_files.load(path)
+        data = read.load(path)
         # The folder's name, with invisible characters written out (it labels figures).
         label = visible(path.resolve().name, backslash="\\") or f"run{i + 1}"
         if label in labels:  # two folders of one name (e.g. a/reference, b/reference)
@@ -466,9 +466,7 @@ def runs_without(runs: list[RunData], what: str) -> list[str]:
     if what == "memory":
         kinds = ("goroutine", "thread")
         return [
-            r.label
-            for r in runs
-            if all(folder_files.memory_curve(r.memory, kind).empty for kind in kinds)
+            r.label for r in runs if all(read.memory_curve(r.memory, kind).empty for kind in kinds)
         ]
     return [r.label for r in runs if _sweep_rows(r, what).empty]
 
@@ -524,7 +522,7 @@ def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
     for i, run in enumerate(runs):
         mem = run.memory
         for kind, style in (("goroutine", "o-"), ("thread", "s--")):
-            rows = folder_files.memory_curve(mem, kind)
+            rows = read.memory_curve(mem, kind)
             if rows.empty:
                 continue
             ax.plot(
@@ -579,7 +577,7 @@ def _machine_lines(runs: list[RunData]) -> list[str]:
         mem = run.memory
         per_kind = {}
         for kind in ("goroutine", "thread"):
-            rows = folder_files.memory_curve(mem, kind)
+            rows = read.memory_curve(mem, kind)
             per_kind[kind] = kib(rows.iloc[-1]["rss_bytes_per_unit"]) if not rows.empty else "—"
         lines.append(
             f"| {md(run.label)} | {ns(go)} | {ns(th)} | {_ratio(th / go)} | {ns(sc)} "

@@ -23,7 +23,7 @@ from markdown_it.token import Token
 
 from bench.errors import UsageError
 from bench.fmt import visible
-from bench.safeio import MIB, atomic_write, read_bytes
+from bench.results.write import MIB, atomic_write, read_bytes
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from bench.fmt import kib, md, missing, num, number
 from bench.native.build import Artifacts
-from bench.safeio import write_csv
+from bench.results.write import write_csv
 
 SCENARIOS = ("sender", "receiver", "nilchan", "ticker", "ticker-go123", "finalizer-cycle")
 VERSIONS = ("leaking", "fixed")
@@ -277,7 +277,7 @@ def _ticker_lines(leaks: pd.DataFrame) -> list[str]:
 
 
 def section_lines(leaks: pd.DataFrame | None) -> list[str]:
-    """The report's "Goroutine leaks" section from leaks.csv as bench.folder reads it
+    """The report's "Goroutine leaks" section from leaks.csv as bench.results.read reads it
     (text cells, NaN where empty); [] when the folder has no leaks.csv."""
     if leaks is None:
         return []

@@ -27,7 +27,7 @@ from bench.analyse import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.native.build import Artifacts
-from bench.safeio import refuse_symlink
+from bench.results.write import refuse_symlink
 
 # Environment variables the native code reads (see README, "When things go wrong").
 PASSED_ENVIRONMENT = (

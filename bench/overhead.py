@@ -38,7 +38,7 @@ from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
 from bench.native.build import Artifacts
-from bench.safeio import write_csv
+from bench.results.write import write_csv
 
 CSV_NAME = "overhead.csv"
 DEFAULT_REPEATS = 20
@@ -588,7 +588,7 @@ def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
 
 def section_lines(frame: pd.DataFrame | None) -> list[str]:
     """The report's "Harness overhead and the timer" section from overhead.csv as
-    bench.folder reads it (text cells, NaN where empty); [] without overhead.csv."""
+    bench.results.read reads it (text cells, NaN where empty); [] without overhead.csv."""
     title = "## Harness overhead and the timer"
     if frame is None:
         return []

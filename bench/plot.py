@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 matplotlib.rcParams["text.parse_math"] = False
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bench.safeio import atomic_write  # noqa: E402
+from bench.results.write import atomic_write  # noqa: E402
 
 __all__ = ["plt", "save"]
 

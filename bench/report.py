@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 
 from bench import agree, analyse, compare, html, leaks, overhead, sweeps
-from bench import folder as folder_files
 from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
 from bench.catalogue.cases import FLOOR_CASE, GOROUTINE_CASE, THREAD_CASE
 from bench.cells import check_cell as _check_cell
@@ -25,7 +24,8 @@ from bench.fmt import ns as _ns
 from bench.fmt import num as _num
 from bench.plot import plt
 from bench.plot import save as save_figure
-from bench.safeio import atomic_write, refuse_symlink, refuse_symlinked_folder
+from bench.results import read
+from bench.results.write import atomic_write, refuse_symlink, refuse_symlinked_folder
 
 FIGURE_STEM = "ns_per_switch"
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
@@ -527,8 +527,8 @@ def _growth_table(growth: pd.DataFrame) -> list[str]:
 
 def _memory_headline(mem: pd.DataFrame) -> list[str]:
     """One line: what one goroutine and one thread cost, at the most of each parked."""
-    go = folder_files.memory_curve(mem, "goroutine")
-    th = folder_files.memory_curve(mem, "thread")
+    go = read.memory_curve(mem, "goroutine")
+    th = read.memory_curve(mem, "thread")
     if go.empty or th.empty:
         return []
     g, t = go.iloc[-1], th.iloc[-1]
@@ -541,7 +541,7 @@ def _memory_headline(mem: pd.DataFrame) -> list[str]:
     ]
 
 
-def _memory_section(data: folder_files.Folder, figures: dict[str, list[Path]]) -> list[str]:
+def _memory_section(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
     mem = data.memory
     if mem.empty:
         return []
@@ -742,7 +742,7 @@ RUN_STEPS = (
 )
 
 
-def _agreement_lines(data: folder_files.Folder) -> list[str]:
+def _agreement_lines(data: read.Folder) -> list[str]:
     """The check against perf bench sched pipe: its table, or why it measured nothing;
     nothing for a run that did not ask for it."""
     if data.agreement is not None:
@@ -753,7 +753,7 @@ def _agreement_lines(data: folder_files.Folder) -> list[str]:
     return []
 
 
-def _steps_only(data: folder_files.Folder, figures: dict[str, list[Path]]) -> list[str]:
+def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
     """The report of a run that measured no case (`switchbench leaks`, `--only memory`):
     what it measured, and those sections alone; no answer, case table or precision."""
     run = data.run
@@ -784,7 +784,7 @@ def _steps_only(data: folder_files.Folder, figures: dict[str, list[Path]]) -> li
     return lines
 
 
-def render_markdown(data: folder_files.Folder, figures: dict[str, list[Path]]) -> str:
+def render_markdown(data: read.Folder, figures: dict[str, list[Path]]) -> str:
     """report.md's text for a checked folder and the figures just drawn."""
     folder, summary, host, run = data.path, data.summary, data.host, data.run
     lines = [f"# switchbench run {_md(folder.name)}", ""]
@@ -905,7 +905,7 @@ def write_report(folder: Path) -> Path:
     """Check the whole folder, then draw its figures and write report.md and
     report.html into it; returns report.md's path. Nothing is written when the folder
     is damaged, or when any output name in it is a symlink."""
-    data = folder_files.load(folder)
+    data = read.load(folder)
     refuse_symlinked_folder(folder)
     for name in OUTPUT_NAMES:
         refuse_symlink(folder / name)

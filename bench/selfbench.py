@@ -26,12 +26,13 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from bench import compare, folder, measure
+from bench import compare, measure
 from bench.catalogue import profiles
 from bench.catalogue.cases import get_case
 from bench.errors import UsageError
 from bench.fmt import code, md, ns
 from bench.native.build import build, source_root
+from bench.results import read
 
 # What each profile should take on a 2-CPU machine, at most (seconds); None: no target.
 PROFILE_TARGET_S = {"smoke": None, "quick": 60.0, "default": 360.0, "full": None}
@@ -165,8 +166,8 @@ def go_test_agreement(
 
 
 def profile_rows(label: str, profile: str, run_dir: Path, wall_s: float) -> tuple[dict, list]:
-    summary = folder.load_summary(run_dir)
-    run = folder.load_run(run_dir)
+    summary = read.load_summary(run_dir)
+    run = read.load_run(run_dir)
     target = (run.get("profile_settings") or {}).get("cases", {}).get("target_ci", math.nan)
     ok = summary[summary["status"] == "ok"]
     half = pd.to_numeric(ok["ci_half_width"], errors="coerce")

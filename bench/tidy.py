@@ -17,7 +17,7 @@ import pandas as pd
 import pyperf
 
 from bench.native.bridge import COUNTER_NAMES
-from bench.safeio import write_csv
+from bench.results.write import write_csv
 from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
 
 SAMPLE_COLUMNS = [

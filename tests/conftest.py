@@ -53,7 +53,7 @@ def switchbench(
 
 def rename_case(folder: Path, old: str, new: str | None) -> None:
     """A case renamed (or, with new=None, dropped) in every file of a result folder that
-    names it, so the folder stays consistent (bench.folder checks the files agree)."""
+    names it, so the folder stays consistent (bench.results.read checks the files agree)."""
     import json
 
     import pandas as pd

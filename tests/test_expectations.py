@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from bench import analyse, report
-from bench import folder as folder_files
 from bench.catalogue import cases, expect
 from bench.fmt import num
+from bench.results import read
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "results" / "reference"
@@ -105,7 +105,7 @@ def test_each_range_rejects_another_mechanism(
 def test_a_wrong_expectation_is_a_miss_right_after_the_answer(
     tmp_path: Path, samples: pd.DataFrame, case_id: str, wrong: tuple[float, float, float]
 ) -> None:
-    data = folder_files.load(_copy(tmp_path))
+    data = read.load(_copy(tmp_path))
     case = _wrong(case_id, *wrong)
     # The reference's real samples of the case, summarised against the wrong expectation.
     row = analyse.summarise(samples[samples["case"] == case_id], [case], {})
@@ -136,7 +136,7 @@ def test_a_wrong_expectation_is_a_miss_right_after_the_answer(
 def test_the_reference_re_analysed_has_no_miss(tmp_path: Path, samples: pd.DataFrame) -> None:
     """The same report with the current catalogue's expectations: nothing flagged, and
     every row shows the range it was checked against."""
-    data = folder_files.load(_copy(tmp_path))
+    data = read.load(_copy(tmp_path))
     summary = analyse.summarise(samples, cases.all_cases(), {})
     assert (summary["os_ctx_check"].map(analyse.check_verdict) == "ok").all()
     text = report.render_markdown(dataclasses.replace(data, summary=summary), {})
@@ -179,7 +179,7 @@ def test_the_reading_guide_names_the_source_the_code_uses(tmp_path: Path) -> Non
     assert row["os_ctx_switches_per_switch"] == pytest.approx(1.0)
     assert row["context_switches_per_switch"] == pytest.approx(3.0)
 
-    data = folder_files.load(_copy(tmp_path))
+    data = read.load(_copy(tmp_path))
     text = report.render_markdown(data, {})
     guide = text[text.index("## How to read this") : text.index("## Host")]
     bullet = next(x for x in guide.splitlines() if x.startswith("- **OS ctx switches"))

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from bench import compare, report
-from bench import folder as folder_files
 from bench.axes import bytes_label, count_label, human_axis, ns_label, ratio_label
+from bench.results import read
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "results" / "reference"
@@ -167,7 +167,7 @@ def test_coinciding_thread_lines_are_found_from_the_data(tmp_path: Path) -> None
 
 def _memory_figure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> plt.Figure:
     caught = _catch(monkeypatch, report)
-    report.plot_memory(folder, folder_files.load_memory(folder))
+    report.plot_memory(folder, read.load_memory(folder))
     return caught["memory"]
 
 
@@ -278,7 +278,7 @@ def test_tall_compare_figures_have_scale_and_legend_at_the_top(
 
 
 def test_a_slowdown_below_1_is_explained_only_when_there_is_one() -> None:
-    data = folder_files.load(REFERENCE)
+    data = read.load(REFERENCE)
     summary, host = data.summary, data.host
     lines = "\n".join(report._counter_section(summary, host))
     ok = summary[(summary["status"] == "ok") & (summary["sweep"].fillna("") == "")]

@@ -22,10 +22,10 @@ import pyperf
 import pytest
 
 from bench import analyse, compare, report, tidy
-from bench import folder as folder_files
 from bench.catalogue import cases
 from bench.fmt import num
 from bench.native.bridge import COUNTER_NAMES, HARDWARE_COUNTERS
+from bench.results import read
 from bench.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA
 from tests.conftest import ROOT
 
@@ -262,7 +262,7 @@ def test_cycles_per_switch_and_ipc_are_the_counted_runs_totals(case_id: str) -> 
 
 def test_the_report_shows_the_hardware_counters(tmp_path: Path) -> None:
     out, _ = _folder(tmp_path, "pmu", RECORDED)
-    data = folder_files.load(out)
+    data = read.load(out)
     text = report.render_markdown(data, {})
     section = text[text.index("## Counters per switch") :].split("\n## ", 1)[0]
     assert "exposes no hardware counters" not in section
@@ -349,5 +349,5 @@ def test_without_a_cycles_count_the_clock_is_the_measured_one(tmp_path: Path) ->
     assert row is not None and math.isnan(row["cycles_per_switch"]) and math.isnan(row["ipc"])
     ghz, source = compare.clock_ghz(run, row)
     assert source == "measured clock" and ghz == pytest.approx(run.host["clock"]["ghz"])
-    summary = dataclasses.replace(folder_files.load(out)).summary
+    summary = dataclasses.replace(read.load(out)).summary
     assert summary["cycles_per_switch"].isna().all()

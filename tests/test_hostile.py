@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from bench import cli
-from bench import folder as folder_module
+from bench.results import read
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "results" / "reference"
@@ -299,11 +299,11 @@ def _check_html(path: Path, drawn_prefix: str) -> None:
     assert "<b>x</b>" not in text and "\u202e" not in text and "\x1b" not in text
 
 
-TEXT_COLUMNS = set(folder_module.SUMMARY_TEXT) | {
+TEXT_COLUMNS = set(read.SUMMARY_TEXT) | {
     c
-    for kinds in (folder_module.MEMORY_KINDS, folder_module.STACK_KINDS, folder_module.GROWTH_KINDS)
+    for kinds in (read.MEMORY_KINDS, read.STACK_KINDS, read.GROWTH_KINDS)
     for c, kind in kinds.items()
-    if kind == folder_module.TEXT
+    if kind == read.TEXT
 } - {"ulimit_s"}
 
 

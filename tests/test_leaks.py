@@ -7,9 +7,10 @@ import re
 import pandas as pd
 import pytest
 
-from bench import folder, leaks
+from bench import leaks
 from bench.errors import UsageError
 from bench.native import build
+from bench.results import read
 from tests.conftest import ROOT
 
 K = 200
@@ -99,7 +100,7 @@ def test_profiles_are_saved_gzipped(measured, artifacts):
 
 def test_the_section_reads_the_folder(measured):
     out, _, _ = measured
-    text = "\n".join(leaks.section_lines(folder.load_leaks(out)))
+    text = "\n".join(leaks.section_lines(read.load_leaks(out)))
     assert text.startswith("## Goroutine leaks")
     for scenario in leaks.SCENARIOS:
         assert f"### {scenario}" in text
@@ -108,7 +109,7 @@ def test_the_section_reads_the_folder(measured):
 
 
 def test_the_section_escapes_what_it_reads(tmp_path):
-    assert folder.load_leaks(tmp_path) is None and leaks.section_lines(None) == []
+    assert read.load_leaks(tmp_path) is None and leaks.section_lines(None) == []
     hostile = "<script>alert(1)</script>|**x**"
     row = dict.fromkeys(leaks.LEAK_COLUMNS, "")
     row.update(
@@ -123,7 +124,7 @@ def test_the_section_escapes_what_it_reads(tmp_path):
         goroutineleak_reason=hostile,
     )
     pd.DataFrame([row]).to_csv(tmp_path / "leaks.csv", index=False)
-    text = "\n".join(leaks.section_lines(folder.load_leaks(tmp_path)))
+    text = "\n".join(leaks.section_lines(read.load_leaks(tmp_path)))
     assert "<script>" not in text and "**x**" not in text
     assert "\\<script\\>" in text
 
@@ -138,10 +139,10 @@ def test_a_damaged_leaks_csv_is_refused(tmp_path, column, value):
     row[column] = value
     pd.DataFrame([row]).to_csv(tmp_path / "leaks.csv", index=False)
     with pytest.raises(UsageError, match=column):
-        folder.load_leaks(tmp_path)
+        read.load_leaks(tmp_path)
     (tmp_path / "leaks.csv").write_text("not,a\ncsv")
     with pytest.raises(UsageError, match=r"leaks\.csv"):
-        folder.load_leaks(tmp_path)
+        read.load_leaks(tmp_path)
 
 
 def test_a_missing_driver_is_a_failed_row_not_a_crash(artifacts, tmp_path):
@@ -205,7 +206,7 @@ def test_the_ticker_prose_agrees_with_the_table(tmp_path, retained):
             str(retained / k),
         ]
     raw.to_csv(tmp_path / "leaks.csv", index=False)
-    frame = folder.load_leaks(tmp_path)
+    frame = read.load_leaks(tmp_path)
     text = "\n".join(leaks.section_lines(frame))
     prose, tables = _ticker_prose_and_table(text)
     godebug = {s: frame.loc[frame["scenario"] == s, "godebug"].iloc[0] for s in tables}

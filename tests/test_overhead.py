@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from bench import folder, overhead
+from bench import overhead
 from bench.catalogue.placement import affinity_refused, pin_cpus, usable_cpus
 from bench.errors import UsageError
+from bench.results import read
 
 REPEATS = 3
 TARGET_MS = 5.0  # short loops: the tests check the plumbing, not the figures
@@ -170,7 +171,7 @@ def test_a_program_that_fails_is_a_row_not_an_exception(artifacts, tmp_path):
 
 def test_section_reports_suite_minimal_and_timer(measured):
     out, frame, _ = measured
-    text = "\n".join(overhead.section_lines(folder.load_overhead(out)))
+    text = "\n".join(overhead.section_lines(read.load_overhead(out)))
     assert text.startswith("## Harness overhead and the timer")
     go = _row(frame, "minimal.go.chan.p1")
     assert f"| {go['ratio']:.3g} |" in text
@@ -189,7 +190,7 @@ def test_section_agreement_is_computed(tmp_path):
         row.update(suite_status="ok", suite_ns=suite, minimal_ns=minimal, ratio=suite / minimal)
         rows.append(row)
     pd.DataFrame(rows).to_csv(tmp_path / overhead.CSV_NAME, index=False)
-    text = "\n".join(overhead.section_lines(folder.load_overhead(tmp_path)))
+    text = "\n".join(overhead.section_lines(read.load_overhead(tmp_path)))
     assert "`go.chan.p1`: the suite and the minimal loop agree within 10%" in text
     assert "`c.condvar.same-core` (+30%): the suite and the minimal loop differ" in text
 
@@ -216,7 +217,7 @@ def test_section_escapes_hostile_strings(tmp_path):
             row.update(kind=kind, status=status, minimal_ns=100, samples=3, round_trips=10)
             rows.append(row)
     pd.DataFrame(rows).to_csv(tmp_path / overhead.CSV_NAME, index=False)
-    lines = overhead.section_lines(folder.load_overhead(tmp_path))
+    lines = overhead.section_lines(read.load_overhead(tmp_path))
     text = "\n".join(lines)
     assert "<" not in text.replace("\\<", "")  # every < escaped, so no raw HTML
     # Rendered as report.html renders it: nothing of the string becomes markup.
@@ -237,11 +238,11 @@ def test_section_escapes_hostile_strings(tmp_path):
 def test_a_damaged_file_is_refused_in_one_line(tmp_path, content):
     (tmp_path / overhead.CSV_NAME).write_bytes(content)
     with pytest.raises(UsageError, match=overhead.CSV_NAME):
-        folder.load_overhead(tmp_path)
+        read.load_overhead(tmp_path)
 
 
 def test_no_file_no_section(tmp_path):
-    assert folder.load_overhead(tmp_path) is None
+    assert read.load_overhead(tmp_path) is None
     assert overhead.section_lines(None) == []
 
 
@@ -264,7 +265,7 @@ def test_twins_measure_a_loop_between_its_cases_batches(artifacts, tmp_path):
     assert go_row["minimal_ns"] == go["minimal_ns"]
     c_row = _row(frame, "minimal.c.condvar.same-core")
     assert c_row["measured"] == overhead.MEASURED_AFTER and c_row["processes"] == 1
-    text = "\n".join(overhead.section_lines(folder.load_overhead(tmp_path)))
+    text = "\n".join(overhead.section_lines(read.load_overhead(tmp_path)))
     assert "4 timed loops in 2 processes, measured between the suite case's batches" in text
 
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bench import analyse, folder
+from bench import analyse
 from bench.errors import UsageError
+from bench.results import read
 from tests.conftest import ROOT
 
 samples = st.lists(
@@ -55,9 +56,9 @@ def test_random_bytes_in_a_result_folder_never_crash_the_loader(tmp_path, junk, 
     for data in (junk, original[: len(junk)]):  # random bytes, and a truncated real file
         (target / which).write_bytes(data)
         try:
-            folder.load_host(target)
-            folder.load_run(target)
-            folder.load_summary(target)
+            read.load_host(target)
+            read.load_run(target)
+            read.load_summary(target)
         except UsageError as e:
             assert str(target) in str(e)
         (target / which).write_bytes(original)

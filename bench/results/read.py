@@ -23,7 +23,7 @@ import pandas as pd
 from bench.analyse import SINCE_SCHEMA_2, SINCE_SLOPE_RANGE, SUMMARY_COLUMNS
 from bench.errors import UsageError
 from bench.host import READABLE_SCHEMAS, SCHEMA_VERSION
-from bench.safeio import MIB, read_csv, read_json
+from bench.results.write import MIB, read_csv, read_json
 
 # Far above anything a run writes (67 cases; a full run keeps under 2,000 values of
 # a case), far below what would exhaust memory (the bootstrap holds thousands of
