@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from bench import analyse
+from bench.analysis import summary as analyse
 from bench.catalogue.expect import range_text
 from bench.fmt import md, ns, num
 

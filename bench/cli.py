@@ -19,20 +19,9 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import (
-    agree,
-    analyse,
-    compare,
-    host,
-    leaks,
-    measure,
-    memory,
-    overhead,
-    report,
-    selfbench,
-    system,
-    tidy,
-)
+from bench import agree, compare, host, leaks, measure, memory, overhead, report, selfbench, system
+from bench.analysis import summary as analyse
+from bench.analysis import tidy
 from bench.catalogue import cases, profiles
 from bench.errors import UsageError
 from bench.fmt import visible

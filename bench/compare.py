@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bench import html
-from bench.analyse import (
+from bench.analysis.summary import (
     MIN_PROCESSES_FOR_CI,
     bootstrap_medians,
     percentile_ci,
@@ -122,7 +122,7 @@ def ratio_ci(
     seed: int = 0,
 ) -> tuple[float, float, float]:
     """median(b) / median(a) and its bootstrap CI: each run resampled on its own, by
-    worker process and value within it when groups are given (bench.analyse says why).
+    worker process and value within it when groups are given (bench.analysis.summary says why).
     The CI is NaN when either run has fewer than 3 samples."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     ratio = float(np.median(b) / np.median(a))

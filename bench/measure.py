@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pyperf
 
-from bench.analyse import MIN_PROCESSES_FOR_CI, median_ci
+from bench.analysis.summary import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.native.build import Artifacts
@@ -150,15 +150,15 @@ class Precision:
     def reaches(self) -> float:
         """The half-width a CI target may be judged by: NaN (never within a target)
         while fewer than MIN_PROCESSES_FOR_CI processes took values, since until then
-        the CI cannot see how processes differ (bench.analyse says why)."""
+        the CI cannot see how processes differ (bench.analysis.summary says why)."""
         return self.half_width if self.processes >= MIN_PROCESSES_FOR_CI else math.nan
 
 
 def measured(raw_json: Path) -> Precision:
     """The CI half-width, loops and worker processes of a case's pyperf file."""
     bench = pyperf.Benchmark.load(str(raw_json))
-    # Grouped by worker process, as bench.analyse computes the CI the summary shows; a
-    # run without values is pyperf's calibration run (warm-ups only), as bench.tidy
+    # Grouped by worker process, as bench.analysis.summary computes the CI the summary shows; a
+    # run without values is pyperf's calibration run (warm-ups only), as bench.analysis.tidy
     # skips it when it numbers the processes of samples.csv.
     runs = [run.values for run in bench.get_runs() if run.values]
     values = np.concatenate([np.asarray(v) for v in runs]) * 1e9

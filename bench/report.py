@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from bench import agree, analyse, compare, html, leaks, overhead, sweeps
+from bench import agree, compare, html, leaks, overhead, sweeps
+from bench.analysis import summary as analyse
 from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
 from bench.catalogue.cases import FLOOR_CASE, GOROUTINE_CASE, THREAD_CASE
 from bench.cells import check_cell as _check_cell

@@ -1,7 +1,7 @@
 """The scaling and working-set sweeps in the report: their figures, their tables, and
 the checks that each sweep point times its switching and nothing else.
 
-A sweep point's median and its regression slope (bench.analyse) measure the same thing
+A sweep point's median and its regression slope (bench.analysis.summary) measure the same thing
 two ways; they agree, and the regression's intercept (what one timed run pays once:
 starting the rings, the last laps finishing alone) is small against the run, only when
 the timed region holds switching alone. Both are checked here for every point.

@@ -9,7 +9,7 @@ return the elapsed seconds of the timed region only.
 
 pyperf keeps only times. The OS context-switch counts of each sample
 travel in the run's metadata through a pyperf hook, in the order of the
-run's values (bench.tidy reads them back).
+run's values (bench.analysis.tidy reads them back).
 """
 
 from __future__ import annotations

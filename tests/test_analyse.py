@@ -6,7 +6,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, report, tidy
+from bench import report
+from bench.analysis import summary as analyse
+from bench.analysis import tidy
 from bench.catalogue import cases
 from bench.host import SCHEMA_VERSION
 from bench.native.bridge import COUNTER_NAMES
@@ -65,7 +67,7 @@ def test_grouped_median_ci_ignores_order_and_labels():
 
 
 def _samples(case, ns, vol, invol, switches=1000):
-    """Samples as bench.tidy writes them; perf counters unavailable unless a test sets them."""
+    """Samples as bench.analysis.tidy writes them; perf counters unavailable unless a test sets them."""
     frame = pd.DataFrame(
         {
             "case": case,

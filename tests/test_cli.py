@@ -11,7 +11,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, tidy
+from bench.analysis import summary as analyse
+from bench.analysis import tidy
 from bench.catalogue import cases, placement
 from tests.conftest import ROOT, switchbench, typed_command
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import analyse, compare
+from bench import compare
+from bench.analysis import summary as analyse
 from tests.conftest import ROOT, rename_case, scale_times, switchbench
 
 REFERENCE = ROOT / "results" / "reference"

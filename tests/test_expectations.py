@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench import analyse, report
+from bench import report
+from bench.analysis import summary as analyse
 from bench.catalogue import cases, expect
 from bench.fmt import num
 from bench.results import read

@@ -13,7 +13,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, compare, measure, report
+from bench import compare, measure, report
+from bench.analysis import summary as analyse
 from bench.catalogue import cases, profiles
 from bench.native.bridge import COUNTER_NAMES
 from bench.native.build import Artifacts
@@ -127,7 +128,7 @@ def test_trust_marks_a_ci_from_too_few_processes_and_keeps_other_doubts() -> Non
 
 
 def _samples(case: str, processes: int, level: float = 100.0, per: int = 4) -> pd.DataFrame:
-    """Timed samples of one case as bench.tidy writes them, `per` values a process."""
+    """Timed samples of one case as bench.analysis.tidy writes them, `per` values a process."""
     n = processes * per
     frame = pd.DataFrame(
         {

@@ -21,7 +21,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, compare, report, tidy
+from bench import compare, report
+from bench.analysis import summary as analyse
+from bench.analysis import tidy
 from bench.catalogue import cases
 from bench.fmt import num
 from bench.native.bridge import COUNTER_NAMES, HARDWARE_COUNTERS

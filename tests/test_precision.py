@@ -13,7 +13,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import analyse, measure
+from bench import measure
+from bench.analysis import summary as analyse
 from bench.catalogue import cases, profiles
 from bench.native.build import Artifacts
 from tests.conftest import switchbench

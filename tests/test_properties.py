@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bench import analyse
+from bench.analysis import summary as analyse
 from bench.errors import UsageError
 from bench.results import read
 from tests.conftest import ROOT

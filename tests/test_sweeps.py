@@ -9,7 +9,8 @@ import math
 import pandas as pd
 import pytest
 
-from bench import analyse, report, sweeps
+from bench import report, sweeps
+from bench.analysis import summary as analyse
 
 
 def _row(case: str, ns: float, **extra: object) -> dict[str, object]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.analyse import SINCE_SCHEMA_2, SINCE_SLOPE_RANGE, SUMMARY_COLUMNS
+from bench.analysis.summary import SINCE_SCHEMA_2, SINCE_SLOPE_RANGE, SUMMARY_COLUMNS
 from bench.errors import UsageError
 from bench.host import READABLE_SCHEMAS, SCHEMA_VERSION
 from bench.results.write import MIB, read_csv, read_json
