@@ -16,7 +16,7 @@ has waited for it, so its time holds that start-up and exit; the suite's clock
 covers the hand-off loop alone. The round trips per run are chosen so that this
 is a small share of perf's time.
 
-measure() gives one row per (round, comparison, source) (COLUMNS, written by the
+measure() gives one row per (round, comparison, source) (AGREEMENT_COLUMNS, written by the
 caller as agreement.csv); summarise() reduces them; section_lines() renders
 them for the report.
 """
@@ -41,8 +41,8 @@ from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, u
 from bench.fmt import code, md, missing, ns, num, number
 from bench.native.bridge import CBody, GoBody, NativeError, runner_for
 from bench.native.build import Artifacts
+from bench.results.schema import AGREEMENT_COLUMNS
 
-CSV_NAME = "agreement.csv"
 TOOL = "perf bench sched pipe"
 SUITE = "switchbench"
 INSTALL_HINT = "apt-get install linux-perf"
@@ -59,7 +59,6 @@ TOOL_TIMEOUT_PER_ROUND_TRIP_S = 100e-6
 MIN_ROUNDS_FOR_CI = 3
 SEED = 0
 
-COLUMNS = ["comparison", "source", "round", "round_trips", "ns_per_switch", "cpu"]
 SUMMARY_COLUMNS = [
     "comparison",
     "tool",
@@ -230,7 +229,7 @@ def measure(
     run of the tool and one of the case, both of round_trips round trips on the same
     CPU. Odd rounds go through the runs in the reverse order, so that neither source
     nor either pair always runs first, where a drift in the machine's speed across a
-    round would favour it. One row per (round, pair, source), columns COLUMNS.
+    round would favour it. One row per (round, pair, source), columns AGREEMENT_COLUMNS.
     AgreementError when the tool is unavailable or any run fails."""
     if rounds < 1 or round_trips < 1:
         raise ValueError(f"need 1+ rounds and 1+ round trips, not {rounds} and {round_trips}")
@@ -277,7 +276,7 @@ def measure(
     finally:
         for runner in runners.values():
             runner.close()
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
 # ---- the summary ------------------------------------------------------------
@@ -321,7 +320,7 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     CI, and whether it is within ±AGREE_WITHIN. Cells may be text (agreement.csv as
     a folder reader gives it): whatever is not a number is left out."""
     frame = rows.copy()
-    for column in COLUMNS:
+    for column in AGREEMENT_COLUMNS:
         if column not in frame.columns:
             frame[column] = math.nan
     for column in ("round", "round_trips", "ns_per_switch", "cpu"):

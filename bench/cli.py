@@ -27,7 +27,16 @@ from bench.errors import UsageError
 from bench.fmt import visible
 from bench.native.bridge import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build, source_root
-from bench.results import read
+from bench.results import read, schema
+from bench.results.schema import (
+    HOST_JSON,
+    LEAKS_CSV,
+    MEMORY_CSV,
+    RUN_JSON,
+    SAMPLES_CSV,
+    SUITE_JSON,
+    SUMMARY_CSV,
+)
 from bench.results.write import write_csv, write_json
 
 
@@ -236,7 +245,7 @@ class RunState:
 
     def write_run_json(self, session_s: float) -> None:
         _write_json(
-            self.out / "run.json",
+            self.out / RUN_JSON,
             {
                 "status": self.status,
                 "profile": self.profile.name,
@@ -309,7 +318,7 @@ def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     )
     if artifacts.c_library.is_file():
         machine["clock"] = measure_clock_ghz(artifacts.c_library)
-    _write_json(out / "host.json", machine)
+    _write_json(out / HOST_JSON, machine)
     started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     run = RunState(
         out,
@@ -485,7 +494,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The minimal loops, measured between the batches of their suite cases.
     twins = (
         overhead.Twins(artifacts)
-        if run.overhead and not (run.out / overhead.CSV_NAME).is_file()
+        if run.overhead and not (run.out / schema.OVERHEAD_CSV).is_file()
         else None
     )
     try:
@@ -512,7 +521,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         note = f"{outcome.wall_s:.1f} s, CI ±{outcome.ci_half_width:.1%}, "
                         note += outcome.stop
                     console.print(f"  {case.id:{width}}  {outcome.status:8} {note}")
-            if run.overhead and not (run.out / overhead.CSV_NAME).is_file():
+            if run.overhead and not (run.out / schema.OVERHEAD_CSV).is_file():
                 progress.update(task, description="overhead")
                 console.print(
                     "  overhead: the timer, and the minimal harness-free loops not already "
@@ -522,13 +531,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 overhead.measure(
                     artifacts, run.out, None, run.profile.overhead_repeats, twins=twins
                 )
-            if run.agreement and not (run.out / agree.CSV_NAME).is_file():
+            if run.agreement and not (run.out / schema.AGREEMENT_CSV).is_file():
                 progress.update(task, description="agreement")
                 _measure_agreement(run, artifacts, console)
-            if run.memory and not (run.out / "memory.csv").is_file():
+            if run.memory and not (run.out / MEMORY_CSV).is_file():
                 progress.update(task, description="memory")
                 _measure_memory(run, artifacts, console)
-            if run.leaks and not (run.out / "leaks.csv").is_file():
+            if run.leaks and not (run.out / LEAKS_CSV).is_file():
                 progress.update(task, description="leaks")
                 if run.selected:  # a run of the leaks alone said so in its first line
                     console.print(
@@ -599,7 +608,7 @@ def _measure_agreement(run: RunState, artifacts: Artifacts, console: Console) ->
         console.print(f"  agreement: {run.agreement_unavailable}")
         return
     run.agreement_unavailable = ""
-    write_csv(rows, run.out / agree.CSV_NAME)
+    write_csv(rows, run.out / schema.AGREEMENT_CSV)
 
 
 def _measure_memory(run: RunState, artifacts: Artifacts, console: Console) -> None:
@@ -619,13 +628,13 @@ def _write_results(run: RunState) -> None:
     """suite.json, samples.csv and summary.csv from every finished case."""
     order = {c.id: i for i, c in enumerate(run.selected)}
     run.outcomes.sort(key=lambda o: order[o.case.id])
-    suite_json = run.out / "suite.json"
+    suite_json = run.out / SUITE_JSON
     measure.write_suite(run.outcomes, suite_json)
     if suite_json.is_file():
-        samples = tidy.write_samples(suite_json, run.out / "samples.csv")
+        samples = tidy.write_samples(suite_json, run.out / SAMPLES_CSV)
     else:  # no case measured (a run of the leaks or memory alone): the header alone
         samples = tidy.empty_samples()
-        write_csv(samples, run.out / "samples.csv")
+        write_csv(samples, run.out / SAMPLES_CSV)
     finished = {o.case.id for o in run.outcomes}
     not_measured = {o.case.id: (o.status, o.reason) for o in run.outcomes if o.status != "ok"}
     not_measured.update(
@@ -637,7 +646,7 @@ def _write_results(run: RunState) -> None:
     )
     stops = {o.case.id: o.stop for o in run.outcomes if o.status == "ok"}
     summary = analyse.summarise(samples, run.selected, not_measured, stops)
-    analyse.write_summary(summary, run.out / "summary.csv")
+    analyse.write_summary(summary, run.out / SUMMARY_CSV)
     overhead.attach_suite(run.out, summary)
 
 

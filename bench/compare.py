@@ -49,6 +49,7 @@ from bench.fmt import code, kib, md, ns, num, visible
 from bench.plot import plt
 from bench.plot import save as save_figure
 from bench.results import read
+from bench.results.schema import COMPARE_COLUMNS, COMPARE_CSV
 from bench.results.write import atomic_write, write_csv
 
 # Two back-to-back default runs of the development VM differ by about this much in a
@@ -56,25 +57,6 @@ from bench.results.write import atomic_write, write_csv
 # would call differences of one machine from itself significant.
 NOISE_BAND = 0.10
 RUN_COLOURS = ("#1b6ca8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#2e4057", "#b5651d")
-
-COMPARE_COLUMNS = [
-    "case",
-    "run",
-    "label",
-    "status",
-    "ns_per_switch",
-    "ci_low",
-    "ci_high",
-    "ratio_to_first",
-    "ratio_ci_low",
-    "ratio_ci_high",
-    "significant",
-    "verdict",
-    "cycles_per_switch",
-    "cycles_source",
-    "x_null_syscall",
-    "x_go_chan_p1",
-]
 
 
 @dataclass(frozen=True)
@@ -803,7 +785,7 @@ def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_B
             "ring": plot_sweep(table, runs, "ring", out),
             "memory": plot_memory(runs, out),
         }
-        write_csv(table, out / "compare.csv")
+        write_csv(table, out / COMPARE_CSV)
         text = render_markdown(runs, table, figures, noise_band)
         md_path = atomic_write(out / "compare.md", text)
         drawn = [p for paths in figures.values() for p in paths]

@@ -13,11 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-# 2: summary.csv gained the regression, trust and stop columns; host.json smt,
-# mitigations and clock. Folders of schema 1 are still read (READABLE_SCHEMAS):
-# what they lack is shown as unavailable.
-SCHEMA_VERSION = 2
-READABLE_SCHEMAS = (1, 2)
+from bench.results.schema import SCHEMA_VERSION
 
 
 def _read(path: str) -> str | None:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from bench.fmt import kib, md, missing, num, number
 from bench.native.build import Artifacts
+from bench.results.schema import LEAK_COLUMNS, LEAKS_CSV
 from bench.results.write import write_csv
 
 SCENARIOS = ("sender", "receiver", "nilchan", "ticker", "ticker-go123", "finalizer-cycle")
@@ -53,36 +54,6 @@ DESCRIPTIONS = {
     "finalizer-cycle": "`runtime.SetFinalizer` on an object in a reference cycle holding a "
     "64 KiB payload: the cycle is never freed; fixed with `runtime.AddCleanup`",
 }
-
-LEAK_COLUMNS = [
-    "scenario",
-    "version",
-    "k",
-    "go_version",
-    "unit",
-    "godebug",
-    "goroutines_left",
-    "leaked_goroutines_per_iter",
-    "leaked_per_iter",
-    "slope_per_iter",
-    "numgoroutine_slope",
-    "heap_bytes_per_leak",
-    "stack_bytes_per_leak",
-    "retained_objects",
-    "callbacks_run",
-    "caught_by_numgoroutine",
-    "caught_by_pprof",
-    "caught_by_goroutineleak",
-    "goroutineleak_count",
-    "goroutineleak_reason",
-    "top_stack",
-    "top_stack_count",
-    "goroutine_profile",
-    "goroutineleak_profile",
-    "elapsed_ns",
-    "status",
-    "reason",
-]
 
 
 def _value(x: object) -> object:
@@ -198,7 +169,7 @@ def measure(
                 _leak_profile(row, artifacts.go_leak_driver, scenario, version, k, profile_dir)
             rows.append(row)
     frame = pd.DataFrame(rows, columns=LEAK_COLUMNS)
-    write_csv(frame, out_dir / "leaks.csv")
+    write_csv(frame, out_dir / LEAKS_CSV)
     return frame
 
 

@@ -26,6 +26,7 @@ import pyperf
 from bench.analysis.summary import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import skip_reason, usable_cpus
+from bench.catalogue.profiles import Profile, Sampling
 from bench.native.build import Artifacts
 from bench.results.write import refuse_symlink
 

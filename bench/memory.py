@@ -21,22 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.catalogue.profiles import MemoryPlan
 from bench.native.build import Artifacts
-
-MEMORY_COLUMNS = [
-    "kind",
-    "requested",
-    "created",
-    "ulimit_s",
-    "rss_bytes_per_unit",
-    "virtual_bytes_per_unit",
-    "stack_bytes_per_unit",
-    "go_sys_bytes_per_unit",
-    "create_ns_per_unit",
-    "status",
-    "reason",
-]
-STACK_COLUMNS = ["ulimit_s", "thread_stack_bytes", "guard_bytes", "status", "reason"]
+from bench.results.schema import GROWTH_COLUMNS, MEMORY_COLUMNS, STACK_COLUMNS
 
 # Generous per-unit bounds for the first size of each kind; later sizes are
 # checked against twice the per-unit cost measured at the size before.
@@ -58,19 +45,6 @@ LIMITS = {
     "256KiB": 256 << 10,
     "unlimited": resource.RLIM_INFINITY,
 }
-
-
-GROWTH_COLUMNS = [
-    "target_bytes",
-    "depth",
-    "first_ns",
-    "second_ns",
-    "growth_ns",
-    "stack_inuse_delta_bytes",
-    "max_stack_bytes",
-    "status",
-    "reason",
-]
 
 
 def available_bytes() -> int:

@@ -38,9 +38,9 @@ from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number
 from bench.native.build import Artifacts
+from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_CSV
 from bench.results.write import write_csv
 
-CSV_NAME = "overhead.csv"
 DEFAULT_REPEATS = 20
 TARGET_LOOP_MS = 50.0  # one timed loop, after calibration
 CALIBRATED_MS = 20.0  # calibration doubles N until one loop takes this long
@@ -53,26 +53,6 @@ TWIN_LOOPS_PER_BATCH = 5  # timed loops of the one minimal process after each su
 MEASURED_BETWEEN = "between the suite case's batches"
 MEASURED_AFTER = "after the cases"
 
-OVERHEAD_COLUMNS = [
-    "case",
-    "kind",
-    "what",
-    "suite_case",
-    "minimal_ns",
-    "ci_low",
-    "ci_high",
-    "suite_status",
-    "suite_ns",
-    "suite_ci_low",
-    "suite_ci_high",
-    "ratio",
-    "round_trips",
-    "samples",
-    "processes",
-    "measured",
-    "status",
-    "reason",
-]
 
 KIND_LOOP = "loop"
 KIND_COST = "timer cost"
@@ -405,14 +385,14 @@ def measure(
         _with_suite(row, summary)
     frame = pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(frame, out_dir / CSV_NAME)
+    write_csv(frame, out_dir / OVERHEAD_CSV)
     return frame
 
 
 def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
     """Fill the suite's figures and the ratios into out_dir's overhead.csv, once the
     run's summary exists (the minimal loops are measured before it is computed)."""
-    path = out_dir / CSV_NAME
+    path = out_dir / OVERHEAD_CSV
     if not path.is_file():
         return
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])

@@ -25,7 +25,7 @@ from bench.fmt import ns as _ns
 from bench.fmt import num as _num
 from bench.plot import plt
 from bench.plot import save as save_figure
-from bench.results import read
+from bench.results import read, schema
 from bench.results.write import atomic_write, refuse_symlink, refuse_symlinked_folder
 
 FIGURE_STEM = "ns_per_switch"
@@ -739,7 +739,7 @@ RUN_STEPS = (
     ("memory", "memory.csv", "goroutine and thread memory"),
     ("leaks", "leaks.csv", "the goroutine-leak scenarios"),
     ("overhead", "overhead.csv", "the timer and the minimal harness-free loops"),
-    ("agreement", agree.CSV_NAME, f"the pipe cases against {agree.TOOL}"),
+    ("agreement", schema.AGREEMENT_CSV, f"the pipe cases against {agree.TOOL}"),
 )
 
 

@@ -33,6 +33,7 @@ from bench.errors import UsageError
 from bench.fmt import code, md, ns
 from bench.native.build import build, source_root
 from bench.results import read
+from bench.results.schema import COMPARE_CSV
 
 # What each profile should take on a 2-CPU machine, at most (seconds); None: no target.
 PROFILE_TARGET_S = {"smoke": None, "quick": 60.0, "default": 360.0, "full": None}
@@ -201,7 +202,7 @@ def profile_rows(label: str, profile: str, run_dir: Path, wall_s: float) -> tupl
 def _agreement(a: Path, b: Path, out: Path) -> dict[str, int]:
     """How many cases of two runs agree: CIs that overlap, and compare's verdict."""
     compare.write_comparison([a, b], out)
-    table = pd.read_csv(out / "compare.csv")
+    table = pd.read_csv(out / COMPARE_CSV)
     first = table[(table["run"] == 0) & (table["status"] == "ok")].set_index("case")
     second = table[(table["run"] == 1) & (table["status"] == "ok")].set_index("case")
     both = first.index.intersection(second.index)

@@ -17,8 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-SYSTEM_COLUMNS = ["t_s", "case", "ctxt", "processes", "procs_running", "procs_blocked"]
-THREAD_COLUMNS = ["t_s", "case", "pid", "tid", "comm", "voluntary", "nonvoluntary"]
+from bench.results.schema import SYSTEM_COLUMNS, SYSTEM_CSV, THREAD_COLUMNS, THREADS_CSV
 
 
 def read_proc_stat(path: str = "/proc/stat") -> dict[str, int]:
@@ -83,13 +82,13 @@ class SystemSampler:
     def __init__(self, out_dir: Path, interval_s: float = 1.0, resume: bool = False) -> None:
         self.interval_s = interval_s
         # A resumed run goes on after the last sample of the first session.
-        self.t0 = time.monotonic() - (_last_time(out_dir / "system.csv") + 1 if resume else 0)
-        mode = "a" if resume and (out_dir / "system.csv").is_file() else "w"
+        self.t0 = time.monotonic() - (_last_time(out_dir / SYSTEM_CSV) + 1 if resume else 0)
+        mode = "a" if resume and (out_dir / SYSTEM_CSV).is_file() else "w"
         self.case = ""
         self.session = 0
         self._stop = threading.Event()
-        self._system = open(out_dir / "system.csv", mode, newline="")
-        self._threads = open(out_dir / "threads.csv", mode, newline="")
+        self._system = open(out_dir / SYSTEM_CSV, mode, newline="")
+        self._threads = open(out_dir / THREADS_CSV, mode, newline="")
         self._system_csv = csv.writer(self._system)
         self._threads_csv = csv.writer(self._threads)
         if mode == "w":

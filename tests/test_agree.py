@@ -11,6 +11,7 @@ import pytest
 
 from bench import agree
 from bench.native.bridge import TimedRun
+from bench.results import schema
 from tests.conftest import skip_unless_required
 
 # What `perf bench sched pipe -l 20000` (linux-perf 6.1, pinned with taskset -c 0)
@@ -143,7 +144,7 @@ def test_measure_interleaves_and_alternates_the_order(monkeypatch, tmp_path):
     calls = []
     _fake_suite(monkeypatch, calls)
     rows = agree.measure(None, rounds=2, round_trips=500)
-    assert list(rows.columns) == agree.COLUMNS
+    assert list(rows.columns) == schema.AGREEMENT_COLUMNS
     assert len(rows) == 2 * len(agree.PAIRS) * 2
     order = list(zip(rows["comparison"], rows["source"], rows["round"], strict=True))
     first = [(p.case, s, 0) for p in agree.PAIRS for s in (agree.TOOL, agree.SUITE)]

@@ -10,8 +10,9 @@ from bench import report
 from bench.analysis import summary as analyse
 from bench.analysis import tidy
 from bench.catalogue import cases
-from bench.host import SCHEMA_VERSION
 from bench.native.bridge import COUNTER_NAMES
+from bench.results import schema
+from bench.results.schema import SCHEMA_VERSION
 from bench.worker import COUNTERS_METADATA
 
 
@@ -103,7 +104,7 @@ def test_summary_counts_and_flags():
         {"c.condvar.cross-core": ("skipped", "needs 2 CPUs")},
     )
     rows = summary.set_index("case")
-    assert list(summary.columns) == analyse.SUMMARY_COLUMNS
+    assert list(summary.columns) == schema.SUMMARY_COLUMNS
     assert rows.loc["go.chan.p1", "ns_per_switch"] == 115
     assert rows.loc["go.chan.p1", "os_ctx_switches_per_switch"] == pytest.approx(1 / 4000)
     assert rows.loc["go.chan.p1", "os_ctx_check"] == "ok (0–0.01)"
@@ -161,7 +162,7 @@ def test_tidy_reads_counters_in_order_and_refuses_misaligned_ones():
         ]
     )
     samples = tidy.samples_from_suite(suite)
-    assert list(samples.columns) == tidy.SAMPLE_COLUMNS
+    assert list(samples.columns) == schema.SAMPLE_COLUMNS
     assert len(samples) == 8
     first = samples[samples["process"] == 1]
     assert first["ns_per_switch"].tolist() == pytest.approx([100, 200])

@@ -11,9 +11,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench.analysis import summary as analyse
-from bench.analysis import tidy
 from bench.catalogue import cases, placement
+from bench.results import schema
 from tests.conftest import ROOT, switchbench, typed_command
 
 
@@ -173,8 +172,8 @@ def test_csvs_load_back_and_agree_with_pyperf(smoke_run):
     out, _ = smoke_run
     samples = pd.read_csv(out / "samples.csv")
     summary = pd.read_csv(out / "summary.csv")
-    assert list(samples.columns) == tidy.SAMPLE_COLUMNS
-    assert list(summary.columns) == analyse.SUMMARY_COLUMNS
+    assert list(samples.columns) == schema.SAMPLE_COLUMNS
+    assert list(summary.columns) == schema.SUMMARY_COLUMNS
     suite = pyperf.BenchmarkSuite.load(str(out / "suite.json"))
     for bench in suite.get_benchmarks():
         mine = samples[samples["case"] == bench.get_name()]

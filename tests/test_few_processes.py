@@ -18,6 +18,7 @@ from bench.analysis import summary as analyse
 from bench.catalogue import cases, profiles
 from bench.native.bridge import COUNTER_NAMES
 from bench.native.build import Artifacts
+from bench.results import schema
 from tests.conftest import ROOT, scale_times
 
 MIN = analyse.MIN_PROCESSES_FOR_CI
@@ -164,7 +165,7 @@ def _summary(processes: dict[str, int], scale: float = 1.0) -> pd.DataFrame:
 
 def test_summarise_marks_trust_below_the_minimum_only() -> None:
     summary = _summary(dict(zip(THREE, (1, 2, MIN), strict=True))).set_index("case")
-    assert list(summary.columns) == analyse.SUMMARY_COLUMNS[1:]  # no column added
+    assert list(summary.columns) == schema.SUMMARY_COLUMNS[1:]  # no column added
     assert summary.loc["go.chan.p1", "trust"] == "CI within one process"
     assert summary.loc["c.condvar.same-core", "trust"] == "CI within 2 processes"
     assert summary.loc["c.syscall.getppid", "trust"] == "ok"

@@ -10,7 +10,7 @@ import pytest
 from bench import leaks
 from bench.errors import UsageError
 from bench.native import build
-from bench.results import read
+from bench.results import read, schema
 from tests.conftest import ROOT
 
 K = 200
@@ -33,13 +33,13 @@ def _row(frame, scenario, version):
 
 def test_every_scenario_and_version_is_a_row(measured):
     out, frame, said = measured
-    assert list(frame.columns) == leaks.LEAK_COLUMNS
+    assert list(frame.columns) == schema.LEAK_COLUMNS
     assert len(frame) == len(leaks.SCENARIOS) * len(leaks.VERSIONS) == len(said)
     assert (frame["status"] == "ok").all(), frame["reason"].tolist()
     assert (frame["k"] == K).all()
     assert frame["go_version"].str.startswith("go").all()
     again = pd.read_csv(out / "leaks.csv")
-    assert list(again.columns) == leaks.LEAK_COLUMNS and len(again) == len(frame)
+    assert list(again.columns) == schema.LEAK_COLUMNS and len(again) == len(frame)
 
 
 @pytest.mark.parametrize("scenario", GOROUTINE_SCENARIOS)
@@ -111,7 +111,7 @@ def test_the_section_reads_the_folder(measured):
 def test_the_section_escapes_what_it_reads(tmp_path):
     assert read.load_leaks(tmp_path) is None and leaks.section_lines(None) == []
     hostile = "<script>alert(1)</script>|**x**"
-    row = dict.fromkeys(leaks.LEAK_COLUMNS, "")
+    row = dict.fromkeys(schema.LEAK_COLUMNS, "")
     row.update(
         scenario=hostile,
         version="leaking",
@@ -134,7 +134,7 @@ def test_the_section_escapes_what_it_reads(tmp_path):
     [("k", "not a number"), ("leaked_per_iter", "1e999"), ("goroutine_profile", "/etc/passwd")],
 )
 def test_a_damaged_leaks_csv_is_refused(tmp_path, column, value):
-    row = dict.fromkeys(leaks.LEAK_COLUMNS, "")
+    row = dict.fromkeys(schema.LEAK_COLUMNS, "")
     row.update(scenario="sender", version="leaking", k="10", status="ok")
     row[column] = value
     pd.DataFrame([row]).to_csv(tmp_path / "leaks.csv", index=False)

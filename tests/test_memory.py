@@ -6,6 +6,7 @@ import pytest
 
 from bench import memory
 from bench.catalogue import profiles
+from bench.results import schema
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +17,8 @@ def measured(artifacts):
 
 def test_every_size_is_measured(measured):
     rows, stacks = measured
-    assert list(rows.columns) == memory.MEMORY_COLUMNS
-    assert list(stacks.columns) == memory.STACK_COLUMNS
+    assert list(rows.columns) == schema.MEMORY_COLUMNS
+    assert list(stacks.columns) == schema.STACK_COLUMNS
     assert (rows["status"] == "ok").all(), rows["reason"].tolist()
     assert (rows["created"] == rows["requested"]).all()
 

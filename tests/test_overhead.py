@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from bench import overhead
 from bench.catalogue.placement import affinity_refused, pin_cpus, usable_cpus
 from bench.errors import UsageError
-from bench.results import read
+from bench.results import read, schema
 
 REPEATS = 3
 TARGET_MS = 5.0  # short loops: the tests check the plumbing, not the figures
@@ -102,7 +102,7 @@ def _row(frame, case):
 
 def test_measure_writes_every_row(measured):
     out, frame, said = measured
-    assert list(frame.columns) == overhead.OVERHEAD_COLUMNS
+    assert list(frame.columns) == schema.OVERHEAD_COLUMNS
     assert (frame["status"] == "ok").all(), frame["reason"].tolist()
     assert set(frame["case"]) == {
         "minimal.go.chan.p1",
@@ -115,8 +115,8 @@ def test_measure_writes_every_row(measured):
     }
     assert (frame["minimal_ns"] > 0).all()
     assert any("calibrating" in s for s in said)
-    again = pd.read_csv(out / overhead.CSV_NAME)
-    assert list(again.columns) == overhead.OVERHEAD_COLUMNS and len(again) == len(frame)
+    again = pd.read_csv(out / schema.OVERHEAD_CSV)
+    assert list(again.columns) == schema.OVERHEAD_COLUMNS and len(again) == len(frame)
     assert not list(out.glob("*.tmp"))
 
 
@@ -166,7 +166,7 @@ def test_a_program_that_fails_is_a_row_not_an_exception(artifacts, tmp_path):
     frame = overhead.measure(missing, tmp_path / "out2", None, repeats=REPEATS)
     assert (frame["status"] == "skipped").all()
     assert "has not been built" in _row(frame, "timer.go.time_now")["reason"]
-    assert (tmp_path / "out2" / overhead.CSV_NAME).is_file()
+    assert (tmp_path / "out2" / schema.OVERHEAD_CSV).is_file()
 
 
 def test_section_reports_suite_minimal_and_timer(measured):
@@ -185,11 +185,11 @@ def test_section_reports_suite_minimal_and_timer(measured):
 def test_section_agreement_is_computed(tmp_path):
     rows = []
     for case, suite, minimal in (("go.chan.p1", 105.0, 100.0), ("c.condvar.same-core", 130, 100)):
-        row = dict.fromkeys(overhead.OVERHEAD_COLUMNS, "")
+        row = dict.fromkeys(schema.OVERHEAD_COLUMNS, "")
         row.update(case=f"minimal.{case}", kind="loop", suite_case=case, status="ok")
         row.update(suite_status="ok", suite_ns=suite, minimal_ns=minimal, ratio=suite / minimal)
         rows.append(row)
-    pd.DataFrame(rows).to_csv(tmp_path / overhead.CSV_NAME, index=False)
+    pd.DataFrame(rows).to_csv(tmp_path / schema.OVERHEAD_CSV, index=False)
     text = "\n".join(overhead.section_lines(read.load_overhead(tmp_path)))
     assert "`go.chan.p1`: the suite and the minimal loop agree within 10%" in text
     assert "`c.condvar.same-core` (+30%): the suite and the minimal loop differ" in text
@@ -211,12 +211,11 @@ def test_section_escapes_hostile_strings(tmp_path):
             # Hostile text in every text column; numeric ones must hold numbers (a folder
             # whose numbers are text is refused whole: tests/test_hostile.py).
             row = {
-                c: "" if c in NUMERIC_OVERHEAD_COLUMNS else HOSTILE
-                for c in overhead.OVERHEAD_COLUMNS
+                c: "" if c in NUMERIC_OVERHEAD_COLUMNS else HOSTILE for c in schema.OVERHEAD_COLUMNS
             }
             row.update(kind=kind, status=status, minimal_ns=100, samples=3, round_trips=10)
             rows.append(row)
-    pd.DataFrame(rows).to_csv(tmp_path / overhead.CSV_NAME, index=False)
+    pd.DataFrame(rows).to_csv(tmp_path / schema.OVERHEAD_CSV, index=False)
     lines = overhead.section_lines(read.load_overhead(tmp_path))
     text = "\n".join(lines)
     assert "<" not in text.replace("\\<", "")  # every < escaped, so no raw HTML
@@ -236,8 +235,8 @@ def test_section_escapes_hostile_strings(tmp_path):
     [b"\xff\xfe\x00garbage", b'case,status\n"unterminated\n', b"a,b\n1,2\n"],
 )
 def test_a_damaged_file_is_refused_in_one_line(tmp_path, content):
-    (tmp_path / overhead.CSV_NAME).write_bytes(content)
-    with pytest.raises(UsageError, match=overhead.CSV_NAME):
+    (tmp_path / schema.OVERHEAD_CSV).write_bytes(content)
+    with pytest.raises(UsageError, match=schema.OVERHEAD_CSV):
         read.load_overhead(tmp_path)
 
 

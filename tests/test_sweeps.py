@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from bench import report, sweeps
-from bench.analysis import summary as analyse
+from bench.results import schema
 
 
 def _row(case: str, ns: float, **extra: object) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys(analyse.SUMMARY_COLUMNS, math.nan)
+    row: dict[str, object] = dict.fromkeys(schema.SUMMARY_COLUMNS, math.nan)
     row.update(
         case=case,
         status="ok",
@@ -40,7 +40,7 @@ def _row(case: str, ns: float, **extra: object) -> dict[str, object]:
 
 
 def _summary(rows: list[dict[str, object]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=analyse.SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=schema.SUMMARY_COLUMNS)
 
 
 def _point(case: str, ns: float, slope: float, intercept: float, run: float) -> pd.Series:

@@ -6,6 +6,7 @@ import time
 import pandas as pd
 
 from bench import system
+from bench.results import schema
 
 
 def test_proc_stat_counters_only_grow():
@@ -40,9 +41,9 @@ def test_sampler_writes_time_series(tmp_path):
         time.sleep(0.3)
         sampler.idle()
     series = pd.read_csv(tmp_path / "system.csv", keep_default_na=False)
-    assert list(series.columns) == system.SYSTEM_COLUMNS
+    assert list(series.columns) == schema.SYSTEM_COLUMNS
     assert len(series) >= 3
     assert series["t_s"].is_monotonic_increasing and series["ctxt"].is_monotonic_increasing
     assert "go.chan.p1" in set(series["case"])
     threads = pd.read_csv(tmp_path / "threads.csv")
-    assert list(threads.columns) == system.THREAD_COLUMNS
+    assert list(threads.columns) == schema.THREAD_COLUMNS

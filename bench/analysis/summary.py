@@ -23,53 +23,10 @@ import pandas as pd
 from bench.catalogue.cases import BASELINE_CASE, Case
 from bench.catalogue.expect import range_text
 from bench.native.bridge import COUNTER_NAMES
+from bench.results.schema import SUMMARY_COLUMNS
 from bench.results.write import write_csv
 
 CONFIDENCE = 0.95
-
-# summary.csv columns that schema-1 folders lack (bench.results.read fills them in).
-SINCE_SCHEMA_2 = (
-    "ci_half_width",
-    "slope_ns_per_switch",
-    "slope_ci_low",
-    "slope_ci_high",
-    "intercept_ns",
-    "r_squared",
-    "trust",
-    "stop",
-)
-# summary.csv columns that folders written before the sweeps timed only switching lack
-# (bench.results.read fills them in as not measured).
-SINCE_SLOPE_RANGE = ("slope_range_low", "slope_range_high", "run_ns")
-
-SUMMARY_COLUMNS = [
-    "case",
-    "status",
-    "reason",
-    "description",
-    "unit",
-    "one_op",
-    "switches_per_op",
-    "ns_per_switch",
-    "ci_low",
-    "ci_high",
-    *SINCE_SCHEMA_2,
-    *SINCE_SLOPE_RANGE,
-    "samples",
-    "processes",
-    "os_ctx_switches_per_switch",
-    "os_ctx_source",
-    "voluntary_ctx_per_switch",
-    "involuntary_ctx_per_switch",
-    *(f"{name}_per_switch" for name in COUNTER_NAMES),
-    "ipc",
-    "perf_overhead",
-    "expected_os_ctx_switches_per_switch",
-    "os_ctx_check",
-    "ratio_to_go_chan_p1",
-    "sweep",
-    "sweep_x",
-]
 
 
 BOOTSTRAP_RESAMPLES = 4999

@@ -17,22 +17,9 @@ import pandas as pd
 import pyperf
 
 from bench.native.bridge import COUNTER_NAMES
+from bench.results.schema import SAMPLE_COLUMNS
 from bench.results.write import write_csv
 from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
-
-SAMPLE_COLUMNS = [
-    "case",
-    "process",
-    "sample",
-    "kind",
-    "ops",
-    "switches",
-    "ns_per_switch",
-    "voluntary_ctx",
-    "involuntary_ctx",
-    "os_ctx_switches_per_switch",
-    *COUNTER_NAMES,
-]
 
 
 def empty_samples() -> pd.DataFrame:

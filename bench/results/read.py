@@ -20,9 +20,21 @@ from typing import Any
 
 import pandas as pd
 
-from bench.analysis.summary import SINCE_SCHEMA_2, SINCE_SLOPE_RANGE, SUMMARY_COLUMNS
 from bench.errors import UsageError
-from bench.host import READABLE_SCHEMAS, SCHEMA_VERSION
+from bench.results.schema import (
+    AGREEMENT_COLUMNS,
+    AGREEMENT_CSV,
+    HOST_JSON,
+    OVERHEAD_CSV,
+    READABLE_SCHEMAS,
+    RUN_JSON,
+    SAMPLES_CSV,
+    SCHEMA_VERSION,
+    SINCE_SCHEMA_2,
+    SINCE_SLOPE_RANGE,
+    SUMMARY_COLUMNS,
+    SUMMARY_CSV,
+)
 from bench.results.write import MIB, read_csv, read_json
 
 # Far above anything a run writes (67 cases; a full run keeps under 2,000 values of
@@ -257,7 +269,7 @@ def _checked_json(path: Path, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_host(folder: Path) -> dict[str, Any]:
-    path = folder / "host.json"
+    path = folder / HOST_JSON
     host = read_json(path, JSON_LIMIT)
     version = host.get("schema_version")
     if version not in READABLE_SCHEMAS or isinstance(version, bool):
@@ -276,7 +288,7 @@ def load_host(folder: Path) -> dict[str, Any]:
 
 
 def load_run(folder: Path) -> dict[str, Any]:
-    path = folder / "run.json"
+    path = folder / RUN_JSON
     if not path.exists() and not path.is_symlink():
         return {}
     return _checked_json(path, RUN_SPEC)
@@ -307,7 +319,7 @@ SUMMARY_BLANK_TEXT = ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trus
 
 def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFrame:
     """summary.csv, typed and checked; `selected` (run.json's cases) must all be there."""
-    path = folder / "summary.csv"
+    path = folder / SUMMARY_CSV
     frame = read_csv(path, SUMMARY_LIMIT)
     # A schema-1 folder, or one from before the slope range: not measured then.
     for column in (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE):
@@ -365,7 +377,7 @@ SAMPLE_KINDS = {"case": TEXT, "process": COUNT, "kind": TEXT, "ns_per_switch": N
 def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """The timed samples of samples.csv (case, process, ns_per_switch), checked; with
     the summary, each measured case must have exactly as many as it says."""
-    path = folder / "samples.csv"
+    path = folder / SAMPLES_CSV
     frame = read_csv(path, SAMPLES_LIMIT)
     missing = [c for c in SAMPLE_KINDS if c not in frame.columns]
     if missing:
@@ -495,7 +507,7 @@ def _text_table(folder: Path, name: str, numeric: dict[str, str], required: list
 
 
 def load_leaks(folder: Path) -> pd.DataFrame | None:
-    from bench.leaks import LEAK_COLUMNS
+    from bench.results.schema import LEAK_COLUMNS
 
     numeric = {
         c: NUMBER
@@ -519,7 +531,7 @@ def load_leaks(folder: Path) -> pd.DataFrame | None:
 
 
 def load_overhead(folder: Path) -> pd.DataFrame | None:
-    from bench.overhead import CSV_NAME, OVERHEAD_COLUMNS
+    from bench.results.schema import OVERHEAD_COLUMNS
 
     numeric = {
         c: NUMBER
@@ -528,14 +540,17 @@ def load_overhead(folder: Path) -> pd.DataFrame | None:
         or c in ("ratio", "round_trips", "samples")
         or c == "processes"
     }
-    return _text_table(folder, CSV_NAME, numeric, ["case", "kind", "status"])
+    return _text_table(folder, OVERHEAD_CSV, numeric, ["case", "kind", "status"])
 
 
 def load_agreement(folder: Path) -> pd.DataFrame | None:
-    from bench.agree import COLUMNS, CSV_NAME
 
-    numeric = {c: NUMBER for c in COLUMNS if c in ("round", "round_trips", "ns_per_switch", "cpu")}
-    return _text_table(folder, CSV_NAME, numeric, COLUMNS)
+    numeric = {
+        c: NUMBER
+        for c in AGREEMENT_COLUMNS
+        if c in ("round", "round_trips", "ns_per_switch", "cpu")
+    }
+    return _text_table(folder, AGREEMENT_CSV, numeric, AGREEMENT_COLUMNS)
 
 
 @dataclass(frozen=True)
