@@ -35,7 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from bench.analysis.summary import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_ci
+from bench.analysis.stats import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_ci
 from bench.catalogue.cases import get_case
 from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue.expect import range_text
 from bench.fmt import md, ns, num
@@ -13,11 +14,11 @@ from bench.fmt import md, ns, num
 
 def ci(row: pd.Series, in_parentheses: bool = False) -> str:
     """The CI's bounds, and "(within one process)" when it rests on fewer worker
-    processes than analyse.MIN_PROCESSES_FOR_CI: then it covers only those (", within
+    processes than stats.MIN_PROCESSES_FOR_CI: then it covers only those (", within
     one process" where the CI already stands in parentheses)."""
     if math.isnan(row["ci_low"]):
         return "—"
-    scope = analyse.within_processes(row.get("processes"))
+    scope = stats.within_processes(row.get("processes"))
     if scope:
         scope = f", {scope}" if in_parentheses else f" ({scope})"
     return f"{ns(row['ci_low'])} – {ns(row['ci_high'])}{scope}"

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bench import html
-from bench.analysis.summary import (
+from bench.analysis.stats import (
     MIN_PROCESSES_FOR_CI,
     bootstrap_medians,
     percentile_ci,

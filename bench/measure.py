@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pyperf
 
-from bench.analysis.summary import MIN_PROCESSES_FOR_CI, median_ci
+from bench.analysis.stats import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.catalogue.profiles import Profile, Sampling

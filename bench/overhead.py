@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.analysis.summary import median_ci
+from bench.analysis.stats import median_ci
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.fmt import code, md, missing, ns, num, number

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from bench import agree, compare, html, leaks, overhead, sweeps
+from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
 from bench.catalogue.cases import FLOOR_CASE, GOROUTINE_CASE, THREAD_CASE
@@ -36,7 +37,7 @@ GROUP_COLOURS = ("#00add8", "#d1495b", "#9e9e9e")
 def _within_process_note(summary: pd.DataFrame) -> list[str]:
     """A paragraph on CIs from too few processes, when the measured cases have any."""
     ok = summary[summary["status"] == "ok"]
-    scopes = ok["processes"].map(analyse.within_processes)
+    scopes = ok["processes"].map(stats.within_processes)
     few = ok[ok["ci_low"].notna() & (scopes != "")]
     if few.empty:
         return []
@@ -44,7 +45,7 @@ def _within_process_note(summary: pd.DataFrame) -> list[str]:
     return [
         "",
         f"{len(few)} of {len(ok)} measured cases rest on fewer than "
-        f"{analyse.MIN_PROCESSES_FOR_CI} worker processes, and their CI is marked {marks}: "
+        f"{stats.MIN_PROCESSES_FOR_CI} worker processes, and their CI is marked {marks}: "
         "it covers only how the values scatter inside those processes, not how processes "
         "differ from one another. Each process settles at a level of its own and the "
         "machine drifts, so separate runs will differ by more than that interval: do not "
@@ -693,14 +694,14 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
         "is fitted within each worker process, each keeping an intercept of its own, since "
         "processes settle at levels of their own. Both CIs are bootstrap 95% intervals that "
         "resample worker processes, then values or runs within each; the slope's needs "
-        f"{analyse.MIN_PROCESSES_FOR_SLOPE_CI} processes, and from fewer the range of the "
+        f"{stats.MIN_PROCESSES_FOR_SLOPE_CI} processes, and from fewer the range of the "
         "single processes' slopes stands in its place. A case is flagged when its "
         "median's CI is wider "
-        f"than ±{analyse.MAX_CI_HALF_WIDTH:.0%}, R² is under {analyse.MIN_R_SQUARED}, "
-        f"or its CI rests on fewer than {analyse.MIN_PROCESSES_FOR_CI} worker processes "
+        f"than ±{stats.MAX_CI_HALF_WIDTH:.0%}, R² is under {stats.MIN_R_SQUARED}, "
+        f"or its CI rests on fewer than {stats.MIN_PROCESSES_FOR_CI} worker processes "
         "(*within one process*: it cannot see how processes, or runs, differ). "
         "*Stopped* says why its sampling ended: *target*, its CI reached the profile's "
-        f"target over at least {analyse.MIN_PROCESSES_FOR_CI} processes; *budget*, its "
+        f"target over at least {stats.MIN_PROCESSES_FOR_CI} processes; *budget*, its "
         "time ran out first; *one batch*, the profile takes one.",
         "",
     ]
@@ -720,7 +721,7 @@ def _precision_section(summary: pd.DataFrame) -> list[str]:
     for _, row in ok.iterrows():
         slope_text = slope_cell(row)
         half = row["ci_half_width"]
-        scope = analyse.within_processes(row["processes"])
+        scope = stats.within_processes(row["processes"])
         half_text = "—" if math.isnan(half) else f"{half:.1%}" + (f" ({scope})" if scope else "")
         intercept = row["intercept_ns"]
         lines.append(

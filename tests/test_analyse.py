@@ -7,8 +7,8 @@ import pyperf
 import pytest
 
 from bench import report
+from bench.analysis import stats, tidy
 from bench.analysis import summary as analyse
-from bench.analysis import tidy
 from bench.catalogue import cases
 from bench.native.bridge import COUNTER_NAMES
 from bench.results import schema
@@ -19,21 +19,21 @@ from bench.worker import COUNTERS_METADATA
 def test_median_ci_brackets_the_median():
     rng = np.random.default_rng(1)
     values = rng.lognormal(mean=5, sigma=0.3, size=40)
-    median, low, high = analyse.median_ci(values)
+    median, low, high = stats.median_ci(values)
     assert median == pytest.approx(np.median(values))
     assert low <= median <= high
     assert low >= values.min() and high <= values.max()
 
 
 def test_median_ci_is_undefined_for_too_few_values():
-    median, low, high = analyse.median_ci(np.array([3.0, 5.0]))
+    median, low, high = stats.median_ci(np.array([3.0, 5.0]))
     assert median == 4.0 and math.isnan(low) and math.isnan(high)
 
 
 def test_median_ci_scales_with_the_data():
     values = np.random.default_rng(2).normal(100, 5, size=30)
-    m1, l1, h1 = analyse.median_ci(values)
-    m2, l2, h2 = analyse.median_ci(values * 3)
+    m1, l1, h1 = stats.median_ci(values)
+    m2, l2, h2 = stats.median_ci(values * 3)
     assert (m2, l2, h2) == pytest.approx((3 * m1, 3 * l1, 3 * h1))
 
 
@@ -45,15 +45,15 @@ def test_grouped_median_ci_widens_for_processes_at_levels_of_their_own():
     levels = rng.normal(100, 10, size=6)
     values = np.concatenate([rng.normal(level, 1, size=10) for level in levels])
     processes = np.repeat(np.arange(6), 10)
-    _, low, high = analyse.median_ci(values)
-    _, glow, ghigh = analyse.median_ci(values, processes)
+    _, low, high = stats.median_ci(values)
+    _, glow, ghigh = stats.median_ci(values, processes)
     assert ghigh - glow > 1.5 * (high - low)
     assert glow <= np.median(values) <= ghigh
 
 
 def test_grouped_median_ci_with_one_value_per_group_is_the_plain_bootstrap():
     values = np.random.default_rng(4).lognormal(5, 0.2, size=25)
-    assert analyse.median_ci(values, np.arange(25)[::-1]) == analyse.median_ci(values)
+    assert stats.median_ci(values, np.arange(25)[::-1]) == stats.median_ci(values)
 
 
 def test_grouped_median_ci_ignores_order_and_labels():
@@ -62,9 +62,9 @@ def test_grouped_median_ci_ignores_order_and_labels():
     processes = np.repeat([7, 3, 9, 1], 6)
     order = rng.permutation(24)
     relabelled = np.select([processes == k for k in (7, 3, 9, 1)], [0, 1, 2, 3])
-    ci = analyse.median_ci(values, processes)
-    assert analyse.median_ci(values[order], processes[order]) == ci
-    assert analyse.median_ci(values, relabelled) == ci
+    ci = stats.median_ci(values, processes)
+    assert stats.median_ci(values[order], processes[order]) == ci
+    assert stats.median_ci(values, relabelled) == ci
 
 
 def _samples(case, ns, vol, invol, switches=1000):

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from bench import compare
-from bench.analysis import summary as analyse
+from bench.analysis import stats
 from tests.conftest import ROOT, rename_case, scale_times, switchbench
 
 REFERENCE = ROOT / "results" / "reference"
@@ -40,7 +40,7 @@ def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
     # those processes, so a difference on it is shown, not judged (tests/
     # test_few_processes.py makes such folders; the reference has none).
     processes = pd.read_csv(a / "summary.csv").set_index("case")["processes"]
-    measured = measured.assign(few=measured["case"].map(processes) < analyse.MIN_PROCESSES_FOR_CI)
+    measured = measured.assign(few=measured["case"].map(processes) < stats.MIN_PROCESSES_FOR_CI)
     assert measured["ratio_ci_low"].notna().all()
     assert measured.loc[~measured["few"], "significant"].notna().all()
     assert (measured.loc[measured["few"], "significant"] != True).all()  # noqa: E712

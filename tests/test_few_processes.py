@@ -1,4 +1,4 @@
-"""A CI from fewer worker processes than analyse.MIN_PROCESSES_FOR_CI covers only
+"""A CI from fewer worker processes than stats.MIN_PROCESSES_FOR_CI covers only
 those processes: such a case never stops on its CI target, the summary marks it in
 `trust`, and the report and compare label its CI as within-process."""
 
@@ -14,6 +14,7 @@ import pyperf
 import pytest
 
 from bench import compare, measure, report
+from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue import cases, profiles
 from bench.native.bridge import COUNTER_NAMES
@@ -21,7 +22,7 @@ from bench.native.build import Artifacts
 from bench.results import schema
 from tests.conftest import ROOT, scale_times
 
-MIN = analyse.MIN_PROCESSES_FOR_CI
+MIN = stats.MIN_PROCESSES_FOR_CI
 CASE = "c.clock.monotonic"
 LOOPS = 1000
 REFERENCE = ROOT / "results" / "reference"
@@ -116,16 +117,16 @@ def test_enough_processes_in_one_batch_may_stop_on_target(
 
 
 def test_trust_marks_a_ci_from_too_few_processes_and_keeps_other_doubts() -> None:
-    assert analyse.trust(100, 99.9, 100.1, 0.999, processes=1) == "CI within one process"
-    assert analyse.trust(100, 99.9, 100.1, 0.999, processes=2) == "CI within 2 processes"
-    assert analyse.trust(100, 99.9, 100.1, 0.999, processes=MIN) == "ok"
-    both = analyse.trust(100, 80, 120, 0.5, processes=1)
+    assert stats.trust(100, 99.9, 100.1, 0.999, processes=1) == "CI within one process"
+    assert stats.trust(100, 99.9, 100.1, 0.999, processes=2) == "CI within 2 processes"
+    assert stats.trust(100, 99.9, 100.1, 0.999, processes=MIN) == "ok"
+    both = stats.trust(100, 80, 120, 0.5, processes=1)
     assert both == "CI ±20% > ±10%; CI within one process; R² 0.50 < 0.95"
-    assert analyse.trust(100, float("nan"), float("nan"), 0.999, processes=1) == "ok"
+    assert stats.trust(100, float("nan"), float("nan"), 0.999, processes=1) == "ok"
     # As a summary read back from CSV gives the count: a NumPy number, or NaN if unknown.
-    assert analyse.within_processes(np.int64(1)) == "within one process"
-    assert analyse.within_processes(np.float64(2.0)) == "within 2 processes"
-    assert analyse.within_processes(np.int64(MIN)) == analyse.within_processes(np.nan) == ""
+    assert stats.within_processes(np.int64(1)) == "within one process"
+    assert stats.within_processes(np.float64(2.0)) == "within 2 processes"
+    assert stats.within_processes(np.int64(MIN)) == stats.within_processes(np.nan) == ""
 
 
 def _samples(case: str, processes: int, level: float = 100.0, per: int = 4) -> pd.DataFrame:
@@ -194,7 +195,7 @@ def _one_process(folder: Path, case: str = GOROUTINE, count: int = 1) -> None:
     row = summary["case"] == case
     summary.loc[row, "processes"] = count
     first = summary[row].iloc[0]
-    summary.loc[row, "trust"] = analyse.trust(
+    summary.loc[row, "trust"] = stats.trust(
         first["ns_per_switch"], first["ci_low"], first["ci_high"], first["r_squared"], count
     )
     summary.to_csv(folder / "summary.csv", index=False)

@@ -14,7 +14,7 @@ import pyperf
 import pytest
 
 from bench import measure
-from bench.analysis import summary as analyse
+from bench.analysis import stats
 from bench.catalogue import cases, profiles
 from bench.native.build import Artifacts
 from tests.conftest import switchbench
@@ -33,13 +33,13 @@ def _processes(slopes: list[float], seed: int = 3) -> tuple[np.ndarray, ...]:
 
 def test_regression_recovers_slope_and_intercept() -> None:
     switches, elapsed, groups = _processes([120.0] * 6)
-    fit = analyse.regression(switches, elapsed, groups)
+    fit = stats.regression(switches, elapsed, groups)
     assert fit["slope_ns_per_switch"] == pytest.approx(120, rel=0.02)
     assert fit["slope_ci_low"] < 120 < fit["slope_ci_high"]
     assert fit["r_squared"] > 0.99
     # The order of the points, and the labels of the processes, do not change the CI.
     shuffled = np.random.default_rng(1).permutation(switches.size)
-    again = analyse.regression(switches[shuffled], elapsed[shuffled], groups[shuffled] + 7)
+    again = stats.regression(switches[shuffled], elapsed[shuffled], groups[shuffled] + 7)
     assert again == pytest.approx(fit, nan_ok=True)
 
 
@@ -49,7 +49,7 @@ def test_the_slope_ci_resamples_processes_first() -> None:
     points does not see, since within each process the line fits almost exactly."""
     slopes = [100.0, 110.0, 120.0, 130.0, 140.0, 150.0]
     switches, elapsed, groups = _processes(slopes)
-    fit = analyse.regression(switches, elapsed, groups)
+    fit = stats.regression(switches, elapsed, groups)
     standard_error = np.std(slopes, ddof=1) / np.sqrt(len(slopes))
     assert fit["slope_ci_high"] - fit["slope_ci_low"] > 2 * standard_error
     assert fit["slope_range_low"] == pytest.approx(100, rel=0.02)
@@ -58,7 +58,7 @@ def test_the_slope_ci_resamples_processes_first() -> None:
 
 def test_fewer_than_five_processes_give_a_range_not_a_ci() -> None:
     switches, elapsed, groups = _processes([100.0, 110.0, 120.0, 130.0])
-    fit = analyse.regression(switches, elapsed, groups)
+    fit = stats.regression(switches, elapsed, groups)
     assert math.isnan(fit["slope_ci_low"]) and math.isnan(fit["slope_ci_high"])
     assert fit["slope_range_low"] == pytest.approx(100, rel=0.02)
     assert fit["slope_range_high"] == pytest.approx(130, rel=0.02)
@@ -70,21 +70,21 @@ def test_each_process_keeps_its_own_intercept() -> None:
     its R² drops; the within-process fit sees the loop alone."""
     switches, elapsed, groups = _processes([120.0] * 6)
     elapsed = elapsed + groups * 2_000_000.0
-    fit = analyse.regression(switches, elapsed, groups)
+    fit = stats.regression(switches, elapsed, groups)
     assert fit["slope_ns_per_switch"] == pytest.approx(120, rel=0.02)
     assert fit["r_squared"] > 0.99
 
 
 def test_regression_needs_more_than_one_loop_count() -> None:
-    fit = analyse.regression(np.full(10, 1000.0), np.linspace(1e5, 2e5, 10))
+    fit = stats.regression(np.full(10, 1000.0), np.linspace(1e5, 2e5, 10))
     assert all(math.isnan(v) for v in fit.values())
 
 
 def test_trust_flags_a_wide_ci_and_a_poor_fit() -> None:
-    assert analyse.trust(100, 99, 101, 0.999) == "ok"
-    assert "CI ±20%" in analyse.trust(100, 80, 120, 0.999)
-    assert "R² 0.50" in analyse.trust(100, 99, 101, 0.5)
-    assert analyse.trust(100, math.nan, math.nan, math.nan) == "ok"  # nothing to doubt by
+    assert stats.trust(100, 99, 101, 0.999) == "ok"
+    assert "CI ±20%" in stats.trust(100, 80, 120, 0.999)
+    assert "R² 0.50" in stats.trust(100, 99, 101, 0.5)
+    assert stats.trust(100, math.nan, math.nan, math.nan) == "ok"  # nothing to doubt by
 
 
 def _profile(target: float, budget: float) -> profiles.Profile:
@@ -108,7 +108,7 @@ def test_sampling_stops_at_its_target_or_its_budget(
     assert outcome.ci_half_width == pytest.approx(half)
     if stop == "target":
         # One process a batch: a CI from fewer processes never meets a target.
-        assert outcome.batches == analyse.MIN_PROCESSES_FOR_CI and half <= target
+        assert outcome.batches == stats.MIN_PROCESSES_FOR_CI and half <= target
     if stop == "budget":
         # More than one batch, and it stopped before running past its budget by a batch.
         assert outcome.batches >= 2

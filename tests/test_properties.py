@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bench.analysis import summary as analyse
+from bench.analysis import stats
 from bench.errors import UsageError
 from bench.results import read
 from tests.conftest import ROOT
@@ -23,7 +23,7 @@ samples = st.lists(
 @given(values=samples, seed=st.integers(0, 2**32 - 1))
 def test_summary_ignores_sample_order(values, seed):
     shuffled = np.random.default_rng(seed).permutation(values)
-    assert analyse.median_ci(np.array(values)) == pytest.approx(analyse.median_ci(shuffled))
+    assert stats.median_ci(np.array(values)) == pytest.approx(stats.median_ci(shuffled))
 
 
 @settings(max_examples=40, deadline=None)
@@ -31,8 +31,8 @@ def test_summary_ignores_sample_order(values, seed):
 # Found by hypothesis: the percentile interpolation put the CI an ulp past the median.
 @example(values=[208001.0, 208000.79603734353, 208000.79603734353], k=1.0)
 def test_scaling_the_samples_scales_median_and_ci(values, k):
-    m1, l1, h1 = analyse.median_ci(np.array(values))
-    m2, l2, h2 = analyse.median_ci(np.array(values) * k)
+    m1, l1, h1 = stats.median_ci(np.array(values))
+    m2, l2, h2 = stats.median_ci(np.array(values) * k)
     assert (m2, l2, h2) == pytest.approx((k * m1, k * l1, k * h1), rel=1e-9)
     assert l1 <= m1 <= h1
 
