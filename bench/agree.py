@@ -38,9 +38,9 @@ import pandas as pd
 from bench.analysis.stats import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_ci
 from bench.catalogue.cases import get_case
 from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, usable_cpus
-from bench.fmt import code, md, missing, ns, num, number
 from bench.native.bridge import CBody, GoBody, NativeError, runner_for
 from bench.native.build import Artifacts
+from bench.render.fmt import code, md, missing, ns, num, number
 from bench.results.schema import AGREEMENT_COLUMNS
 
 TOOL = "perf bench sched pipe"

@@ -19,14 +19,15 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import agree, compare, host, leaks, measure, memory, overhead, report, selfbench, system
+from bench import agree, host, leaks, measure, memory, overhead, selfbench, system
 from bench.analysis import summary as analyse
 from bench.analysis import tidy
 from bench.catalogue import cases, profiles
 from bench.errors import UsageError
-from bench.fmt import visible
 from bench.native.bridge import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build, source_root
+from bench.render import compare, report
+from bench.render.fmt import visible
 from bench.results import read, schema
 from bench.results.schema import (
     HOST_JSON,

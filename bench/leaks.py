@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.fmt import kib, md, missing, num, number
 from bench.native.build import Artifacts
+from bench.render.fmt import kib, md, missing, num, number
 from bench.results.schema import LEAK_COLUMNS, LEAKS_CSV
 from bench.results.write import write_csv
 

@@ -36,8 +36,8 @@ import pandas as pd
 from bench.analysis.stats import median_ci
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
-from bench.fmt import code, md, missing, ns, num, number
 from bench.native.build import Artifacts
+from bench.render.fmt import code, md, missing, ns, num, number
 from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_CSV
 from bench.results.write import write_csv
 

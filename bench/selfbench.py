@@ -26,12 +26,13 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from bench import compare, measure
+from bench import measure
 from bench.catalogue import profiles
 from bench.catalogue.cases import get_case
 from bench.errors import UsageError
-from bench.fmt import code, md, ns
 from bench.native.build import build, source_root
+from bench.render import compare
+from bench.render.fmt import code, md, ns
 from bench.results import read
 from bench.results.schema import COMPARE_CSV
 

@@ -6,11 +6,11 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import report
 from bench.analysis import stats, tidy
 from bench.analysis import summary as analyse
 from bench.catalogue import cases
 from bench.native.bridge import COUNTER_NAMES
+from bench.render import report
 from bench.results import schema
 from bench.results.schema import SCHEMA_VERSION
 from bench.worker import COUNTERS_METADATA

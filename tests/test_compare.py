@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import compare
 from bench.analysis import stats
+from bench.render import compare
 from tests.conftest import ROOT, rename_case, scale_times, switchbench
 
 REFERENCE = ROOT / "results" / "reference"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench import report
 from bench.analysis import summary as analyse
 from bench.catalogue import cases, expect
-from bench.fmt import num
+from bench.render import report
+from bench.render.fmt import num
 from bench.results import read
 from tests.conftest import ROOT
 

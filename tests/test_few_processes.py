@@ -13,12 +13,13 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import compare, measure, report
+from bench import measure
 from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue import cases, profiles
 from bench.native.bridge import COUNTER_NAMES
 from bench.native.build import Artifacts
+from bench.render import compare, report
 from bench.results import schema
 from tests.conftest import ROOT, scale_times
 

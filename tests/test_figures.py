@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from bench import compare, report
-from bench.axes import bytes_label, count_label, human_axis, ns_label, ratio_label
+from bench.render import compare, report
+from bench.render.axes import bytes_label, count_label, human_axis, ns_label, ratio_label
 from bench.results import read
 from tests.conftest import ROOT
 

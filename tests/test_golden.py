@@ -25,10 +25,10 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import compare, report
 from bench.analysis import summary as analyse
 from bench.analysis import tidy
 from bench.catalogue import cases
+from bench.render import compare, report
 from tests.conftest import ROOT, scale_times
 
 REFERENCE = ROOT / "results" / "reference"

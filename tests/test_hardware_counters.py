@@ -21,12 +21,12 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import compare, report
 from bench.analysis import summary as analyse
 from bench.analysis import tidy
 from bench.catalogue import cases
-from bench.fmt import num
 from bench.native.bridge import COUNTER_NAMES, HARDWARE_COUNTERS
+from bench.render import compare, report
+from bench.render.fmt import num
 from bench.results import read
 from bench.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA
 from tests.conftest import ROOT

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from bench import report, sweeps
+from bench.render import report, sweeps
 from bench.results import schema
 
 

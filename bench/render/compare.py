@@ -27,14 +27,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import html
 from bench.analysis.stats import (
     MIN_PROCESSES_FOR_CI,
     bootstrap_medians,
     percentile_ci,
     within_processes,
 )
-from bench.axes import (
+from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
+from bench.errors import UsageError
+from bench.render import html
+from bench.render.axes import (
     bytes_label,
     count_label,
     human_axis,
@@ -43,11 +45,9 @@ from bench.axes import (
     ns_label,
     ratio_label,
 )
-from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
-from bench.errors import UsageError
-from bench.fmt import code, kib, md, ns, num, visible
-from bench.plot import plt
-from bench.plot import save as save_figure
+from bench.render.fmt import code, kib, md, ns, num, visible
+from bench.render.plot import plt
+from bench.render.plot import save as save_figure
 from bench.results import read
 from bench.results.schema import COMPARE_COLUMNS, COMPARE_CSV
 from bench.results.write import atomic_write, write_csv

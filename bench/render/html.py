@@ -22,7 +22,7 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
 from bench.errors import UsageError
-from bench.fmt import visible
+from bench.render.fmt import visible
 from bench.results.write import MIB, atomic_write, read_bytes
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"

@@ -9,7 +9,7 @@ import pandas as pd
 from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue.expect import range_text
-from bench.fmt import md, ns, num
+from bench.render.fmt import md, ns, num
 
 
 def ci(row: pd.Series, in_parentheses: bool = False) -> str:

@@ -9,23 +9,24 @@ from typing import Any
 
 import pandas as pd
 
-from bench import agree, compare, html, leaks, overhead, sweeps
+from bench import agree, leaks, overhead
 from bench.analysis import stats
 from bench.analysis import summary as analyse
-from bench.axes import bytes_label, count_label, human_axis, note_below, ns_label
 from bench.catalogue.cases import FLOOR_CASE, GOROUTINE_CASE, THREAD_CASE
-from bench.cells import check_cell as _check_cell
-from bench.cells import ci as _ci
-from bench.cells import expected as _expected
-from bench.cells import per_unit as _per_unit
-from bench.cells import slope as slope_cell
-from bench.fmt import code
-from bench.fmt import kib as _kib
-from bench.fmt import md as _md
-from bench.fmt import ns as _ns
-from bench.fmt import num as _num
-from bench.plot import plt
-from bench.plot import save as save_figure
+from bench.render import compare, html, sweeps
+from bench.render.axes import bytes_label, count_label, human_axis, note_below, ns_label
+from bench.render.cells import check_cell as _check_cell
+from bench.render.cells import ci as _ci
+from bench.render.cells import expected as _expected
+from bench.render.cells import per_unit as _per_unit
+from bench.render.cells import slope as slope_cell
+from bench.render.fmt import code
+from bench.render.fmt import kib as _kib
+from bench.render.fmt import md as _md
+from bench.render.fmt import ns as _ns
+from bench.render.fmt import num as _num
+from bench.render.plot import plt
+from bench.render.plot import save as save_figure
 from bench.results import read, schema
 from bench.results.write import atomic_write, refuse_symlink, refuse_symlinked_folder
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.axes import bytes_label, count_label, human_axis, ns_label
-from bench.cells import check_cell, ci, expected, slope
-from bench.fmt import code, md, ns, num
-from bench.plot import plt
-from bench.plot import save as save_figure
+from bench.render.axes import bytes_label, count_label, human_axis, ns_label
+from bench.render.cells import check_cell, ci, expected, slope
+from bench.render.fmt import code, md, ns, num
+from bench.render.plot import plt
+from bench.render.plot import save as save_figure
 
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 LANG_WORDS = {"go": "goroutines", "c": "threads"}
