@@ -5,7 +5,7 @@ The package is a pipeline, one module per stage, data flowing one way:
     cases    the catalogue of benchmark cases
     build    compiles go/ and c/ (cached)
     host     probes the machine                      -> host.json
-    measure  runs pyperf workers (bench.worker) per case
+    measure  runs pyperf workers (bench.measure.worker) per case
                                                       -> suite.json
     tidy     one row per sample                      -> samples.csv
     analyse  medians and bootstrap CIs               -> summary.csv

@@ -19,11 +19,12 @@ from typing import NoReturn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bench import agree, host, leaks, measure, memory, overhead, selfbench, system
 from bench.analysis import summary as analyse
 from bench.analysis import tidy
-from bench.catalogue import cases, profiles
+from bench.catalogue import cases
+from bench.catalogue.profiles import PROFILES, Profile
 from bench.errors import UsageError
+from bench.measure import agree, host, leaks, memory, overhead, runner, selfbench, system
 from bench.native.bridge import HARDWARE_COUNTERS, measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build, source_root
 from bench.render import compare, report
@@ -196,11 +197,9 @@ def cmd_leaks(args: argparse.Namespace) -> int:
 
 def cmd_selfbench(args: argparse.Namespace) -> int:
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
-    unknown = [p for p in profiles if p not in profiles.PROFILES]
+    unknown = [p for p in profiles if p not in PROFILES]
     if not profiles or unknown:
-        raise UsageError(
-            f"--profiles {args.profiles!r}: name profiles from {', '.join(profiles.PROFILES)}"
-        )
+        raise UsageError(f"--profiles {args.profiles!r}: name profiles from {', '.join(PROFILES)}")
     if args.go_rounds < 0:
         raise UsageError(f"--go-rounds {args.go_rounds}: give 0 or more rounds")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -230,9 +229,9 @@ class RunState:
     """A result folder being filled: what was asked for and what is done."""
 
     out: Path
-    profile: profiles.Profile
+    profile: Profile
     selected: list[cases.Case]
-    outcomes: list[measure.CaseOutcome]
+    outcomes: list[runner.CaseOutcome]
     started_utc: str
     wall_s: float = 0.0  # wall time of earlier sessions of this run (before --resume)
     status: str = "running"
@@ -286,7 +285,7 @@ STEPS = ("memory", "leaks", "overhead", "agreement")
 
 
 def _new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
-    profile = profiles.PROFILES[args.profile]
+    profile = PROFILES[args.profile]
     # "memory", "leaks", "overhead" and "agreement" in --only name those steps, not cases.
     words = [p.strip() for p in (args.only or "").split(",")]
     wants_memory = not args.only or "memory" in words
@@ -346,7 +345,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     try:
         # A regular file, within limits, of the right types ({} where there is none).
         state = read.load_run(out) or {"missing": True}
-        profile = profiles.PROFILES[state["profile"]]
+        profile = PROFILES[state["profile"]]
         selected = [cases.get_case(case_id) for case_id in state["selected"]]
         done = state["cases"]
     except (KeyError, TypeError) as e:
@@ -361,7 +360,7 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         if not record or (record.get("status") == "ok" and not raw.is_file()):
             continue  # not finished: measured again
         outcomes.append(
-            measure.CaseOutcome(
+            runner.CaseOutcome(
                 case,
                 record["status"],
                 record.get("reason", ""),
@@ -413,12 +412,12 @@ def _measure_case(
     artifacts: Artifacts,
     sampler: system.SystemSampler,
     twins: overhead.Twins | None,
-) -> measure.CaseOutcome:
+) -> runner.CaseOutcome:
     """One case (or one more pass of it) measured, and its outcome recorded in run;
     twins measures the case's minimal loop between its batches, if it has one."""
     earlier = next((o for o in run.outcomes if o.case.id == case.id), None)
     start_s = sampler.now()
-    outcome = measure.run_case(
+    outcome = runner.run_case(
         case,
         run.profile,
         artifacts,
@@ -433,7 +432,7 @@ def _measure_case(
         passes = (earlier.passes if earlier else 0) + 1
         outcome = dataclasses.replace(outcome, passes=passes)
         if run.repeat > 1:
-            half, _ = measure.precision(outcome.raw_json)
+            half, _ = runner.precision(outcome.raw_json)
             outcome = dataclasses.replace(
                 outcome,
                 stop=f"{passes} of {run.repeat} interleaved passes",
@@ -630,7 +629,7 @@ def _write_results(run: RunState) -> None:
     order = {c.id: i for i, c in enumerate(run.selected)}
     run.outcomes.sort(key=lambda o: order[o.case.id])
     suite_json = run.out / SUITE_JSON
-    measure.write_suite(run.outcomes, suite_json)
+    runner.write_suite(run.outcomes, suite_json)
     if suite_json.is_file():
         samples = tidy.write_samples(suite_json, run.out / SAMPLES_CSV)
     else:  # no case measured (a run of the leaks or memory alone): the header alone
@@ -668,13 +667,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="measure the cases and write a result folder")
     p.add_argument(
         "--profile",
-        choices=list(profiles.PROFILES),
+        choices=list(PROFILES),
         default="default",
         # argparse %-formats help texts: a summary's "±3%" must reach it as "±3%%".
         help="how hard to sample: "
-        + "; ".join(
-            f"{s.name}: {s.summary.replace('%', '%%')}" for s in profiles.PROFILES.values()
-        ),
+        + "; ".join(f"{s.name}: {s.summary.replace('%', '%%')}" for s in PROFILES.values()),
     )
     p.add_argument(
         "--only", metavar="GLOB", help="only cases matching these globs (comma-separated)"
@@ -712,10 +709,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--profile",
-        choices=list(profiles.PROFILES),
+        choices=list(PROFILES),
         default="default",
         help="how many calls K of each scenario: "
-        + ", ".join(f"{p.name} {p.leak_k}" for p in profiles.PROFILES.values()),
+        + ", ".join(f"{p.name} {p.leak_k}" for p in PROFILES.values()),
     )
     p.add_argument(
         "--out", metavar="DIR", help="result folder (default: results/leaks-<host>-<UTC time>)"

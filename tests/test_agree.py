@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import agree
+from bench.measure import agree
 from bench.native.bridge import TimedRun
 from bench.results import schema
 from tests.conftest import skip_unless_required

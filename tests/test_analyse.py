@@ -9,11 +9,11 @@ import pytest
 from bench.analysis import stats, tidy
 from bench.analysis import summary as analyse
 from bench.catalogue import cases
+from bench.measure.worker import COUNTERS_METADATA
 from bench.native.bridge import COUNTER_NAMES
 from bench.render import report
 from bench.results import schema
 from bench.results.schema import SCHEMA_VERSION
-from bench.worker import COUNTERS_METADATA
 
 
 def test_median_ci_brackets_the_median():

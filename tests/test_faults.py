@@ -71,8 +71,8 @@ def test_a_native_run_past_its_own_deadline_is_killed_early(tmp_path, artifacts)
 
 
 def test_a_run_deadline_follows_the_calibrated_loop_count(monkeypatch):
+    from bench.measure.worker import RUN_DEADLINE_FACTOR, run_deadline_s
     from bench.native.bridge import TimedRun
-    from bench.worker import RUN_DEADLINE_FACTOR, run_deadline_s
 
     monkeypatch.setenv("SWITCHBENCH_RUN_DEADLINE_S", "1")
     assert run_deadline_s(10**9, []) == 1.0  # nothing measured yet: the floor

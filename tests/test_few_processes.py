@@ -13,10 +13,10 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import measure
 from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue import cases, profiles
+from bench.measure import runner
 from bench.native.bridge import COUNTER_NAMES
 from bench.native.build import Artifacts
 from bench.render import compare, report
@@ -41,7 +41,7 @@ def _fake_batch(
     loops: int | None,
     on_start: object,
 ) -> str | None:
-    """What bench.worker writes, without running anything: a calibration run (warm-ups
+    """What bench.measure.worker writes, without running anything: a calibration run (warm-ups
     only) when the file is new, then `processes` runs of values within 0.01% of 100 ns,
     a CI far inside any target."""
     metadata = {"name": case.id, "loops": loops or LOOPS}
@@ -61,7 +61,7 @@ def _fake_batch(
 
 @pytest.fixture
 def fake_workers(monkeypatch: pytest.MonkeyPatch) -> Artifacts:
-    monkeypatch.setattr(measure, "_run_batch", _fake_batch)
+    monkeypatch.setattr(runner, "_run_batch", _fake_batch)
     return Artifacts(Path("unused.so"), Path("unused"), Path("unused"))
 
 
@@ -77,12 +77,12 @@ def test_measured_counts_worker_processes_not_the_calibration_run(
     tmp_path: Path, fake_workers: Artifacts
 ) -> None:
     case = cases.get_case(CASE)
-    outcome = measure.run_case(case, _profile(2, 0.0), fake_workers, tmp_path)
+    outcome = runner.run_case(case, _profile(2, 0.0), fake_workers, tmp_path)
     assert outcome.raw_json is not None
     assert len(pyperf.Benchmark.load(str(outcome.raw_json)).get_runs()) == 3
-    found = measure.measured(outcome.raw_json)
+    found = runner.measured(outcome.raw_json)
     assert found.processes == 2 and found.loops == LOOPS
-    assert measure.precision(outcome.raw_json) == (found.half_width, LOOPS)
+    assert runner.precision(outcome.raw_json) == (found.half_width, LOOPS)
 
 
 def test_one_process_with_a_tiny_ci_never_stops_on_target(
@@ -91,7 +91,7 @@ def test_one_process_with_a_tiny_ci_never_stops_on_target(
     case = cases.get_case(CASE)
     quick = profiles.PROFILES["quick"]
     assert quick.cases.processes < MIN and quick.cases.budget_s == 0  # the issue's profile
-    outcome = measure.run_case(case, quick, fake_workers, tmp_path)
+    outcome = runner.run_case(case, quick, fake_workers, tmp_path)
     assert outcome.status == "ok", outcome.reason
     # Its CI is far inside the target, yet one process cannot stop on it.
     assert outcome.ci_half_width < quick.cases.target_ci / 100
@@ -102,18 +102,18 @@ def test_an_adaptive_case_samples_on_until_it_has_enough_processes(
     tmp_path: Path, fake_workers: Artifacts
 ) -> None:
     case = cases.get_case(CASE)
-    outcome = measure.run_case(case, _profile(1, 60.0), fake_workers, tmp_path)
+    outcome = runner.run_case(case, _profile(1, 60.0), fake_workers, tmp_path)
     assert outcome.raw_json is not None
     assert outcome.stop == "target"
     assert outcome.batches == MIN  # one process per batch: stopped at the first it could
-    assert measure.measured(outcome.raw_json).processes == MIN
+    assert runner.measured(outcome.raw_json).processes == MIN
 
 
 def test_enough_processes_in_one_batch_may_stop_on_target(
     tmp_path: Path, fake_workers: Artifacts
 ) -> None:
     case = cases.get_case(CASE)
-    outcome = measure.run_case(case, _profile(MIN, 0.0), fake_workers, tmp_path)
+    outcome = runner.run_case(case, _profile(MIN, 0.0), fake_workers, tmp_path)
     assert outcome.stop == "target" and outcome.batches == 1
 
 

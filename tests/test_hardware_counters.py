@@ -24,11 +24,11 @@ import pytest
 from bench.analysis import summary as analyse
 from bench.analysis import tidy
 from bench.catalogue import cases
+from bench.measure.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA
 from bench.native.bridge import COUNTER_NAMES, HARDWARE_COUNTERS
 from bench.render import compare, report
 from bench.render.fmt import num
 from bench.results import read
-from bench.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "results" / "reference"
@@ -137,7 +137,7 @@ def _record(ops: int, elapsed: int, vol: int, invol: int, perf: tuple) -> list:
 
 
 def _suite(recorded: dict[str, dict]) -> pyperf.BenchmarkSuite:
-    """A suite as bench.worker writes one: pyperf's values (seconds per switch), and
+    """A suite as bench.measure.worker writes one: pyperf's values (seconds per switch), and
     in each run's metadata the values' getrusage counts (the perf counters are off
     during them: null), one counted run with every counter, and the sized runs."""
     benchmarks = []

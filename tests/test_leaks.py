@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from bench import leaks
 from bench.errors import UsageError
+from bench.measure import leaks
 from bench.native import build
 from bench.results import read, schema
 from tests.conftest import ROOT

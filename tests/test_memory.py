@@ -4,8 +4,8 @@ import resource
 
 import pytest
 
-from bench import memory
 from bench.catalogue import profiles
+from bench.measure import memory
 from bench.results import schema
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from bench import overhead
 from bench.catalogue.placement import affinity_refused, pin_cpus, usable_cpus
 from bench.errors import UsageError
+from bench.measure import overhead
 from bench.results import read, schema
 
 REPEATS = 3

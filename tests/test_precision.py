@@ -13,9 +13,9 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench import measure
 from bench.analysis import stats
 from bench.catalogue import cases, profiles
+from bench.measure import runner
 from bench.native.build import Artifacts
 from tests.conftest import switchbench
 
@@ -101,10 +101,10 @@ def test_sampling_stops_at_its_target_or_its_budget(
     tmp_path: Path, artifacts: Artifacts, target: float, budget: float, stop: str
 ) -> None:
     case = cases.get_case("c.clock.monotonic")
-    outcome = measure.run_case(case, _profile(target, budget), artifacts, tmp_path)
+    outcome = runner.run_case(case, _profile(target, budget), artifacts, tmp_path)
     assert outcome.status == "ok", outcome.reason
     assert outcome.stop == stop
-    half, _ = measure.precision(outcome.raw_json)
+    half, _ = runner.precision(outcome.raw_json)
     assert outcome.ci_half_width == pytest.approx(half)
     if stop == "target":
         # One process a batch: a CI from fewer processes never meets a target.
@@ -146,7 +146,7 @@ def test_repeat_runs_interleaved_passes_and_keeps_every_batch(tmp_path: Path) ->
 
 
 def test_go_test_bench_figures_are_read_per_case(tmp_path: Path) -> None:
-    from bench.selfbench import GO_TEST_CASES, build_go_test, go_test_bench
+    from bench.measure.selfbench import GO_TEST_CASES, build_go_test, go_test_bench
 
     rows = go_test_bench(build_go_test(tmp_path), count=1, benchtime="20ms")
     assert {r["case"] for r in rows} == set(GO_TEST_CASES.values())
@@ -154,7 +154,7 @@ def test_go_test_bench_figures_are_read_per_case(tmp_path: Path) -> None:
 
 
 def test_suite_and_go_test_are_paired_round_by_round(tmp_path: Path) -> None:
-    from bench.selfbench import GO_TEST_CASES, go_test_agreement, gotest_lines
+    from bench.measure.selfbench import GO_TEST_CASES, go_test_agreement, gotest_lines
 
     paired = go_test_agreement(tmp_path, rounds=2, go_count=1, benchtime="20ms")
     # Every round holds both tools' figure for every case, and the ratio is theirs.
@@ -169,7 +169,7 @@ def test_suite_and_go_test_are_paired_round_by_round(tmp_path: Path) -> None:
 
 
 def test_gotest_verdict_is_the_median_of_the_rounds_ratios() -> None:
-    from bench.selfbench import gotest_lines
+    from bench.measure.selfbench import gotest_lines
 
     paired = pd.DataFrame(
         {

@@ -5,7 +5,7 @@ import time
 
 import pandas as pd
 
-from bench import system
+from bench.measure import system
 from bench.results import schema
 
 

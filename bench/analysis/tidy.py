@@ -2,7 +2,7 @@
 
 Each pyperf value is seconds per switch. The run's metadata carries the
 same samples' getrusage counts, in order, one counted run with the
-perf counters and runs of smaller loop counts (see bench.worker); a count
+perf counters and runs of smaller loop counts (see bench.measure.worker); a count
 that is missing or does not line up is left empty (NaN) — never written as
 0, since 0 is a real and meaningful figure here.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
+from bench.measure.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
 from bench.native.bridge import COUNTER_NAMES
 from bench.results.schema import SAMPLE_COLUMNS
 from bench.results.write import write_csv
-from bench.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
 
 
 def empty_samples() -> pd.DataFrame:

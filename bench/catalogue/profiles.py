@@ -68,7 +68,7 @@ class Profile:
     leak_k: int  # how many times each goroutine-leak scenario runs
     summary: str
     overhead_repeats: int = 20  # timed loops of each minimal, harness-free loop
-    # The check against perf bench sched pipe (bench.agree): interleaved rounds, each of
+    # The check against perf bench sched pipe (bench.measure.agree): interleaved rounds, each of
     # this many round trips per side.
     agreement_rounds: int = 10
     agreement_round_trips: int = 20_000

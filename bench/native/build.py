@@ -30,7 +30,7 @@ C_LIBRARY_SOURCES = [
 ]
 C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h"]
 C_CHECK_SOURCE = "check_handoffs.c"
-# The harness-free loops of bench/overhead.py: standalone programs, no library.
+# The harness-free loops of bench/measure/overhead.py: standalone programs, no library.
 C_MINIMAL_SOURCE = "minimal.c"
 C_MINIMAL = "minimal-c"
 GO_MINIMAL_PACKAGE = "cmd/minimal"
@@ -62,7 +62,7 @@ class Artifacts:
     # The driver built with GOEXPERIMENT=goroutineleakprofile; where that
     # build failed, NAME.unavailable beside it says why.
     go_leak_driver: Path | None = None
-    # The minimal loops (go/cmd/minimal, c/minimal.c) that bench/overhead.py
+    # The minimal loops (go/cmd/minimal, c/minimal.c) that bench/measure/overhead.py
     # sets beside the suite's figures; None where not configured.
     go_minimal: Path | None = None
     c_minimal: Path | None = None
@@ -236,7 +236,7 @@ def _build_program(
 
 
 def build_c_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
-    """c/minimal.c, the condvar ping-pong with no harness (bench/overhead.py)."""
+    """c/minimal.c, the condvar ping-pong with no harness (bench/measure/overhead.py)."""
     target = artifacts.c_minimal
     if target is None:
         return
@@ -251,7 +251,7 @@ def build_c_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
 
 
 def build_go_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
-    """go/cmd/minimal, the channel ping-pong with no harness (bench/overhead.py)."""
+    """go/cmd/minimal, the channel ping-pong with no harness (bench/measure/overhead.py)."""
     target = artifacts.go_minimal
     if target is None:
         return

@@ -9,10 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from bench import agree, leaks, overhead
 from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue.cases import FLOOR_CASE, GOROUTINE_CASE, THREAD_CASE
+from bench.measure import agree, leaks, overhead
 from bench.render import compare, html, sweeps
 from bench.render.axes import bytes_label, count_label, human_axis, note_below, ns_label
 from bench.render.cells import check_cell as _check_cell

@@ -3,7 +3,7 @@
 
 Each measurement runs in a fresh process, so one cannot inherit another's
 memory: goroutines in the Go driver (`switchdriver -park N`), threads in
-`python -m bench.memory threads N` (the C library through cffi), each under
+`python -m bench.measure.memory threads N` (the C library through cffi), each under
 the RLIMIT_STACK being tried (set with setrlimit in the child before exec,
 as `ulimit -s` would). Every size is checked against a memory budget first.
 """
@@ -117,7 +117,7 @@ def measure(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """memory.csv rows and the thread-stack table, for every size in the plan."""
     rows, stacks = [], []
-    python = [sys.executable, "-m", "bench.memory", "--c-library", str(artifacts.c_library)]
+    python = [sys.executable, "-m", "bench.measure.memory", "--c-library", str(artifacts.c_library)]
     for n in plan.goroutines:
         progress(f"memory: {n} goroutines")
         previous = rows[-1] if rows else None
@@ -243,7 +243,7 @@ def measure_ceiling(rows: pd.DataFrame, artifacts: Artifacts, budget: int) -> li
 
     Threads stop at 90% of the free PIDs too, so the machine stays usable."""
     out = []
-    python = [sys.executable, "-m", "bench.memory", "--c-library", str(artifacts.c_library)]
+    python = [sys.executable, "-m", "bench.measure.memory", "--c-library", str(artifacts.c_library)]
     for kind, bound in (("goroutine", GOROUTINE_BOUND), ("thread", THREAD_BOUND)):
         mine = rows[(rows["kind"] == kind) & (rows["status"] == "ok")]
         per_unit = float(mine["rss_bytes_per_unit"].iloc[-1]) if not mine.empty else bound
@@ -276,7 +276,7 @@ def measure_ceiling(rows: pd.DataFrame, artifacts: Artifacts, budget: int) -> li
 
 def _main() -> None:
     """The child side: one measurement of this process, as JSON on stdout."""
-    parser = argparse.ArgumentParser(prog="python -m bench.memory")
+    parser = argparse.ArgumentParser(prog="python -m bench.measure.memory")
     parser.add_argument("--c-library", required=True)
     parser.add_argument("what", choices=["threads", "stack"])
     parser.add_argument("n", type=int, nargs="?", default=0)

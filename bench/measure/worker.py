@@ -1,4 +1,4 @@
-"""One case under pyperf: `python -m bench.worker --case ID [pyperf options]`.
+"""One case under pyperf: `python -m bench.measure.worker --case ID [pyperf options]`.
 
 The orchestrator runs this module as a subprocess per case, as
 pyperformance does, and never builds a pyperf Runner itself (a Runner
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     if COUNTERS_HOOK not in argv:
         argv += ["--hook", COUNTERS_HOOK]
     runner = pyperf.Runner(
-        program_args=("-m", "bench.worker"),
+        program_args=("-m", "bench.measure.worker"),
         add_cmdline_args=_add_worker_args,
         hooks=[_CountersHookEntry()],
     )

@@ -26,10 +26,10 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from bench import measure
 from bench.catalogue import profiles
 from bench.catalogue.cases import get_case
 from bench.errors import UsageError
+from bench.measure import runner
 from bench.native.build import build, source_root
 from bench.render import compare
 from bench.render.fmt import code, md, ns
@@ -113,13 +113,13 @@ def go_test_bench(binary: Path, count: int, benchtime: str = "200ms") -> list[di
 
 def suite_go_cases(raw_dir: Path) -> list[dict]:
     """The suite's figures for the cases go test also runs: one batch each of the
-    default profile's sampling, as bench.measure takes it, values in ns per switch."""
+    default profile's sampling, as bench.measure.runner takes it, values in ns per switch."""
     profile = profiles.PROFILES["default"]
     artifacts = build({"go"})
     raw_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for case_id in GO_TEST_CASES.values():
-        outcome = measure.run_case(get_case(case_id), profile, artifacts, raw_dir, adaptive=False)
+        outcome = runner.run_case(get_case(case_id), profile, artifacts, raw_dir, adaptive=False)
         if outcome.status != "ok" or outcome.raw_json is None:
             raise UsageError(f"the suite's {case_id} failed: {outcome.reason}")
         values = pyperf.Benchmark.load(str(outcome.raw_json)).get_values()

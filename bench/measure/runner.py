@@ -1,4 +1,4 @@
-"""Run each case under pyperf, in its own subprocess (bench.worker).
+"""Run each case under pyperf, in its own subprocess (bench.measure.worker).
 
 Each case's pyperf JSON lands in the run folder's raw/ as it finishes, so
 a case that fails or hangs costs only itself; at the end the finished
@@ -76,7 +76,7 @@ def _run_batch(
     """One pyperf invocation: `processes` worker processes, their values written to
     out_json (appended, when it exists). None on success, else why it failed."""
     cmd = [
-        sys.executable, "-m", "bench.worker",
+        sys.executable, "-m", "bench.measure.worker",
         "--case", case.id,
         "--c-library", str(artifacts.c_library),
         "--go-driver", str(artifacts.go_driver),
@@ -189,7 +189,7 @@ def run_case(
 
     If the file exists (a later pass of --repeat), one more batch is appended to it.
     With `adaptive`, batches are added until the CI target or the budget is reached.
-    after_batch runs after every batch that succeeded (bench.overhead measures a
+    after_batch runs after every batch that succeeded (bench.measure.overhead measures a
     case's minimal twin there); its time counts neither to the case's wall time
     nor to its budget."""
     reason = skip_reason(case, usable_cpus())
