@@ -141,11 +141,11 @@ def test_leaks_command_runs_only_the_leak_family(tmp_path):
 
 
 def test_leaks_command_names_its_default_folder_for_leaks():
-    from bench import cli
+    from bench.results.write import default_out
 
-    default = cli._default_out("leaks")
+    default = default_out("leaks")
     assert default.parent == ROOT / "results" and default.name.startswith("leaks-")
-    assert not cli._default_out().name.startswith("leaks-")
+    assert not default_out().name.startswith("leaks-")
 
 
 def test_suite_json_is_pyperf_format(smoke_run):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import cli
+from bench.cli import common
 from tests.conftest import ROOT, switchbench, typed_command
 from tests.test_readme import subcommands
 
@@ -33,7 +33,7 @@ def _invoked(monkeypatch: pytest.MonkeyPatch, cwd: Path, argv0: str, executable:
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", [argv0, "run"])
     monkeypatch.setattr(sys, "executable", executable)
-    return cli.invoked_as()
+    return common.invoked_as()
 
 
 def test_hints_name_the_program_as_typed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.cli import build_parser
+from bench.cli.main import build_parser
 from tests.conftest import ROOT
 
 SHELL_LANGUAGES = {"sh", "bash", "shell", "console", "zsh", "shell-session"}

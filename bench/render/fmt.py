@@ -8,7 +8,9 @@ are backslash-escaped, which also keeps raw HTML out of report.html.
 from __future__ import annotations
 
 import math
+import os
 import re
+import shlex
 import unicodedata
 
 
@@ -76,3 +78,24 @@ def number(value: object) -> float:
     except (TypeError, ValueError):
         return math.nan
     return x if math.isfinite(x) else math.nan
+
+
+def plural(n: int, word: str, plural: str = "") -> str:
+    """`1 case`, `2 cases`."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def as_typed(path: str | os.PathLike[str]) -> str:
+    """path as one types it here: relative to the working folder where it lies inside
+    it, else absolute."""
+    full, cwd = os.path.abspath(path), os.getcwd()
+    if full == cwd:
+        return "."
+    return os.path.relpath(full, cwd) if full.startswith(cwd.rstrip("/") + "/") else full
+
+
+def program(path: str | os.PathLike[str]) -> str:
+    """An executable's path as one types it here (never a bare name, which the shell
+    would look up on PATH instead), shell-quoted."""
+    typed = as_typed(path)
+    return shlex.quote(typed if "/" in typed else f"./{typed}")

@@ -14,14 +14,17 @@ import io
 import json
 import math
 import os
+import socket
 import stat
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from bench.errors import UsageError
+from bench.native.build import source_root
 
 KIB = 1 << 10
 MIB = 1 << 20
@@ -170,3 +173,28 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return atomic_write(path, csv_text(frame))
+
+
+def default_out(kind: str = "") -> Path:
+    """results/[<kind>-]<host>-<UTC time>"""
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    prefix = f"{kind}-" if kind else ""
+    return source_root() / "results" / f"{prefix}{name or 'host'}-{stamp}"
+
+
+def create_out(out: Path) -> None:
+    if out.is_symlink():
+        raise UsageError(f"--out {out} is a symbolic link; name a new folder")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out} already exists and is not an empty folder; name a new one")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(
+            f"cannot write the result folder {out}: {e.strerror or e}; "
+            "choose a writable folder with --out"
+        ) from None
