@@ -11,7 +11,7 @@ from bench.analysis import summary as analyse
 from bench.catalogue import cases
 from bench.measure.worker import COUNTERS_METADATA
 from bench.native.bridge import COUNTER_NAMES
-from bench.render import report
+from bench.render import fmt, report
 from bench.results import schema
 from bench.results.schema import SCHEMA_VERSION
 
@@ -177,8 +177,8 @@ def test_tidy_reads_counters_in_order_and_refuses_misaligned_ones():
 
 
 def test_markdown_escapes_strings_from_the_folder():
-    assert report._md("a|b<script>") == "a\\|b\\<script\\>"
-    assert "\n" not in report._md("two\nlines")
+    assert fmt.md("a|b<script>") == "a\\|b\\<script\\>"
+    assert "\n" not in fmt.md("two\nlines")
 
 
 def test_perf_counts_come_from_counted_runs_and_missing_ones_stay_unavailable():

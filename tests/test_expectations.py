@@ -18,7 +18,7 @@ import pytest
 
 from bench.analysis import summary as analyse
 from bench.catalogue import cases, expect
-from bench.render import report
+from bench.render import answer, report
 from bench.render.fmt import num
 from bench.results import read
 from tests.conftest import ROOT
@@ -215,12 +215,12 @@ def test_the_answer_sets_the_headline_beside_the_twin_and_the_futex_ratio():
             "c.futex.same-core": (1500.0, 1.0),
         }
     )
-    text = "\n".join(report._headline(summary))
+    text = "\n".join(answer.headline(summary))
     assert "**40.0×** a goroutine switch" in text
     twin = next(line for line in text.splitlines() if "same primitive" in line)
     assert "**32.0×** `go.cond.p1`" in twin and "OS switches per switch: 2.1)" in twin
     futex = next(line for line in text.splitlines() if "futex" in line)
     assert "**15.0×** `go.chan.p1`" in futex and "OS switches per switch: 1)" in futex
     # A side not measured: its line is left out, not shown with a made-up ratio.
-    text = "\n".join(report._headline(summary[summary["case"] != "go.cond.p1"]))
+    text = "\n".join(answer.headline(summary[summary["case"] != "go.cond.p1"]))
     assert "same primitive" not in text and "futex" in text

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from bench.render import compare, report
+from bench.render import compare, counters, memory, report
 from bench.render.axes import bytes_label, count_label, human_axis, ns_label, ratio_label
 from bench.results import read
 from tests.conftest import ROOT
@@ -152,22 +152,22 @@ def _thread_rows(folder: Path) -> pd.DataFrame:
 
 def test_coinciding_thread_lines_are_found_from_the_data(tmp_path: Path) -> None:
     same = _thread_rows(_memory_folder(tmp_path, "same", 1.05))
-    merged = report.coinciding_resident(same)
+    merged = memory.coinciding_resident(same)
     assert merged is not None
     # One point per count measured, the 8MiB ceiling count included.
     assert sorted(merged.index) == sorted(set(same["created"]))
     differ = _thread_rows(_memory_folder(tmp_path, "differ", 1.5))
-    assert report.coinciding_resident(differ) is None
+    assert memory.coinciding_resident(differ) is None
     # One setting alone, or two that share no count, are not called coinciding.
-    assert report.coinciding_resident(same[same["ulimit_s"] == "8MiB"]) is None
+    assert memory.coinciding_resident(same[same["ulimit_s"] == "8MiB"]) is None
     apart = same[same["ulimit_s"].isin(["8MiB", "1MiB"])].copy()
     apart.loc[apart["ulimit_s"] == "1MiB", "created"] += 1
-    assert report.coinciding_resident(apart) is None
+    assert memory.coinciding_resident(apart) is None
 
 
 def _memory_figure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> plt.Figure:
     caught = _catch(monkeypatch, report)
-    report.plot_memory(folder, read.load_memory(folder))
+    memory.plot_memory(folder, read.load_memory(folder))
     return caught["memory"]
 
 
@@ -280,7 +280,7 @@ def test_tall_compare_figures_have_scale_and_legend_at_the_top(
 def test_a_slowdown_below_1_is_explained_only_when_there_is_one() -> None:
     data = read.load(REFERENCE)
     summary, host = data.summary, data.host
-    lines = "\n".join(report._counter_section(summary, host))
+    lines = "\n".join(counters.counter_section(summary, host))
     ok = summary[(summary["status"] == "ok") & (summary["sweep"].fillna("") == "")]
     below = ok.loc[ok["perf_overhead"] < 1, "case"]
     assert not below.empty, "the reference run has cases below 1"
@@ -289,4 +289,4 @@ def test_a_slowdown_below_1_is_explained_only_when_there_is_one() -> None:
         assert f"`{case}`" in lines.split("below 1 in")[1].split(")")[0]
 
     raised = summary.assign(perf_overhead=summary["perf_overhead"].clip(lower=1.0))
-    assert "not a speed-up" not in "\n".join(report._counter_section(raised, host))
+    assert "not a speed-up" not in "\n".join(counters.counter_section(raised, host))

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from bench.render import report, sweeps
+from bench.render import answer, sweeps
 from bench.results import schema
 
 
@@ -102,14 +102,14 @@ def _condvars(under: float, after: float) -> pd.DataFrame:
 
 
 def test_the_condvar_twins_say_why_they_differ_from_their_counts() -> None:
-    text = "\n".join(report._condvar_section(_condvars(2.2, 1.0)))
+    text = "\n".join(answer.condvar_section(_condvars(2.2, 1.0)))
     assert "made 1.2 more OS context switches per switch" in text
     assert "took 2.00× the time" in text
     assert "finds the mutex taken and sleeps again" in text
 
 
 def test_the_condvar_twins_do_not_explain_a_difference_that_was_not_measured() -> None:
-    text = "\n".join(report._condvar_section(_condvars(1.05, 1.0)))
+    text = "\n".join(answer.condvar_section(_condvars(1.05, 1.0)))
     assert "finds the mutex taken" not in text
     assert "about as many" in text
-    assert report._condvar_section(_condvars(2.0, 1.0).iloc[:1]) == []
+    assert answer.condvar_section(_condvars(2.0, 1.0).iloc[:1]) == []

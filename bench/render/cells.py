@@ -60,3 +60,8 @@ def slope(row: pd.Series) -> str:
             f"{'process' if count == 1 else 'processes'})"
         )
     return ns(value)
+
+
+def is_sweep(summary: pd.DataFrame) -> pd.Series:
+    """The rows of the sweeps' points (their own sections, not the cases' tables)."""
+    return summary["sweep"] != ""

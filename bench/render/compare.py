@@ -46,7 +46,7 @@ from bench.render.axes import (
     ratio_label,
 )
 from bench.render.fmt import code, kib, md, ns, num, visible
-from bench.render.plot import plt
+from bench.render.plot import images, plt
 from bench.render.plot import save as save_figure
 from bench.results import read
 from bench.results.schema import COMPARE_COLUMNS, COMPARE_CSV
@@ -56,6 +56,7 @@ from bench.results.write import atomic_write, write_csv
 # typical case (switchbench selfbench measures it on any machine): a smaller band
 # would call differences of one machine from itself significant.
 NOISE_BAND = 0.10
+COMPARE_DPI = 110  # the comparison's figures: smaller than the report's
 RUN_COLOURS = ("#1b6ca8", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#2e4057", "#b5651d")
 
 
@@ -323,10 +324,6 @@ def metadata_diff(runs: list[RunData]) -> list[tuple[str, list[object], bool]]:
 # ---- figures --------------------------------------------------------------------
 
 
-def _save(fig: plt.Figure, out: Path, stem: str) -> list[Path]:
-    return save_figure(fig, out, stem, dpi=110)
-
-
 def _point_cases(table: pd.DataFrame, runs: list[RunData]) -> list[str]:
     """The measured cases that are not sweep points, in the first run's order."""
     sweeps: set[str] = set()
@@ -384,7 +381,7 @@ def plot_ns(table: pd.DataFrame, runs: list[RunData], out: Path) -> list[Path]:
     legend_above(
         ax, "Each case on each machine: time per switch, median and 95% CI", ncol=min(len(runs), 4)
     )
-    return _save(fig, out, "compare_ns_per_switch")
+    return save_figure(fig, out, "compare_ns_per_switch", dpi=COMPARE_DPI)
 
 
 def plot_ratio(
@@ -434,7 +431,7 @@ def plot_ratio(
         "Slower (right) or faster (left) than the first run; faint = not significant",
         ncol=min(others, 4),
     )
-    return _save(fig, out, "compare_ratio")
+    return save_figure(fig, out, "compare_ratio", dpi=COMPARE_DPI)
 
 
 def _sweep_rows(run: RunData, sweep: str) -> pd.DataFrame:
@@ -495,7 +492,7 @@ def plot_sweep(table: pd.DataFrame, runs: list[RunData], sweep: str, out: Path) 
     ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=7)
     _note_runs_without(ax, runs, sweep)
-    return _save(fig, out, f"compare_sweep_{sweep}")
+    return save_figure(fig, out, f"compare_sweep_{sweep}", dpi=COMPARE_DPI)
 
 
 def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
@@ -528,14 +525,10 @@ def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
     ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=7)
     _note_runs_without(ax, runs, "memory")
-    return _save(fig, out, "compare_memory")
+    return save_figure(fig, out, "compare_memory", dpi=COMPARE_DPI)
 
 
 # ---- compare.md ----------------------------------------------------------------
-
-
-def _images(paths: list[Path], alt: str) -> list[str]:
-    return [f"![{alt}]({p.name})\n" for p in paths if p.suffix == ".png"]
 
 
 def _ci_text(low: object, high: object, fmt: Any = ns) -> str:
@@ -643,8 +636,8 @@ def render_markdown(
                 "(*looks slower*, *looks faster*) but never called significant.",
                 "",
             ]
-    lines += _images(figures["ns"], "ns per switch on each machine")
-    lines += _images(figures["ratio"], "ratio to the first run")
+    lines += images(figures["ns"], "ns per switch on each machine")
+    lines += images(figures["ratio"], "ratio to the first run")
     header = ["case", f"{md(first)}"]
     for i in others:
         header += [md(runs[i].label), "ratio (95% CI)", "verdict"]
@@ -719,7 +712,7 @@ def render_markdown(
         ("memory", "Memory, overlaid"),
     ):
         if figures[key]:
-            lines += [f"## {title}", "", *_images(figures[key], title)]
+            lines += [f"## {title}", "", *images(figures[key], title)]
             missing = runs_without(runs, key)
             if missing:
                 lines += [

@@ -17,7 +17,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.results.write import atomic_write  # noqa: E402
 
-__all__ = ["plt", "save"]
+__all__ = ["LANG_COLOURS", "images", "plt", "save"]
+
+LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 
 
 def save(fig: plt.Figure, out_dir: Path, stem: str, dpi: int = 120) -> list[Path]:
@@ -32,3 +34,8 @@ def save(fig: plt.Figure, out_dir: Path, stem: str, dpi: int = 120) -> list[Path
     finally:
         plt.close(fig)
     return paths
+
+
+def images(paths: list[Path], alt: str) -> list[str]:
+    """Markdown showing the PNG of each figure saved."""
+    return [f"![{alt}]({p.name})\n" for p in paths if p.suffix == ".png"]
