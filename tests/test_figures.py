@@ -31,7 +31,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 
 
 def _catch(monkeypatch: pytest.MonkeyPatch, module: object) -> dict[str, plt.Figure]:
-    """Figures by stem, laid out as _save would, instead of written."""
+    """Figures by stem, laid out as plot.save would, instead of written."""
     caught: dict[str, plt.Figure] = {}
 
     def fake_save(fig: plt.Figure, _out: Path, stem: str, *_a: object, **_k: object) -> list:
@@ -40,7 +40,7 @@ def _catch(monkeypatch: pytest.MonkeyPatch, module: object) -> dict[str, plt.Fig
         caught[stem] = fig
         return []
 
-    monkeypatch.setattr(module, "_save", fake_save)
+    monkeypatch.setattr(module, "save_figure", fake_save)
     return caught
 
 
@@ -166,7 +166,7 @@ def test_coinciding_thread_lines_are_found_from_the_data(tmp_path: Path) -> None
 
 
 def _memory_figure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> plt.Figure:
-    caught = _catch(monkeypatch, report)
+    caught = _catch(monkeypatch, memory)
     memory.plot_memory(folder, read.load_memory(folder))
     return caught["memory"]
 
