@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.analysis import stats
+from bench.analysis import comparison, stats
 from bench.render import compare
 from tests.conftest import ROOT, rename_case, scale_times, switchbench
 
@@ -31,7 +31,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
     a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
     scale_times(b, 1.5)
-    table = compare.compare(compare.load_runs([a, b]))
+    table = comparison.compare(comparison.load_runs([a, b]))
     rated = table[table["run"] == 1]
     measured = rated[rated["status"] == "ok"]
     assert len(measured) > 50
@@ -75,7 +75,7 @@ def test_two_draws_from_one_machine_mostly_do_not_differ(tmp_path: Path) -> None
         values = rows["ns_per_switch"].to_numpy()
         samples.loc[rows.index, "ns_per_switch"] = rng.choice(values, size=len(values))
     samples.to_csv(b / "samples.csv", index=False)
-    table = compare.compare(compare.load_runs([a, b]))
+    table = comparison.compare(comparison.load_runs([a, b]))
     judged = table[(table["run"] == 1) & table["significant"].notna()]
     assert len(judged) > 50
     flagged = int((judged["significant"] == True).sum())  # noqa: E712
@@ -86,11 +86,11 @@ def test_ratio_ci_brackets_the_ratio_and_is_deterministic() -> None:
     rng = np.random.default_rng(1)
     a = rng.lognormal(5, 0.05, 40)
     b = 2 * rng.lognormal(5, 0.05, 40)
-    ratio, low, high = compare.ratio_ci(a, b)
+    ratio, low, high = comparison.ratio_ci(a, b)
     assert low < ratio < high
     assert 1.8 < low and high < 2.2
-    assert compare.ratio_ci(a, b) == compare.ratio_ci(a[::-1], b[::-1])
-    assert np.isnan(compare.ratio_ci(a[:2], b)[1])
+    assert comparison.ratio_ci(a, b) == comparison.ratio_ci(a[::-1], b[::-1])
+    assert np.isnan(comparison.ratio_ci(a[:2], b)[1])
 
 
 def test_the_metadata_diff_names_what_differs(tmp_path: Path) -> None:
@@ -99,7 +99,9 @@ def test_the_metadata_diff_names_what_differs(tmp_path: Path) -> None:
     host["kernel"] = "7.0.0-other"
     host["ulimit_s"]["soft_bytes"] = 1 << 20
     (b / "host.json").write_text(json.dumps(host))
-    diff = {name: differs for name, _, differs in compare.metadata_diff(compare.load_runs([a, b]))}
+    diff = {
+        name: differs for name, _, differs in comparison.metadata_diff(comparison.load_runs([a, b]))
+    }
     assert diff["kernel"] and diff["ulimit -s"]
     assert not diff["CPU"] and not diff["Go"]
 
@@ -112,7 +114,7 @@ def test_a_measured_clock_differs_only_beyond_its_own_noise(
     host = json.loads((b / "host.json").read_text())
     host["clock"]["ghz"] *= scale
     (b / "host.json").write_text(json.dumps(host))
-    diff = {name: d for name, _, d in compare.metadata_diff(compare.load_runs([a, b]))}
+    diff = {name: d for name, _, d in comparison.metadata_diff(comparison.load_runs([a, b]))}
     assert diff["clock (GHz)"] is differs
 
 
@@ -193,7 +195,7 @@ def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
 def test_verdict_follows_the_direction(tmp_path: Path, factor: float) -> None:
     a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
     scale_times(b, factor)
-    table = compare.compare(compare.load_runs([a, b]))
+    table = comparison.compare(comparison.load_runs([a, b]))
     row = table[(table["case"] == "go.chan.p1") & (table["run"] == 1)].iloc[0]
     assert row["verdict"] == ("faster" if factor < 1 else "slower")
     assert row["x_go_chan_p1"] == pytest.approx(1.0)

@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from bench.render import compare, counters, memory, report
+from bench.analysis import comparison
+from bench.render import compare, compare_figures, counters, memory
 from bench.render.axes import bytes_label, count_label, human_axis, ns_label, ratio_label
 from bench.results import read
 from tests.conftest import ROOT
@@ -219,17 +220,17 @@ def test_overlays_name_the_run_that_has_no_data(
 ) -> None:
     full = _copy(tmp_path, "full")
     quick = _without_sweeps_or_memory(_copy(tmp_path, "quick_run"))
-    runs = compare.load_runs([full, quick])
+    runs = comparison.load_runs([full, quick])
     for what in ("pairs", "ring", "memory"):
-        assert compare.runs_without(runs, what) == ["quick_run"], what
-    both = compare.load_runs([full, _copy(tmp_path, "full2")])
-    assert all(compare.runs_without(both, w) == [] for w in ("pairs", "ring", "memory"))
+        assert comparison.runs_without(runs, what) == ["quick_run"], what
+    both = comparison.load_runs([full, _copy(tmp_path, "full2")])
+    assert all(comparison.runs_without(both, w) == [] for w in ("pairs", "ring", "memory"))
 
-    caught = _catch(monkeypatch, compare)
-    table = compare.compare(runs)
-    compare.plot_sweep(table, runs, "pairs", tmp_path)
-    compare.plot_sweep(table, runs, "ring", tmp_path)
-    compare.plot_memory(runs, tmp_path)
+    caught = _catch(monkeypatch, compare_figures)
+    table = comparison.compare(runs)
+    compare_figures.plot_sweep(table, runs, "pairs", tmp_path)
+    compare_figures.plot_sweep(table, runs, "ring", tmp_path)
+    compare_figures.plot_memory(runs, tmp_path)
     for stem in ("compare_sweep_pairs", "compare_sweep_ring", "compare_memory"):
         fig = caught[stem]
         assert "no data: quick_run" in _notes(fig), stem
@@ -252,11 +253,11 @@ def test_tall_compare_figures_have_scale_and_legend_at_the_top(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
-    runs = compare.load_runs([a, b])
-    table = compare.compare(runs)
-    caught = _catch(monkeypatch, compare)
-    compare.plot_ns(table, runs, tmp_path)
-    compare.plot_ratio(table, runs, tmp_path, compare.NOISE_BAND)
+    runs = comparison.load_runs([a, b])
+    table = comparison.compare(runs)
+    caught = _catch(monkeypatch, compare_figures)
+    compare_figures.plot_ns(table, runs, tmp_path)
+    compare_figures.plot_ratio(table, runs, tmp_path, comparison.NOISE_BAND)
     for stem, unit in (("compare_ns_per_switch", "µs"), ("compare_ratio", "×")):
         fig = caught[stem]
         ax = fig.axes[0]

@@ -21,8 +21,8 @@ import pandas as pd
 import pyperf
 import pytest
 
+from bench.analysis import comparison, tidy
 from bench.analysis import summary as analyse
-from bench.analysis import tidy
 from bench.catalogue import cases
 from bench.measure.worker import COUNTED_METADATA, COUNTERS_METADATA, SIZED_METADATA
 from bench.native.bridge import COUNTER_NAMES, HARDWARE_COUNTERS
@@ -290,14 +290,14 @@ def test_compare_takes_the_clock_from_the_cycles_counter(tmp_path: Path) -> None
     ns per switch, 1.5 times the cycles, in the normalised view."""
     a, _ = _folder(tmp_path, "a", RECORDED)
     b, _ = _folder(tmp_path, "b", _scaled_clock(RECORDED, 1.5))
-    runs = compare.load_runs([a, b])
-    table = compare.compare(runs)
+    runs = comparison.load_runs([a, b])
+    table = comparison.compare(runs)
     for i, recorded in enumerate((RECORDED, _scaled_clock(RECORDED, 1.5))):
         for case_id in CASES:
             want = _by_hand(recorded, case_id)
             row = runs[i].ok_row(case_id)
             assert row is not None
-            ghz, source = compare.clock_ghz(runs[i], row)
+            ghz, source = comparison.clock_ghz(runs[i], row)
             assert source == "cycles counter"
             assert ghz == pytest.approx(want["ghz"], rel=1e-9)
             mine = table[(table["run"] == i) & (table["case"] == case_id)].iloc[0]
@@ -311,7 +311,7 @@ def test_compare_takes_the_clock_from_the_cycles_counter(tmp_path: Path) -> None
             assert mine["x_go_chan_p1"] == pytest.approx(want["ns_per_switch"] / goroutine)
     # The table of what differs gives the rate those cycles rest on: the median of the
     # cases' counter rates, not the clock measured at the start of the run.
-    facts = {name: (values, differs) for name, values, differs in compare.metadata_diff(runs)}
+    facts = {name: (values, differs) for name, values, differs in comparison.metadata_diff(runs)}
     values, differs = facts["clock (GHz)"]
     for i, recorded in enumerate((RECORDED, _scaled_clock(RECORDED, 1.5))):
         rate = float(np.median([_by_hand(recorded, c)["ghz"] for c in CASES]))
@@ -346,10 +346,10 @@ def test_without_a_cycles_count_the_clock_is_the_measured_one(tmp_path: Path) ->
             process["counted"] = (elapsed, (*perf[:4], None, None, None, None))
             process["values"] = [tuple(v) for v in process["values"]]
     out, _ = _folder(tmp_path, "nopmu", unread)
-    (run,) = compare.load_runs([out])
+    (run,) = comparison.load_runs([out])
     row = run.ok_row("c.futex.same-core")
     assert row is not None and math.isnan(row["cycles_per_switch"]) and math.isnan(row["ipc"])
-    ghz, source = compare.clock_ghz(run, row)
+    ghz, source = comparison.clock_ghz(run, row)
     assert source == "measured clock" and ghz == pytest.approx(run.host["clock"]["ghz"])
     summary = dataclasses.replace(read.load(out)).summary
     assert summary["cycles_per_switch"].isna().all()

@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.analysis import comparison
 from bench.cli.common import percent
 from bench.errors import UsageError
 from bench.native.build import source_root
@@ -26,9 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--noise-band",
         metavar="PCT",
         type=percent,
-        default=compare.NOISE_BAND * 100,
+        default=comparison.NOISE_BAND * 100,
         help="differences smaller than this many %% are never called significant "
-        f"(default {compare.NOISE_BAND * 100:.0f}%%: the drift between runs of one shared VM)",
+        f"(default {comparison.NOISE_BAND * 100:.0f}%%: the drift between runs of one shared VM)",
     )
 
 

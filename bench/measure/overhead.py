@@ -37,7 +37,7 @@ from bench.analysis.stats import median_ci
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.native.build import Artifacts
-from bench.render.fmt import code, md, missing, ns, num, number
+from bench.render.fmt import code, md, missing, ns, num, number, with_ci
 from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_CSV
 from bench.results.write import write_csv
 
@@ -408,14 +408,6 @@ def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
 # ---- the report's section -------------------------------------------------
 
 
-def _with_ci(value: float, low: float, high: float) -> str:
-    if missing(value):
-        return "—"
-    if missing(low) or missing(high):
-        return ns(value)
-    return f"{ns(value)} [{ns(low)}, {ns(high)}]"
-
-
 def _agrees(ratio: float) -> bool | None:
     if missing(ratio):
         return None
@@ -455,7 +447,7 @@ def _loop_lines(loops: pd.DataFrame) -> list[str]:
             unknown.append(name)
             continue
         ratio = number(row["ratio"])
-        suite = _with_ci(
+        suite = with_ci(
             number(row["suite_ns"]), number(row["suite_ci_low"]), number(row["suite_ci_high"])
         )
         if missing(number(row["suite_ns"])):
@@ -463,7 +455,7 @@ def _loop_lines(loops: pd.DataFrame) -> list[str]:
         low, high = _ratio_range(row)
         spread = "—" if missing(low) or missing(high) else f"{num(low)} – {num(high)}"
         verdict = _agrees(ratio)
-        minimal = _with_ci(number(row["minimal_ns"]), number(row["ci_low"]), number(row["ci_high"]))
+        minimal = with_ci(number(row["minimal_ns"]), number(row["ci_low"]), number(row["ci_high"]))
         lines.append(
             f"| {name} | {suite} | {minimal} | {num(ratio)} | {spread} "
             f"| {'—' if verdict is None else 'yes' if verdict else 'no'} |"
@@ -511,7 +503,7 @@ def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
         else:
             median = number(row["minimal_ns"])
             if row["kind"] == KIND_COST:
-                shown = _with_ci(median, number(row["ci_low"]), number(row["ci_high"]))
+                shown = with_ci(median, number(row["ci_low"]), number(row["ci_high"]))
                 note = f"median over {num(number(row['samples']))} batches of calls"
                 suite = number(row["suite_ns"])
                 if not missing(suite):

@@ -21,15 +21,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench.analysis import comparison, tidy
 from bench.analysis import summary as analyse
-from bench.analysis import tidy
 from bench.catalogue import cases
 from bench.catalogue.profiles import PROFILES, Profile
 from bench.errors import UsageError
 from bench.measure import agree, host, leaks, memory, overhead, runner, system
 from bench.native.bridge import measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build
-from bench.render import compare
 from bench.render.fmt import plural
 from bench.results import read
 from bench.results.schema import (
@@ -123,7 +122,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     if wants_memory:
         memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
     if args.compare:
-        compare.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
+        comparison.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
     artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
     out = Path(args.out) if args.out else default_out()
     create_out(out)

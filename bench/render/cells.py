@@ -9,7 +9,7 @@ import pandas as pd
 from bench.analysis import stats
 from bench.analysis import summary as analyse
 from bench.catalogue.expect import range_text
-from bench.render.fmt import md, ns, num
+from bench.render.fmt import ci_range, md, ns, num
 
 
 def ci(row: pd.Series, in_parentheses: bool = False) -> str:
@@ -21,7 +21,7 @@ def ci(row: pd.Series, in_parentheses: bool = False) -> str:
     scope = stats.within_processes(row.get("processes"))
     if scope:
         scope = f", {scope}" if in_parentheses else f" ({scope})"
-    return f"{ns(row['ci_low'])} – {ns(row['ci_high'])}{scope}"
+    return f"{ci_range(row['ci_low'], row['ci_high'])}{scope}"
 
 
 def per_unit(row: pd.Series) -> str:

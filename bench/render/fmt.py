@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import unicodedata
+from collections.abc import Callable
 
 
 def missing(value: object) -> bool:
@@ -99,3 +100,20 @@ def program(path: str | os.PathLike[str]) -> str:
     would look up on PATH instead), shell-quoted."""
     typed = as_typed(path)
     return shlex.quote(typed if "/" in typed else f"./{typed}")
+
+
+def ci_range(low: object, high: object, shown: Callable[[float], str] = ns) -> str:
+    """A CI's bounds as the tables write them, joined by an en dash; a dash where there is none.
+    The one CI text of the suite: cells.ci adds its scope, with_ci the figure."""
+    if not isinstance(low, float) or math.isnan(low) or not isinstance(high, float):
+        return "—"
+    return f"{shown(low)} – {shown(high)}"
+
+
+def with_ci(value: float, low: float, high: float) -> str:
+    """A figure and its CI in brackets, `value [low, high]` (the overhead tables)."""
+    if missing(value):
+        return "—"
+    if missing(low) or missing(high):
+        return ns(value)
+    return f"{ns(value)} [{ns(low)}, {ns(high)}]"

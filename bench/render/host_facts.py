@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.render import compare
+from bench.analysis import comparison
 from bench.render.fmt import md as _md
 
 
@@ -34,7 +34,7 @@ def host_lines(host: dict[str, Any]) -> list[str]:
         ("hypervisor", virt.get("vm") or ("yes" if virt.get("hypervisor_flag") else "none seen")),
         ("container", virt.get("container") or "none seen"),
         ("CPU frequency governor", host.get("cpufreq_governor") or "not exposed"),
-        ("mitigations", compare.mitigation_summary(host)),
+        ("mitigations", comparison.mitigation_summary(host)),
         ("perf_event_paranoid", host.get("perf_event_paranoid")),
         ("ulimit -s", stack_text),
         ("Go", versions.get("go")),
