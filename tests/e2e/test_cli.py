@@ -13,7 +13,7 @@ import pytest
 
 from bench.catalogue import cases, placement
 from bench.results import schema
-from tests.conftest import ROOT, switchbench, typed_command
+from tests.conftest import switchbench, typed_command
 
 
 @pytest.fixture(scope="module")
@@ -138,14 +138,6 @@ def test_leaks_command_runs_only_the_leak_family(tmp_path):
     assert leaking["status"] == "ok" and leaking["leaked_per_iter"] == pytest.approx(1, abs=0.1)
     assert not (out / "memory.csv").exists() and not (out / "overhead.csv").exists()
     assert json.loads((out / "run.json").read_text())["selected"] == []
-
-
-def test_leaks_command_names_its_default_folder_for_leaks():
-    from bench.results.write import default_out
-
-    default = default_out("leaks")
-    assert default.parent == ROOT / "results" and default.name.startswith("leaks-")
-    assert not default_out().name.startswith("leaks-")
 
 
 def test_suite_json_is_pyperf_format(smoke_run):

@@ -8,25 +8,14 @@ from pathlib import Path
 import pytest
 
 from bench.cli import common
-from tests.conftest import ROOT, switchbench, typed_command
-from tests.test_readme import subcommands
+from tests.conftest import ROOT
+from tests.unit.test_readme import subcommands
 
 COMMANDS = sorted(subcommands())
 
 
 def test_the_commands_are_discovered() -> None:
     assert {"list", "run", "leaks", "report", "compare"} <= set(COMMANDS)
-
-
-@pytest.mark.parametrize("command", [None, *COMMANDS])
-def test_help_of_every_command(command: str | None) -> None:
-    done = switchbench(*([command] if command else []), "--help")
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    # Run as `python -m bench` from the root, usage names it as typed there.
-    usage = f"usage: {typed_command()}" + (f" {command}" if command else "")
-    assert done.stdout.startswith(usage), done.stdout[:200]
-    assert "options:" in done.stdout and len(done.stdout.splitlines()) > 3
 
 
 def _invoked(monkeypatch: pytest.MonkeyPatch, cwd: Path, argv0: str, executable: str) -> str:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,7 @@ import pytest
 
 from bench.analysis import comparison, stats
 from bench.render import compare
-from tests.conftest import ROOT, rename_case, scale_times, switchbench
+from tests.conftest import ROOT, rename_case, scale_times
 
 REFERENCE = ROOT / "results" / "reference"
 
@@ -149,46 +147,6 @@ def test_strings_from_a_folder_are_escaped_in_markdown_and_html(tmp_path: Path) 
     md_text = (out / "compare.md").read_text()
     cpu_row = next(line for line in md_text.splitlines() if line.startswith("| CPU |"))
     assert cpu_row.count(" | ") == 3
-
-
-def test_compare_cli_writes_every_file_and_refuses_bad_input(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
-    scale_times(b, 2.0)
-    out = tmp_path / "cmp"
-    done = switchbench("compare", str(a), str(b), "--out", str(out))
-    assert done.returncode == 0, done.stderr
-    for name in ("compare.csv", "compare.md", "compare.html", "compare_ns_per_switch.png"):
-        assert (out / name).is_file(), name
-    assert "compare_ratio.png" in (out / "compare.md").read_text()
-
-    one = switchbench("compare", str(a))
-    assert one.returncode == 2 and "at least two" in one.stderr
-    assert len(one.stderr.strip().splitlines()) == 1
-    missing = switchbench("compare", str(a), str(tmp_path / "nope"))
-    assert missing.returncode == 2 and "nope" in missing.stderr
-    assert "Traceback" not in missing.stderr
-    (b / "samples.csv").write_text("case,process\nx,1\n")
-    damaged = switchbench("compare", str(a), str(b), "--out", str(tmp_path / "c2"))
-    assert damaged.returncode == 2 and "samples.csv" in damaged.stderr
-
-
-def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pyperf",
-            "compare_to",
-            str(a / "suite.json"),
-            str(b / "suite.json"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "go.chan.p1" in done.stdout or "identical" in done.stdout.lower()
 
 
 @pytest.mark.parametrize("factor", [0.5, 3.0])

@@ -32,7 +32,7 @@ from bench.render import compare, report
 from tests.conftest import ROOT, scale_times
 
 REFERENCE = ROOT / "results" / "reference"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 UPDATE = os.environ.get("SWITCHBENCH_UPDATE_GOLDEN") == "1"
 # compare.md says when it was written (the wall clock): that one stamp is not compared.
 _WRITTEN = re.compile(r"Written \d{4}-\d\d-\d\d \d\d:\d\d UTC\.")
