@@ -17,6 +17,10 @@ import math
 import numpy as np
 
 CONFIDENCE = 0.95
+# Two measurements of the same thing "agree" when their ratio is within 1 ± this: the
+# suite against perf bench (agree), against its minimal loops (overhead), against
+# go test -bench (selfbench).
+AGREE_WITHIN = 0.10
 
 
 BOOTSTRAP_RESAMPLES = 4999

@@ -1,1 +1,1 @@
-"""measure."""
+"""The cases and this machine → raw measurements: a run's session, pyperf workers, the machine and the steps beside the cases."""

@@ -32,21 +32,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from bench.analysis.stats import BOOTSTRAP_RESAMPLES, CONFIDENCE, percentile_ci
 from bench.catalogue.cases import get_case
 from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, usable_cpus
 from bench.native.bridge import CBody, GoBody, NativeError, runner_for
 from bench.native.build import Artifacts
-from bench.render.fmt import code, md, missing, ns, num, number
 from bench.results.schema import AGREEMENT_COLUMNS
 
 TOOL = "perf bench sched pipe"
 SUITE = "switchbench"
 INSTALL_HINT = "apt-get install linux-perf"
-AGREE_WITHIN = 0.10  # the two agree when suite / tool is within 1 ± this
 DEFAULT_ROUNDS = 10
 DEFAULT_ROUND_TRIPS = 20_000
 PROBE_ROUND_TRIPS = 100  # tool_unavailable's trial run: enough to print a result
@@ -54,24 +50,6 @@ PROBE_ROUND_TRIPS = 100  # tool_unavailable's trial run: enough to print a resul
 # what a slow VM needs (about 4 µs a round trip), so only a hung tool meets it.
 TOOL_TIMEOUT_S = 30.0
 TOOL_TIMEOUT_PER_ROUND_TRIP_S = 100e-6
-# Below this many paired rounds a bootstrap over rounds says nothing (it can only
-# reshuffle one or two values): the CI is then left empty.
-MIN_ROUNDS_FOR_CI = 3
-SEED = 0
-
-SUMMARY_COLUMNS = [
-    "comparison",
-    "tool",
-    "rounds",
-    "round_trips",
-    "cpu",
-    "switchbench_ns",
-    "tool_ns",
-    "ratio",
-    "ci_low",
-    "ci_high",
-    "agree",
-]
 
 
 class Pair(NamedTuple):
@@ -277,198 +255,3 @@ def measure(
         for runner in runners.values():
             runner.close()
     return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
-
-
-# ---- the summary ------------------------------------------------------------
-
-
-def _tool_words(comparison: str) -> str:
-    pair = next((p for p in PAIRS if p.case == comparison), None)
-    return TOOL if pair is None else " ".join([TOOL, *pair.args])
-
-
-def _single(values: pd.Series) -> float:
-    """The one value a column holds for a comparison; NaN where it holds several."""
-    unique = values.dropna().unique()
-    return float(unique[0]) if len(unique) == 1 else math.nan
-
-
-def ratio_ci(suite: np.ndarray, tool: np.ndarray, seed: int = SEED) -> tuple[float, float]:
-    """95% CI of median(suite) / median(tool) by a paired bootstrap: rounds (the
-    i-th value of each) are drawn with replacement, since the two sources were run
-    side by side in each round and share that round's conditions."""
-    suite, tool = np.asarray(suite, dtype=float), np.asarray(tool, dtype=float)
-    ratio = float(np.median(suite) / np.median(tool))
-    if len(suite) < MIN_ROUNDS_FOR_CI:
-        return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    picked = rng.integers(0, len(suite), size=(BOOTSTRAP_RESAMPLES, len(suite)))
-    resampled = np.median(suite[picked], axis=1) / np.median(tool[picked], axis=1)
-    return percentile_ci(ratio, resampled)
-
-
-def agrees(ratio: float) -> str:
-    """'yes' or 'no' on AGREE_WITHIN; '' where no ratio could be formed."""
-    if missing(ratio) or not math.isfinite(ratio):
-        return ""
-    return "yes" if abs(ratio - 1) <= AGREE_WITHIN + 1e-12 else "no"
-
-
-def summarise(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per comparison (PAIRS' order first): each source's median ns per switch over
-    the rounds both sources have, their ratio suite / tool with its paired bootstrap
-    CI, and whether it is within ±AGREE_WITHIN. Cells may be text (agreement.csv as
-    a folder reader gives it): whatever is not a number is left out."""
-    frame = rows.copy()
-    for column in AGREEMENT_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = math.nan
-    for column in ("round", "round_trips", "ns_per_switch", "cpu"):
-        frame[column] = frame[column].map(number)
-    frame["comparison"] = frame["comparison"].astype(str)
-    frame["source"] = frame["source"].astype(str)
-    usable = frame[(frame["ns_per_switch"] > 0) & frame["round"].notna()]
-    known = [p.case for p in PAIRS]
-    seen = list(dict.fromkeys(frame["comparison"]))
-    order = [c for c in known if c in seen] + [c for c in seen if c not in known]
-    out = []
-    for comparison in order:
-        mine = usable[usable["comparison"] == comparison]
-        # A round's value per source (the median, should a round appear twice).
-        by_round = mine.groupby(["round", "source"])["ns_per_switch"].median().unstack()
-        for source in (SUITE, TOOL):
-            if source not in by_round.columns:
-                by_round[source] = math.nan
-        paired = by_round[[SUITE, TOOL]].dropna()
-        row = dict.fromkeys(SUMMARY_COLUMNS, math.nan)
-        row.update(comparison=comparison, tool=_tool_words(comparison), agree="")
-        row.update(
-            rounds=len(paired),
-            round_trips=_single(mine["round_trips"]),
-            cpu=_single(mine["cpu"]),
-        )
-        if len(paired):
-            suite, tool = paired[SUITE].to_numpy(), paired[TOOL].to_numpy()
-            ratio = float(np.median(suite) / np.median(tool))
-            low, high = ratio_ci(suite, tool)
-            row.update(
-                switchbench_ns=float(np.median(suite)),
-                tool_ns=float(np.median(tool)),
-                ratio=ratio,
-                ci_low=low,
-                ci_high=high,
-                agree=agrees(ratio),
-            )
-        out.append(row)
-    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
-
-
-# ---- the report's section -------------------------------------------------
-
-
-def _count(value: float, what: str) -> str:
-    return f"{value:,.0f} {what}{'' if value == 1 else 's'}"
-
-
-def _common(summary: pd.DataFrame, column: str) -> float:
-    """The value every comparison shares in column; NaN where they differ."""
-    values = {number(v) for v in summary[column]}
-    values = {v for v in values if not missing(v)}
-    return values.pop() if len(values) == 1 else math.nan
-
-
-def _ratio_cell(row: pd.Series) -> str:
-    ratio, low, high = number(row["ratio"]), number(row["ci_low"]), number(row["ci_high"])
-    if missing(ratio):
-        return "—"
-    if missing(low) or missing(high):
-        return f"{num(ratio)} (no CI: fewer than {MIN_ROUNDS_FOR_CI} rounds)"
-    return f"{num(ratio)} ({num(low)} – {num(high)})"
-
-
-def section_lines(summary: pd.DataFrame | None, unavailable: str | None) -> list[str]:
-    """The report's "Checked against an independent tool" section, from summarise()'s
-    frame; with `unavailable` (tool_unavailable's reason), one line saying so. []
-    when there is neither."""
-    title = "## Checked against an independent tool"
-    if unavailable:
-        hint = "" if INSTALL_HINT in unavailable else f" (Debian: `{INSTALL_HINT}`)"
-        return [
-            title,
-            "",
-            f"Not checked against `{TOOL}`: {md(unavailable)}{hint}.",
-            "",
-        ]
-    if summary is None or summary.empty:
-        return []
-    summary = summary.copy()
-    for column in SUMMARY_COLUMNS:
-        if column not in summary.columns:
-            summary[column] = math.nan
-    rounds = _common(summary, "rounds")
-    trips = _common(summary, "round_trips")
-    cpu = _common(summary, "cpu")
-    how = []
-    if not missing(rounds):
-        how.append(f"in {_count(rounds, 'round')}")
-    if not missing(trips):
-        how.append(f"{_count(trips, 'round trip')} a run")
-    where = f", both sides of each pinned to CPU {cpu:.0f}" if not missing(cpu) else ""
-    lines = [
-        title,
-        "",
-        f"Each pipe case is set beside `{TOOL}` (Linux perf's scheduler benchmark: one "
-        "token ping-pongs between two processes over two pipes, or with `-T` between two "
-        "threads of one process), measured in this run and interleaved: in each round the "
-        "tool ran once and the case once, with the same number of round trips, in an order "
-        f"reversed every other round ({', '.join(how) or 'rounds as in agreement.csv'}"
-        f"{where}). One op of perf's `usecs/op` is one round trip of a 4-byte token, two "
-        "switches on one CPU: ns per switch = usecs/op × 1000 / 2. The suite's op is one "
-        "round trip of a 1-byte token: ns per switch = the timed loop's ns / round trips "
-        "/ 2. The ratio is switchbench / tool, medians over the rounds, with a "
-        f"{CONFIDENCE:.0%} CI from a bootstrap over rounds (paired: a round's two "
-        "figures are drawn together); the two agree when the ratio is within "
-        f"±{AGREE_WITHIN:.0%}.",
-        "",
-        "Where the two are built differently: perf's clock runs from before it forks its "
-        "second process (or creates its two threads) to after it has waited for it, so "
-        "its figure also holds that start and exit, spread over the run's round trips, "
-        "while the suite's clock covers the loop alone. With processes, perf's two sides "
-        "are single-threaded processes; the suite's runs one side on a thread of the "
-        "measuring process, which has other threads, and the other in a process forked "
-        "from it, and a switch into a process of several threads can cost more than one "
-        "into a process of one.",
-        "",
-        "| case | tool | switchbench (ns per switch) | tool (ns per switch) "
-        f"| ratio ({CONFIDENCE:.0%} CI) | within ±{AGREE_WITHIN:.0%} |",
-        "|---|---|---:|---:|---|---|",
-    ]
-    differ = []
-    for _, row in summary.iterrows():
-        verdict = str(row["agree"]) if row["agree"] in ("yes", "no") else "—"
-        lines.append(
-            f"| {code(row['comparison'])} | {code(row['tool'])} "
-            f"| {ns(number(row['switchbench_ns']))} | {ns(number(row['tool_ns']))} "
-            f"| {_ratio_cell(row)} | {verdict} |"
-        )
-        if verdict == "no":
-            differ.append(row)
-    lines.append("")
-    for row in differ:
-        ratio, low, high = number(row["ratio"]), number(row["ci_low"]), number(row["ci_high"])
-        ci = f"; {CONFIDENCE:.0%} CI {num(low)} – {num(high)}"
-        ci = "" if missing(low) or missing(high) else ci
-        more = "more" if ratio > 1 else "less"
-        lines += [
-            f"{code(row['comparison'])} and {code(row['tool'])} differ by more than "
-            f"±{AGREE_WITHIN:.0%}: switchbench / tool = {num(ratio)}{ci}, the suite's "
-            f"figure {abs(ratio - 1):.0%} {more} than the tool's.",
-            "",
-        ]
-    if not differ and (summary["agree"] == "yes").all():
-        lines += [
-            f"Every comparison agrees within ±{AGREE_WITHIN:.0%}: an established tool "
-            "timing the same mechanism finds what the suite finds.",
-            "",
-        ]
-    return lines

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
+from bench.analysis.stats import AGREE_WITHIN
 from bench.catalogue import profiles
 from bench.catalogue.cases import get_case
 from bench.errors import UsageError
@@ -46,7 +47,6 @@ GO_TEST_CASES = {
     "BenchmarkCondPingPong/p1": "go.cond.p1",
     "BenchmarkGosched/p1": "go.gosched.p1",
 }
-AGREE_WITHIN = 0.10
 # Interleaved rounds of the suite and go test -bench (see go_test_agreement).
 GO_TEST_ROUNDS = 10
 

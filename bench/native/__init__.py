@@ -1,1 +1,1 @@
-"""native."""
+"""go/ and c/ → the built library and driver (build), and the bodies the workers call (bridge)."""

@@ -1,1 +1,1 @@
-"""render."""
+"""Checked result folders → report.md, compare.md, their HTML and their figures."""

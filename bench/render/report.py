@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.measure import agree, leaks, overhead
-from bench.render import cases_table, html, sweeps
+from bench.analysis import agreement
+from bench.measure.agree import TOOL
+from bench.render import agree, cases_table, html, leaks, overhead, sweeps
 from bench.render.answer import (
     FIGURE_STEM,
     condvar_section,
@@ -37,7 +38,7 @@ RUN_STEPS = (
     ("memory", schema.MEMORY_CSV, "goroutine and thread memory"),
     ("leaks", schema.LEAKS_CSV, "the goroutine-leak scenarios"),
     ("overhead", schema.OVERHEAD_CSV, "the timer and the minimal harness-free loops"),
-    ("agreement", schema.AGREEMENT_CSV, f"the pipe cases against {agree.TOOL}"),
+    ("agreement", schema.AGREEMENT_CSV, f"the pipe cases against {TOOL}"),
 )
 
 
@@ -45,7 +46,7 @@ def _agreement_lines(data: read.Folder) -> list[str]:
     """The check against perf bench sched pipe: its table, or why it measured nothing;
     nothing for a run that did not ask for it."""
     if data.agreement is not None:
-        return agree.section_lines(agree.summarise(data.agreement), None)
+        return agree.section_lines(agreement.summarise(data.agreement), None)
     unavailable = data.run.get("agreement_unavailable")
     if data.run.get("agreement") and unavailable:
         return agree.section_lines(None, str(unavailable))

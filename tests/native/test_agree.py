@@ -6,8 +6,10 @@ import stat
 import numpy as np
 import pytest
 
+from bench.analysis import agreement
 from bench.measure import agree
 from bench.native.bridge import TimedRun
+from bench.render import agree as render_agree
 from bench.results import schema
 from tests.conftest import skip_unless_required
 
@@ -120,12 +122,12 @@ def test_a_small_real_interleaved_measurement(artifacts):
     assert len(rows) == 2 * len(agree.PAIRS) * 2
     assert (rows["ns_per_switch"] > 0).all() and rows["ns_per_switch"].notna().all()
     assert set(rows["cpu"]) == {min(os.sched_getaffinity(0))}
-    summary = agree.summarise(rows)
+    summary = agreement.summarise(rows)
     assert list(summary["comparison"]) == [PROCS, THREADS]
     assert (summary["rounds"] == 2).all()
     # Not a test of agreement (two short rounds on a shared machine): of the plumbing,
     # that both sides time the same mechanism to within the same order of magnitude.
     assert ((summary["ratio"] > 0.2) & (summary["ratio"] < 5)).all()
     assert summary["agree"].isin(["yes", "no"]).all()
-    lines = agree.section_lines(summary, None)
+    lines = render_agree.section_lines(summary, None)
     assert len(_table_rows(lines)) == 2

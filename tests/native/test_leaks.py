@@ -8,6 +8,7 @@ import pytest
 
 from bench.measure import leaks
 from bench.native import build
+from bench.render import leaks as render_leaks
 from bench.results import read, schema
 
 K = 200
@@ -99,7 +100,7 @@ def test_profiles_are_saved_gzipped(measured, artifacts):
 
 def test_the_section_reads_the_folder(measured):
     out, _, _ = measured
-    text = "\n".join(leaks.section_lines(read.load_leaks(out)))
+    text = "\n".join(render_leaks.section_lines(read.load_leaks(out)))
     assert text.startswith("## Goroutine leaks")
     for scenario in leaks.SCENARIOS:
         assert f"### {scenario}" in text

@@ -6,7 +6,9 @@ import math
 import pandas as pd
 import pytest
 
+from bench.analysis import stats
 from bench.measure import overhead
+from bench.render import overhead as render_overhead
 from bench.results import read, schema
 
 REPEATS = 3
@@ -115,11 +117,11 @@ def test_a_program_that_fails_is_a_row_not_an_exception(artifacts, tmp_path):
 
 def test_section_reports_suite_minimal_and_timer(measured):
     out, frame, _ = measured
-    text = "\n".join(overhead.section_lines(read.load_overhead(out)))
+    text = "\n".join(render_overhead.section_lines(read.load_overhead(out)))
     assert text.startswith("## Harness overhead and the timer")
     go = _row(frame, "minimal.go.chan.p1")
     assert f"| {go['ratio']:.3g} |" in text
-    agrees = abs(go["ratio"] - 1) <= overhead.AGREE_WITHIN
+    agrees = abs(go["ratio"] - 1) <= stats.AGREE_WITHIN
     assert ("`go.chan.p1`: the suite and the minimal loop agree within 10%" in text) == agrees
     assert ("more than 10%" in text) == (not agrees)
     assert "not measured (skipped)" in text  # the condvar case, skipped by the suite
@@ -145,7 +147,7 @@ def test_twins_measure_a_loop_between_its_cases_batches(artifacts, tmp_path):
     assert go_row["minimal_ns"] == go["minimal_ns"]
     c_row = _row(frame, "minimal.c.condvar.same-core")
     assert c_row["measured"] == overhead.MEASURED_AFTER and c_row["processes"] == 1
-    text = "\n".join(overhead.section_lines(read.load_overhead(tmp_path)))
+    text = "\n".join(render_overhead.section_lines(read.load_overhead(tmp_path)))
     assert "4 timed loops in 2 processes, measured between the suite case's batches" in text
 
 

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.analysis import agreement
 from bench.measure import agree
+from bench.render import agree as render_agree
 
 # What `perf bench sched pipe -l 20000` (linux-perf 6.1, pinned with taskset -c 0)
 # printed on the development VM, and the same with -T.
@@ -86,7 +88,7 @@ def test_no_perf_on_path_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     why = agree.tool_unavailable()
     assert why is not None and "not on PATH" in why and agree.INSTALL_HINT in why
-    lines = agree.section_lines(None, why)
+    lines = render_agree.section_lines(None, why)
     assert lines[0] == "## Checked against an independent tool"
     text = "\n".join(lines)
     assert agree.INSTALL_HINT in text and "not on PATH" in text
@@ -135,7 +137,7 @@ def test_summarise_agrees_and_disagrees():
     rows = pd.DataFrame(
         _rows(PROCS, 2100 * drift, 2000 * drift) + _rows(THREADS, 2600 * drift, 2000 * drift)
     )
-    summary = agree.summarise(rows).set_index("comparison")
+    summary = agreement.summarise(rows).set_index("comparison")
     assert list(summary.index) == [PROCS, THREADS]
     procs, threads = summary.loc[PROCS], summary.loc[THREADS]
     assert procs["ratio"] == pytest.approx(1.05)
@@ -155,28 +157,28 @@ def test_the_ci_is_paired_by_round():
     # fixed ratio: resampling rounds keeps each round's two figures together, so
     # the ratio's CI stays tight however wide the drift.
     drift = np.array([0.6, 1.0, 1.7, 0.8, 1.3, 2.0, 0.9, 1.1])
-    summary = agree.summarise(pd.DataFrame(_rows(PROCS, 1200 * drift, 1000 * drift)))
+    summary = agreement.summarise(pd.DataFrame(_rows(PROCS, 1200 * drift, 1000 * drift)))
     row = summary.iloc[0]
     assert row["ratio"] == pytest.approx(1.2)
     assert row["ci_low"] == pytest.approx(1.2) and row["ci_high"] == pytest.approx(1.2)
 
 
 def test_the_agreement_limit_is_ten_percent():
-    assert agree.agrees(1.10) == "yes" and agree.agrees(0.90) == "yes"
-    assert agree.agrees(1.1001) == "no" and agree.agrees(0.8999) == "no"
-    assert agree.agrees(math.nan) == ""
+    assert agreement.agrees(1.10) == "yes" and agreement.agrees(0.90) == "yes"
+    assert agreement.agrees(1.1001) == "no" and agreement.agrees(0.8999) == "no"
+    assert agreement.agrees(math.nan) == ""
 
 
 def test_summarise_reads_text_cells_and_skips_junk():
     rows = _rows(PROCS, [2000, 2200, 2100], [2000, 2000, 2000], text=True)
     rows.append({**rows[0], "ns_per_switch": "not a number", "round": "7"})
-    summary = agree.summarise(pd.DataFrame(rows))
+    summary = agreement.summarise(pd.DataFrame(rows))
     row = summary.iloc[0]
     assert row["rounds"] == 3 and row["ratio"] == pytest.approx(1.05)
 
 
 def test_few_rounds_give_no_ci():
-    summary = agree.summarise(pd.DataFrame(_rows(PROCS, [2100, 2200], [2000, 2000])))
+    summary = agreement.summarise(pd.DataFrame(_rows(PROCS, [2100, 2200], [2000, 2000])))
     row = summary.iloc[0]
     assert math.isnan(row["ci_low"]) and math.isnan(row["ci_high"])
     assert row["agree"] == "yes"
@@ -191,7 +193,7 @@ def test_section_reports_each_comparison_and_explains_a_disagreement():
         _rows(PROCS, [2100, 2120, 2080], [2000, 2010, 1990])
         + _rows(THREADS, [2600, 2650, 2610], [2000, 1990, 2020])
     )
-    lines = agree.section_lines(agree.summarise(rows), None)
+    lines = render_agree.section_lines(agreement.summarise(rows), None)
     text = "\n".join(lines)
     assert lines[0] == "## Checked against an independent tool"
     assert "| case | tool | switchbench (ns per switch) | tool (ns per switch) " in text
@@ -209,9 +211,9 @@ def test_section_reports_each_comparison_and_explains_a_disagreement():
 def test_section_escapes_a_hostile_comparison_name():
     hostile = "<script>alert(1)</script>|`x`*[y](z)"
     rows = pd.DataFrame(_rows(hostile, [3000, 3100, 3050], [2000, 2000, 2000]))
-    summary = agree.summarise(rows)
+    summary = agreement.summarise(rows)
     assert summary.iloc[0]["tool"] == agree.TOOL  # an unknown case: the tool by its name
-    lines = agree.section_lines(summary, None)
+    lines = render_agree.section_lines(summary, None)
     text = "\n".join(lines)
     assert "<script>" not in text and "[y](z)" not in text and "`x`" not in text
     (row,) = _table_rows(lines)
@@ -221,10 +223,10 @@ def test_section_escapes_a_hostile_comparison_name():
 
 
 def test_section_escapes_a_hostile_reason():
-    lines = agree.section_lines(None, "perf said <b>|boom|</b>")
+    lines = render_agree.section_lines(None, "perf said <b>|boom|</b>")
     text = "\n".join(lines)
     assert "<b>" not in text and "\\|boom\\|" in text and agree.INSTALL_HINT in text
 
 
 def test_nothing_to_say_gives_no_section():
-    assert agree.section_lines(None, None) == []
+    assert render_agree.section_lines(None, None) == []

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from bench.errors import UsageError
-from bench.measure import leaks
+from bench.render import leaks as render_leaks
 from bench.results import read, schema
 from tests.conftest import ROOT
 
@@ -14,7 +14,7 @@ K = 200
 
 
 def test_the_section_escapes_what_it_reads(tmp_path):
-    assert read.load_leaks(tmp_path) is None and leaks.section_lines(None) == []
+    assert read.load_leaks(tmp_path) is None and render_leaks.section_lines(None) == []
     hostile = "<script>alert(1)</script>|**x**"
     row = dict.fromkeys(schema.LEAK_COLUMNS, "")
     row.update(
@@ -29,7 +29,7 @@ def test_the_section_escapes_what_it_reads(tmp_path):
         goroutineleak_reason=hostile,
     )
     pd.DataFrame([row]).to_csv(tmp_path / "leaks.csv", index=False)
-    text = "\n".join(leaks.section_lines(read.load_leaks(tmp_path)))
+    text = "\n".join(render_leaks.section_lines(read.load_leaks(tmp_path)))
     assert "<script>" not in text and "**x**" not in text
     assert "\\<script\\>" in text
 
@@ -90,7 +90,7 @@ def test_the_ticker_prose_agrees_with_the_table(tmp_path, retained):
         ]
     raw.to_csv(tmp_path / "leaks.csv", index=False)
     frame = read.load_leaks(tmp_path)
-    text = "\n".join(leaks.section_lines(frame))
+    text = "\n".join(render_leaks.section_lines(frame))
     prose, tables = _ticker_prose_and_table(text)
     godebug = {s: frame.loc[frame["scenario"] == s, "godebug"].iloc[0] for s in tables}
     assert set(prose) == set(godebug.values()) == {"asynctimerchan=1", "asynctimerchan=0"}

@@ -7,7 +7,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bench.errors import UsageError
-from bench.measure import overhead
+from bench.render import overhead as render_overhead
 from bench.results import read, schema
 
 
@@ -19,7 +19,7 @@ def test_section_agreement_is_computed(tmp_path):
         row.update(suite_status="ok", suite_ns=suite, minimal_ns=minimal, ratio=suite / minimal)
         rows.append(row)
     pd.DataFrame(rows).to_csv(tmp_path / schema.OVERHEAD_CSV, index=False)
-    text = "\n".join(overhead.section_lines(read.load_overhead(tmp_path)))
+    text = "\n".join(render_overhead.section_lines(read.load_overhead(tmp_path)))
     assert "`go.chan.p1`: the suite and the minimal loop agree within 10%" in text
     assert "`c.condvar.same-core` (+30%): the suite and the minimal loop differ" in text
 
@@ -45,7 +45,7 @@ def test_section_escapes_hostile_strings(tmp_path):
             row.update(kind=kind, status=status, minimal_ns=100, samples=3, round_trips=10)
             rows.append(row)
     pd.DataFrame(rows).to_csv(tmp_path / schema.OVERHEAD_CSV, index=False)
-    lines = overhead.section_lines(read.load_overhead(tmp_path))
+    lines = render_overhead.section_lines(read.load_overhead(tmp_path))
     text = "\n".join(lines)
     assert "<" not in text.replace("\\<", "")  # every < escaped, so no raw HTML
     # Rendered as report.html renders it: nothing of the string becomes markup.
@@ -71,4 +71,4 @@ def test_a_damaged_file_is_refused_in_one_line(tmp_path, content):
 
 def test_no_file_no_section(tmp_path):
     assert read.load_overhead(tmp_path) is None
-    assert overhead.section_lines(None) == []
+    assert render_overhead.section_lines(None) == []
