@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from bench.catalogue.cases import Case
 from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.catalogue.profiles import Profile, Sampling
 from bench.native.build import Artifacts
-from bench.results.write import refuse_symlink
+from bench.results.write import atomic_write_via
 
 # Environment variables the native code reads (see README, "When things go wrong").
 PASSED_ENVIRONMENT = (
@@ -265,12 +264,11 @@ def write_suite(outcomes: list[CaseOutcome], path: Path) -> None:
     benchmarks = [pyperf.Benchmark.load(str(o.raw_json)) for o in outcomes if o.raw_json]
     if not benchmarks:
         return
-    refuse_symlink(path)
-    # pyperf writes by name: a fresh mkstemp name of ours, never one planted in the folder.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pyperf.BenchmarkSuite(benchmarks).dump(tmp, replace=True)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    suite = pyperf.BenchmarkSuite(benchmarks)
+
+    def dump(fd: int, tmp: str) -> None:
+        # pyperf writes by name: a fresh mkstemp name of ours, never one planted in the folder.
+        os.close(fd)
+        suite.dump(tmp, replace=True)
+
+    atomic_write_via(path, dump)

@@ -17,6 +17,7 @@ import os
 import socket
 import stat
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -124,20 +125,32 @@ def read_csv(path: Path, limit: int, columns: list[str] | None = None) -> pd.Dat
     return frame
 
 
-def atomic_write(path: Path, data: bytes | str) -> Path:
-    """Write path whole or not at all, never through a symlink."""
+def atomic_write_via(path: Path, fill: Callable[[int, str], None]) -> Path:
+    """The suite's one atomic write: a fresh mkstemp file beside path, filled by
+    fill(fd, name) (which owns fd: it writes through it, or closes it and writes by
+    name, as pyperf's dump does), then renamed onto path. Never through a symlink;
+    nothing is left behind when fill fails."""
     refuse_symlink(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.chmod(tmp, 0o644)
+        fill(fd, tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write(path: Path, data: bytes | str) -> Path:
+    """Write path whole or not at all, never through a symlink."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+
+    def fill(fd: int, tmp: str) -> None:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.chmod(tmp, 0o644)
+
+    return atomic_write_via(path, fill)
 
 
 def write_json(path: Path, data: object) -> Path:
