@@ -1,4 +1,6 @@
-"""switchbench: what one goroutine switch costs against one OS-thread switch.
+"""This machine → what one goroutine switch costs against one OS-thread switch.
+
+switchbench, the package.
 
 The package is a pipeline, one subpackage per stage, data flowing one way
 (the files a run writes on the right):

@@ -1,1 +1,4 @@
-"""Samples and result folders → statistics: medians, CIs, regression, summary.csv and the comparison's table (pure functions)."""
+"""Samples and result folders → statistics.
+
+Medians, CIs, regression, summary.csv and the comparison's table (pure functions).
+"""

@@ -1,4 +1,7 @@
-"""agreement.csv rows → one row per comparison: the medians, their ratio with a bootstrap CI, and whether they agree."""
+"""agreement.csv rows → one row per comparison.
+
+The medians, their ratio with a bootstrap CI, and whether they agree.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Result folders → compare.csv's table: each case's ratio to the first run, its CI and verdict, and what differs between the machines."""
+"""Result folders → compare.csv's table.
+
+Each case's ratio to the first run, its CI and verdict, and what differs between the
+machines.
+"""
 
 from __future__ import annotations
 

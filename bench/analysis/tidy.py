@@ -1,4 +1,4 @@
-"""suite.json (pyperf) -> samples.csv: one row per measured sample.
+"""suite.json (pyperf) → samples.csv: one row per measured sample.
 
 Each pyperf value is seconds per switch. The run's metadata carries the
 same samples' getrusage counts, in order, one counted run with the

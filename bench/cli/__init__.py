@@ -1,4 +1,6 @@
-"""The `switchbench` command line (bench.cli.main), one module per command."""
+"""argv → the `switchbench` command it names (bench.cli.main), one module per command.
+
+The `switchbench` command line (bench.cli.main), one module per command."""
 
 from bench.cli.main import main
 

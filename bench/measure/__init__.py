@@ -1,1 +1,4 @@
-"""The cases and this machine → raw measurements: a run's session, pyperf workers, the machine and the steps beside the cases."""
+"""The cases and this machine → raw measurements.
+
+A run's session, pyperf workers, the machine and the steps beside the cases.
+"""

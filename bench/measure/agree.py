@@ -1,4 +1,6 @@
-"""Independent agreement: the suite's pipe cases beside `perf bench sched pipe`.
+"""The pipe cases and `perf bench sched pipe` → agreement.csv rows, measured interleaved.
+
+Independent agreement: the suite's pipe cases beside `perf bench sched pipe`.
 
 Linux perf's scheduler benchmark ping-pongs one token between two tasks over two
 pipes, the mechanism of the suite's c.pipe.procs.same-core (two processes) and,

@@ -1,4 +1,6 @@
-"""Probe the machine once per run: what a reader needs to compare two runs."""
+"""This machine → host.json: what a reader needs to compare two runs, probed once per run.
+
+Probe the machine once per run: what a reader needs to compare two runs."""
 
 from __future__ import annotations
 

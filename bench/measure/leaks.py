@@ -1,4 +1,6 @@
-"""Goroutine leaks: what one leaked goroutine (or object) costs, and which of
+"""The goroutine-leak scenarios → leaks.csv: what a leak costs and which detector catches it.
+
+Goroutine leaks: what one leaked goroutine (or object) costs, and which of
 the ways users look for leaks find it.
 
 Every scenario of go/leaks runs in a leaking and a fixed version, each in a

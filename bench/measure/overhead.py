@@ -1,4 +1,6 @@
-"""Harness overhead made visible: the suite's figures beside the same loops with
+"""The minimal harness-free loops and the timer → overhead.csv rows.
+
+Harness overhead made visible: the suite's figures beside the same loops with
 no harness, and what the clock itself costs.
 
 Two cases are written again as minimal programs, "just the loop and a clock":

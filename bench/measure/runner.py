@@ -1,4 +1,6 @@
-"""Run each case under pyperf, in its own subprocess (bench.measure.worker).
+"""A case and a profile → its pyperf JSON in raw/, sampled in batches of worker processes.
+
+Run each case under pyperf, in its own subprocess (bench.measure.worker).
 
 Each case's pyperf JSON lands in the run folder's raw/ as it finishes, so
 a case that fails or hangs costs only itself; at the end the finished

@@ -1,4 +1,6 @@
-"""The suite benchmarked: `switchbench selfbench` (`make bench-self`).
+"""Whole profiles run back to back → the suite benchmarked (self.md, self.csv).
+
+The suite benchmarked: `switchbench selfbench` (`make bench-self`).
 
 Not a test, since wall times depend on the machine: it runs whole profiles as a
 user would, back to back, and writes into one folder what they cost and what

@@ -1,4 +1,6 @@
-"""The system view during a run, as `vmstat 1` and `pidstat -w 1` show it.
+"""/proc during a run → system.csv and threads.csv (as `vmstat 1` and `pidstat -w 1` show it).
+
+The system view during a run, as `vmstat 1` and `pidstat -w 1` show it.
 
 A background thread of the orchestrator samples, once a second:
 - /proc/stat: the machine's context switches (ctxt), forks (processes),

@@ -1,4 +1,6 @@
-"""One case under pyperf: `python -m bench.measure.worker --case ID [pyperf options]`.
+"""`python -m bench.measure.worker --case ID [pyperf options]` → one case's pyperf values.
+
+One case under pyperf: `python -m bench.measure.worker --case ID [pyperf options]`.
 
 The orchestrator runs this module as a subprocess per case, as
 pyperformance does, and never builds a pyperf Runner itself (a Runner

@@ -1,4 +1,6 @@
-"""The bridge to the native benchmark code, used inside pyperf workers.
+"""A case → a callable body of native code (cffi for C, the driver process for Go) and its TimedRun.
+
+The bridge to the native benchmark code, used inside pyperf workers.
 
 C is called in-process through cffi (ABI mode on the built shared
 library). Go runs in a driver process that stays up for the whole worker

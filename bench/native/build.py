@@ -1,4 +1,6 @@
-"""Compile the native code: the C library (for cffi) and the Go driver.
+"""go/ and c/ → the C library (for cffi), the C checks and the Go driver, cached by content.
+
+Compile the native code: the C library (for cffi) and the Go driver.
 
 Builds are cached: a stamp beside each artefact holds a hash of its
 sources and compiler, and nothing is rebuilt (nor is the compiler even

@@ -1,4 +1,7 @@
-"""agreement.csv (summarised) → the report's section: the suite's pipe cases beside perf bench sched pipe."""
+"""agreement.csv (summarised) → the report's section.
+
+The suite's pipe cases beside perf bench sched pipe.
+"""
 
 from __future__ import annotations
 

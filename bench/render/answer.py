@@ -1,4 +1,7 @@
-"""summary.csv rows → the report's answer: the headline, the figure of every case, the MISS section and the condvar both ways."""
+"""summary.csv rows → the report's answer.
+
+The headline, the figure of every case, the MISS section and the condvar both ways.
+"""
 
 from __future__ import annotations
 

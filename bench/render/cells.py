@@ -1,4 +1,6 @@
-"""Table cells for one summary.csv row, as report.md and its sections write them."""
+"""One summary.csv row → its table cells, as report.md and its sections write them.
+
+Table cells for one summary.csv row, as report.md and its sections write them."""
 
 from __future__ import annotations
 

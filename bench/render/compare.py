@@ -1,5 +1,6 @@
-"""Result folders (one per machine, kernel, Go release...) -> compare.csv,
-compare.md, compare.html and figures, each run set against the first.
+"""Result folders → compare.md, compare.html, compare.csv and figures, against the first.
+
+One folder per machine, kernel, Go release...; each run is set against the first.
 
 Per case: every run's median and 95% CI (from its summary.csv); the ratio of
 its median to the first run's, with a bootstrap CI drawn from both runs'

@@ -1,4 +1,7 @@
-"""Result folders (RunData) → compare's figures: ns per switch, ratios, sweeps and memory, one line per run."""
+"""Result folders (RunData) → compare's figures.
+
+Ns per switch, ratios, sweeps and memory, one line per run.
+"""
 
 from __future__ import annotations
 

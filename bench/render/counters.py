@@ -1,4 +1,7 @@
-"""summary.csv rows → the report's counters section (OS context switches and perf counters per switch)."""
+"""summary.csv rows → the report's counters section.
+
+(OS context switches and perf counters per switch).
+"""
 
 from __future__ import annotations
 

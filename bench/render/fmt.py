@@ -1,4 +1,6 @@
-"""How figures and untrusted strings are written into Markdown (and so HTML).
+"""Figures and untrusted strings → Markdown text (and so HTML).
+
+How figures and untrusted strings are written into Markdown (and so HTML).
 
 Every string read from a result folder may come from another machine, so it
 goes through `md` before it reaches a report: Markdown's special characters

@@ -1,4 +1,4 @@
-"""Markdown -> one self-contained HTML file: figures embedded, no scripts, no network.
+"""Markdown → one self-contained HTML file: figures embedded, no scripts, no network.
 
 report.md and compare.md are the single source of a report's text; the HTML is
 rendered from them by markdown-it-py with raw HTML switched off, so a string

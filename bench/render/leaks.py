@@ -1,4 +1,7 @@
-"""leaks.csv → the report's goroutine-leak section: what a leak costs and which detector caught it."""
+"""leaks.csv → the report's goroutine-leak section.
+
+What a leak costs and which detector caught it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""memory.csv, thread_stacks.csv and stack_growth.csv → the report's memory figure, headline and section."""
+"""memory.csv, thread_stacks.csv and stack_growth.csv → the report's memory figure.
+
+Headline and section.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""overhead.csv → the report's overhead section: the minimal loops beside the suite's cases, and the timer."""
+"""overhead.csv → the report's overhead section.
+
+The minimal loops beside the suite's cases, and the timer.
+"""
 
 from __future__ import annotations
 

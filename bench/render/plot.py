@@ -1,4 +1,6 @@
-"""matplotlib set up for files (no display) and for untrusted text, and one way to
+"""A matplotlib figure → stem.png and stem.svg, written atomically (and Markdown to show them).
+
+matplotlib set up for files (no display) and for untrusted text, and one way to
 save a figure: PNG and SVG, each rendered in memory and written atomically.
 
 Labels can hold strings from a stranger's result folder (case ids, folder names):

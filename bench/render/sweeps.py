@@ -1,4 +1,6 @@
-"""The scaling and working-set sweeps in the report: their figures, their tables, and
+"""summary.csv's sweep points → the report's scaling and working-set figures, tables and slopes.
+
+The scaling and working-set sweeps in the report: their figures, their tables, and
 the checks that each sweep point times its switching and nothing else.
 
 A sweep point's median and its regression slope (bench.analysis.summary) measure the same thing

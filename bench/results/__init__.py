@@ -1,1 +1,4 @@
-"""A result folder ↔ its files: their names and columns (schema), read and checked (read), written atomically (write)."""
+"""A result folder → its files and back.
+
+Names and columns (schema), read (read), written (write).
+"""

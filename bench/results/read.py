@@ -1,5 +1,6 @@
-"""A result folder -> a checked, in-memory Folder (host, run, summary, samples and
-the optional tables), read as untrusted input.
+"""A result folder → a checked, in-memory Folder (host, run, summary, samples, tables).
+
+The folder is read as untrusted input.
 
 A folder may come from another machine or a stranger, so `load` reads and checks
 every file that `report` and `compare` use before either writes anything: only

@@ -1,4 +1,6 @@
-"""Files in and out, safely: a result folder may come from a stranger.
+"""Bytes, JSON and frames → files written whole or not at all; files read within limits.
+
+Files in and out, safely: a result folder may come from a stranger.
 
 Reading: only regular files (never through a symlink, never a FIFO or a device),
 each under a size limit, decoded strictly; any problem is one UsageError naming

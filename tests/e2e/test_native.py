@@ -44,7 +44,8 @@ def test_counts_agree_with_perf_stat(case_id, artifacts, tmp_path):
         pytest.skip(f"perf stat cannot count context switches here: {probe.stderr.strip()}")
     ops = 20_000
     script = (
-        "import json, sys; from bench.catalogue import cases; from bench.native.build import Artifacts;"
+        "import json, sys; from bench.catalogue import cases;"
+        "from bench.native.build import Artifacts;"
         "from bench.native.bridge import runner_for;"
         f"b = runner_for(cases.get_case({case_id!r}), Artifacts.locate());"
         f"r = b({ops}, count_perf=True); b.close();"

@@ -68,7 +68,8 @@ def test_grouped_median_ci_ignores_order_and_labels():
 
 
 def _samples(case, ns, vol, invol, switches=1000):
-    """Samples as bench.analysis.tidy writes them; perf counters unavailable unless a test sets them."""
+    """Samples as bench.analysis.tidy writes them; perf counters unavailable unless a
+    test sets them."""
     frame = pd.DataFrame(
         {
             "case": case,
