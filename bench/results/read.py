@@ -12,9 +12,7 @@ names the file, the column and the value.
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,19 +20,38 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import UsageError
+from bench.results.checks import (
+    JSON_LIMIT,
+    NUMBER,
+    checked_json,
+    columns_missing,
+    optional_table,
+    shown,
+    text_table,
+    typed,
+)
 from bench.results.schema import (
     AGREEMENT_COLUMNS,
     AGREEMENT_CSV,
+    GROWTH_KINDS,
     HOST_JSON,
+    HOST_SPEC,
+    MEMORY_KINDS,
     OVERHEAD_CSV,
     READABLE_SCHEMAS,
     RUN_JSON,
+    RUN_SPEC,
+    SAMPLE_KINDS,
     SAMPLES_CSV,
     SCHEMA_VERSION,
     SINCE_SCHEMA_2,
     SINCE_SLOPE_RANGE,
+    STACK_KINDS,
+    SUMMARY_BLANK_TEXT,
     SUMMARY_COLUMNS,
     SUMMARY_CSV,
+    SUMMARY_KINDS,
+    SYSTEM_KINDS,
 )
 from bench.results.write import MIB, read_csv, read_json
 
@@ -44,229 +61,14 @@ from bench.results.write import MIB, read_csv, read_json
 MAX_CASES = 1000
 MAX_SAMPLES_PER_CASE = 5000
 MAX_SAMPLE_ROWS = 1_000_000
-JSON_LIMIT = 4 * MIB
 SUMMARY_LIMIT = 8 * MIB
 SAMPLES_LIMIT = 96 * MIB
-TABLE_LIMIT = 16 * MIB
 STATUSES = ("ok", "skipped", "failed", "not run")
 # leaks.csv names each saved pprof profile; only files in leaks/ are ever named.
 PROFILE_PATH = re.compile(r"leaks/[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.pb\.gz")
 
 
-def shown(value: object, width: int = 40) -> str:
-    """A value for an error line: control and bidi characters escaped, long text cut."""
-    text = str(value)
-    text = "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c)[0] in "CZ" and c != " " else c for c in text
-    )
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _columns_missing(path: Path, missing: list[str]) -> UsageError:
-    named = ", ".join(missing[:3])
-    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-    return UsageError(
-        f"{path} lacks the column{'s' if len(missing) > 1 else ''} {named}{more}; "
-        "it was not written by this switchbench, or it is damaged"
-    )
-
-
-# ---- typed tables ---------------------------------------------------------------
-
-TEXT, NUMBER, NONNEG, POSITIVE, COUNT = "text", "number", "nonneg", "positive", "count"
-
-
-def _typed(path: Path, frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
-    """frame (all text) with its numeric columns converted and checked, empty cells
-    NaN; a one-line error naming the first bad cell."""
-    out = frame.copy()
-    for column, kind in kinds.items():
-        if column not in out.columns:
-            continue
-        text = out[column].astype(str)
-        given = text.str.strip() != ""
-        if kind == TEXT:
-            out[column] = text.where(given, math.nan).astype(object)
-            continue
-        values = pd.to_numeric(text.where(given, ""), errors="coerce")
-        bad = given & ~values.map(lambda v: math.isfinite(v) if v == v else False)
-        if kind == NONNEG:
-            bad |= given & (values < 0)
-        elif kind in (POSITIVE,):
-            bad |= given & (values <= 0)
-        elif kind == COUNT:
-            bad |= given & ((values < 0) | (values != values.round()))
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            need = {
-                NUMBER: "a finite number",
-                NONNEG: "a finite number, not negative",
-                POSITIVE: "a positive finite number",
-                COUNT: "a whole number, not negative",
-            }[kind]
-            raise UsageError(
-                f"{path}: column {column} holds {shown(text.iloc[row])} in row {row + 1}, "
-                f"where it needs {need}; the folder is damaged"
-            )
-        out[column] = values.where(given, math.nan).astype(float)
-    return out
-
-
-def _table(
-    path: Path,
-    kinds: dict[str, str],
-    required: list[str],
-    limit: int = TABLE_LIMIT,
-    max_rows: int = 100_000,
-) -> pd.DataFrame:
-    frame = read_csv(path, limit)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise _columns_missing(path, missing)
-    if len(frame) > max_rows:
-        raise UsageError(
-            f"{path} has {len(frame):,} rows, more than the {max_rows:,} a result file may; "
-            "the folder is damaged or not a result folder"
-        )
-    for column in kinds:
-        if column not in frame.columns:
-            frame[column] = ""
-    return _typed(path, frame, kinds)
-
-
-def _optional_table(
-    folder: Path, name: str, kinds: dict[str, str], required: list[str]
-) -> pd.DataFrame | None:
-    path = folder / name
-    if not path.exists() and not path.is_symlink():
-        return None
-    return _table(path, kinds, required)
-
-
 # ---- JSON with expected types ---------------------------------------------------
-
-# A spec is a type, a tuple of alternatives, a dict of known keys (others are
-# ignored), ("map", spec) for any keys, or ("list", spec). null is always allowed.
-HOST_SPEC: dict[str, Any] = {
-    "schema_version": int,
-    "hostname": str,
-    "cpu_model": str,
-    "logical_cpus": int,
-    "usable_cpus": ("list", int),
-    "physical_cores": int,
-    "kernel": str,
-    "os": str,
-    "machine": str,
-    "virtualisation": {
-        "hypervisor_flag": bool,
-        "vm": str,
-        "container": str,
-        "dmi_product": str,
-        "sys_vendor": str,
-    },
-    "smt": {"active": bool, "control": str},
-    "caches": str,
-    "mitigations": {"boot_option": str, "vulnerabilities": ("map", str)},
-    "cpu_mhz_reported": float,
-    "cpufreq_governor": str,
-    "perf_event_paranoid": int,
-    "ulimit_s": {"soft_bytes": (int, str), "hard_bytes": (int, str)},
-    "versions": ("map", str),
-    "counters": ("map", ({"available": bool, "reason": str}, str)),
-    "clock": {"ghz": float, "method": str},
-}
-
-RUN_SPEC: dict[str, Any] = {
-    "status": str,
-    "profile": str,
-    "profile_settings": dict,
-    "selected": ("list", str),
-    "repeat": int,
-    "memory": bool,
-    "leaks": bool,
-    "overhead": bool,
-    "agreement": bool,
-    "agreement_unavailable": str,
-    "started_utc": str,
-    "wall_s": float,
-    "argv": ("list", str),
-    "cases": (
-        "map",
-        {
-            "status": str,
-            "reason": str,
-            "wall_s": float,
-            "start_s": float,
-            "end_s": float,
-            "stop": str,
-            "ci_half_width": float,
-            "batches": int,
-            "passes": int,
-        },
-    ),
-}
-
-
-def _type_name(spec: Any) -> str:
-    if isinstance(spec, dict) or spec is dict:
-        return "an object"
-    if isinstance(spec, tuple) and spec and spec[0] == "map":
-        return "an object"
-    if isinstance(spec, tuple) and spec and spec[0] == "list":
-        return "a list"
-    if isinstance(spec, tuple):
-        return " or ".join(_type_name(s) for s in spec)
-    return {int: "a whole number", float: "a finite number", str: "text", bool: "true or false"}[
-        spec
-    ]
-
-
-def _fits(value: Any, spec: Any) -> bool:
-    """Whether value has the spec's shape at its top level (children checked apart)."""
-    if value is None:
-        return True
-    if isinstance(spec, dict) or spec is dict:
-        return isinstance(value, dict)
-    if isinstance(spec, tuple) and spec and spec[0] == "map":
-        return isinstance(value, dict)
-    if isinstance(spec, tuple) and spec and spec[0] == "list":
-        return isinstance(value, list)
-    if isinstance(spec, tuple):
-        return any(_fits(value, s) for s in spec)
-    if spec is float:
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        )
-    if spec is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, spec)
-
-
-def _check(path: Path, where: str, value: Any, spec: Any) -> None:
-    if not _fits(value, spec):
-        raise UsageError(
-            f"{path}: {where} is {shown(repr(value)[:40])}, where it needs {_type_name(spec)}; "
-            "the folder is damaged"
-        )
-    if value is None:
-        return
-    if isinstance(spec, tuple) and spec and spec[0] in ("map", "list"):
-        items = value.items() if spec[0] == "map" else enumerate(value)
-        for key, child in items:
-            _check(path, f"{where}[{shown(key)}]", child, spec[1])
-    elif isinstance(spec, tuple):
-        chosen = next(s for s in spec if _fits(value, s))
-        _check(path, where, value, chosen) if chosen is not spec else None
-    elif isinstance(spec, dict):
-        for key, child_spec in spec.items():
-            _check(path, f"{where}.{key}", value.get(key), child_spec)
-
-
-def _checked_json(path: Path, spec: dict[str, Any]) -> dict[str, Any]:
-    data = read_json(path, JSON_LIMIT)
-    for key, child in spec.items():
-        _check(path, key, data.get(key), child)
-    return data
 
 
 def load_host(folder: Path) -> dict[str, Any]:
@@ -285,37 +87,17 @@ def load_host(folder: Path) -> dict[str, Any]:
                 else "use the switchbench release that wrote the folder"
             )
         )
-    return _checked_json(path, HOST_SPEC)
+    return checked_json(path, HOST_SPEC)
 
 
 def load_run(folder: Path) -> dict[str, Any]:
     path = folder / RUN_JSON
     if not path.exists() and not path.is_symlink():
         return {}
-    return _checked_json(path, RUN_SPEC)
+    return checked_json(path, RUN_SPEC)
 
 
 # ---- summary.csv and samples.csv ------------------------------------------------
-
-# Columns of words; every other column of SUMMARY_COLUMNS holds numbers.
-SUMMARY_TEXT = {"case", "status", "reason", "description", "unit", "one_op", "trust", "stop"}
-SUMMARY_TEXT |= {"os_ctx_source", "os_ctx_check", "sweep"}
-# Columns that may be negative: a regression's intercept and slope CI can be.
-SUMMARY_SIGNED = ("intercept_ns", "slope_ci_low", "slope_ci_high", "slope_ns_per_switch")
-SUMMARY_SIGNED += ("slope_range_low", "slope_range_high")
-SUMMARY_COUNTS = ("samples", "processes", "switches_per_op")
-SUMMARY_KINDS = {
-    c: TEXT
-    if c in SUMMARY_TEXT
-    else NUMBER
-    if c in SUMMARY_SIGNED
-    else COUNT
-    if c in SUMMARY_COUNTS
-    else NONNEG
-    for c in SUMMARY_COLUMNS
-}
-# Text columns the report shows as "" rather than "—" when empty.
-SUMMARY_BLANK_TEXT = ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trust", "stop")
 
 
 def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFrame:
@@ -328,13 +110,13 @@ def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFram
             frame[column] = ""
     missing = [c for c in SUMMARY_COLUMNS if c not in frame.columns]
     if missing:
-        raise _columns_missing(path, missing)
+        raise columns_missing(path, missing)
     if len(frame) > MAX_CASES:
         raise UsageError(
             f"{path} lists {len(frame):,} cases, more than the {MAX_CASES:,} a result folder "
             "may; it is not a switchbench result folder"
         )
-    summary = _typed(path, frame, SUMMARY_KINDS)
+    summary = typed(path, frame, SUMMARY_KINDS)
     cases = frame["case"].astype(str)
     if (cases.str.strip() == "").any():
         raise UsageError(f"{path}: a row has no case id; the folder is damaged")
@@ -372,9 +154,6 @@ def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFram
     return summary
 
 
-SAMPLE_KINDS = {"case": TEXT, "process": COUNT, "kind": TEXT, "ns_per_switch": NUMBER}
-
-
 def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """The timed samples of samples.csv (case, process, ns_per_switch), checked; with
     the summary, each measured case must have exactly as many as it says."""
@@ -382,7 +161,7 @@ def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFr
     frame = read_csv(path, SAMPLES_LIMIT)
     missing = [c for c in SAMPLE_KINDS if c not in frame.columns]
     if missing:
-        raise _columns_missing(path, missing)
+        raise columns_missing(path, missing)
     if len(frame) > MAX_SAMPLE_ROWS:
         raise UsageError(
             f"{path} has {len(frame):,} rows, more than the {MAX_SAMPLE_ROWS:,} a result "
@@ -390,7 +169,7 @@ def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFr
         )
     frame = frame[list(SAMPLE_KINDS)]
     timed = frame[frame["kind"] == "timed"].reset_index(drop=True)
-    samples = _typed(path, timed, SAMPLE_KINDS)
+    samples = typed(path, timed, SAMPLE_KINDS)
     samples["case"] = timed["case"].astype(str)
     bad = ~(samples["ns_per_switch"] > 0) | ~(samples["process"] > 0)
     if bad.any():
@@ -424,50 +203,10 @@ def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFr
 
 # ---- the optional tables --------------------------------------------------------
 
-MEMORY_KINDS = {
-    "kind": TEXT,
-    "requested": COUNT,
-    "created": COUNT,
-    "ulimit_s": TEXT,
-    "rss_bytes_per_unit": NUMBER,
-    "virtual_bytes_per_unit": NUMBER,
-    "stack_bytes_per_unit": NUMBER,
-    "go_sys_bytes_per_unit": NUMBER,
-    "create_ns_per_unit": NUMBER,
-    "status": TEXT,
-    "reason": TEXT,
-}
-STACK_KINDS = {
-    "ulimit_s": TEXT,
-    "thread_stack_bytes": NONNEG,
-    "guard_bytes": NONNEG,
-    "status": TEXT,
-    "reason": TEXT,
-}
-GROWTH_KINDS = {
-    "target_bytes": NONNEG,
-    "depth": NONNEG,
-    "first_ns": NONNEG,
-    "second_ns": NONNEG,
-    "growth_ns": NUMBER,
-    "stack_inuse_delta_bytes": NUMBER,
-    "max_stack_bytes": NONNEG,
-    "status": TEXT,
-    "reason": TEXT,
-}
-SYSTEM_KINDS = {
-    "t_s": NONNEG,
-    "case": TEXT,
-    "ctxt": NONNEG,
-    "processes": NONNEG,
-    "procs_running": NONNEG,
-    "procs_blocked": NONNEG,
-}
-
 
 def load_memory(folder: Path) -> pd.DataFrame:
     """Every row of memory.csv, typed; empty when the run has no memory step."""
-    table = _optional_table(folder, "memory.csv", MEMORY_KINDS, ["kind", "status"])
+    table = optional_table(folder, "memory.csv", MEMORY_KINDS, ["kind", "status"])
     return pd.DataFrame() if table is None else table
 
 
@@ -491,22 +230,6 @@ def memory_curve(mem: pd.DataFrame, kind: str) -> pd.DataFrame:
     return rows.sort_values("created")
 
 
-def _text_table(folder: Path, name: str, numeric: dict[str, str], required: list[str]) -> Any:
-    """A table its section reads as text (NaN where empty), its numeric columns checked
-    but kept as written, so the section shows them as the run wrote them."""
-    path = folder / name
-    if not path.exists() and not path.is_symlink():
-        return None
-    raw = read_csv(path, TABLE_LIMIT)
-    missing = [c for c in required if c not in raw.columns]
-    if missing:
-        raise _columns_missing(path, missing)
-    if len(raw) > 100_000:
-        raise UsageError(f"{path} has {len(raw):,} rows, more than a result file may")
-    _typed(path, raw, numeric)
-    return raw.where(raw.apply(lambda c: c.astype(str).str.strip() != ""), math.nan)
-
-
 def load_leaks(folder: Path) -> pd.DataFrame | None:
     from bench.results.schema import LEAK_COLUMNS
 
@@ -516,7 +239,7 @@ def load_leaks(folder: Path) -> pd.DataFrame | None:
         if c.endswith(("_per_iter", "_slope", "_per_leak", "_ns", "_count", "_left", "_objects"))
         or c in ("k", "callbacks_run")
     }
-    table = _text_table(folder, "leaks.csv", numeric, ["scenario", "version", "status"])
+    table = text_table(folder, "leaks.csv", numeric, ["scenario", "version", "status"])
     if table is None:
         return None
     for column in ("goroutine_profile", "goroutineleak_profile"):
@@ -541,7 +264,7 @@ def load_overhead(folder: Path) -> pd.DataFrame | None:
         or c in ("ratio", "round_trips", "samples")
         or c == "processes"
     }
-    return _text_table(folder, OVERHEAD_CSV, numeric, ["case", "kind", "status"])
+    return text_table(folder, OVERHEAD_CSV, numeric, ["case", "kind", "status"])
 
 
 def load_agreement(folder: Path) -> pd.DataFrame | None:
@@ -551,7 +274,7 @@ def load_agreement(folder: Path) -> pd.DataFrame | None:
         for c in AGREEMENT_COLUMNS
         if c in ("round", "round_trips", "ns_per_switch", "cpu")
     }
-    return _text_table(folder, AGREEMENT_CSV, numeric, AGREEMENT_COLUMNS)
+    return text_table(folder, AGREEMENT_CSV, numeric, AGREEMENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -589,10 +312,10 @@ def load(path: Path) -> Folder:
         summary=summary,
         samples=load_samples(path, summary),
         memory=load_memory(path),
-        thread_stacks=_optional_table(path, "thread_stacks.csv", STACK_KINDS, ["ulimit_s"]),
-        stack_growth=_optional_table(path, "stack_growth.csv", GROWTH_KINDS, ["target_bytes"]),
+        thread_stacks=optional_table(path, "thread_stacks.csv", STACK_KINDS, ["ulimit_s"]),
+        stack_growth=optional_table(path, "stack_growth.csv", GROWTH_KINDS, ["target_bytes"]),
         leaks=load_leaks(path),
         overhead=load_overhead(path),
-        system=_optional_table(path, "system.csv", SYSTEM_KINDS, ["t_s", "ctxt"]),
+        system=optional_table(path, "system.csv", SYSTEM_KINDS, ["t_s", "ctxt"]),
         agreement=load_agreement(path),
     )

@@ -30,7 +30,15 @@ A result folder holds:
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.native.bridge import COUNTER_NAMES
+from bench.results.checks import (
+    COUNT,
+    NONNEG,
+    NUMBER,
+    TEXT,
+)
 
 # 2: summary.csv gained the regression, trust and stop columns; host.json smt,
 # mitigations and clock. Folders of schema 1 are still read (READABLE_SCHEMAS):
@@ -212,3 +220,145 @@ COMPARE_COLUMNS = [
     "x_null_syscall",
     "x_go_chan_p1",
 ]
+
+
+# A spec is a type, a tuple of alternatives, a dict of known keys (others are
+# ignored), ("map", spec) for any keys, or ("list", spec). null is always allowed.
+HOST_SPEC: dict[str, Any] = {
+    "schema_version": int,
+    "hostname": str,
+    "cpu_model": str,
+    "logical_cpus": int,
+    "usable_cpus": ("list", int),
+    "physical_cores": int,
+    "kernel": str,
+    "os": str,
+    "machine": str,
+    "virtualisation": {
+        "hypervisor_flag": bool,
+        "vm": str,
+        "container": str,
+        "dmi_product": str,
+        "sys_vendor": str,
+    },
+    "smt": {"active": bool, "control": str},
+    "caches": str,
+    "mitigations": {"boot_option": str, "vulnerabilities": ("map", str)},
+    "cpu_mhz_reported": float,
+    "cpufreq_governor": str,
+    "perf_event_paranoid": int,
+    "ulimit_s": {"soft_bytes": (int, str), "hard_bytes": (int, str)},
+    "versions": ("map", str),
+    "counters": ("map", ({"available": bool, "reason": str}, str)),
+    "clock": {"ghz": float, "method": str},
+}
+
+
+RUN_SPEC: dict[str, Any] = {
+    "status": str,
+    "profile": str,
+    "profile_settings": dict,
+    "selected": ("list", str),
+    "repeat": int,
+    "memory": bool,
+    "leaks": bool,
+    "overhead": bool,
+    "agreement": bool,
+    "agreement_unavailable": str,
+    "started_utc": str,
+    "wall_s": float,
+    "argv": ("list", str),
+    "cases": (
+        "map",
+        {
+            "status": str,
+            "reason": str,
+            "wall_s": float,
+            "start_s": float,
+            "end_s": float,
+            "stop": str,
+            "ci_half_width": float,
+            "batches": int,
+            "passes": int,
+        },
+    ),
+}
+
+
+# Columns of words; every other column of SUMMARY_COLUMNS holds numbers.
+SUMMARY_TEXT = {"case", "status", "reason", "description", "unit", "one_op", "trust", "stop"}
+SUMMARY_TEXT |= {"os_ctx_source", "os_ctx_check", "sweep"}
+
+
+# Columns that may be negative: a regression's intercept and slope CI can be.
+SUMMARY_SIGNED = ("intercept_ns", "slope_ci_low", "slope_ci_high", "slope_ns_per_switch")
+SUMMARY_SIGNED += ("slope_range_low", "slope_range_high")
+
+
+SUMMARY_COUNTS = ("samples", "processes", "switches_per_op")
+
+
+SUMMARY_KINDS = {
+    c: TEXT
+    if c in SUMMARY_TEXT
+    else NUMBER
+    if c in SUMMARY_SIGNED
+    else COUNT
+    if c in SUMMARY_COUNTS
+    else NONNEG
+    for c in SUMMARY_COLUMNS
+}
+
+
+# Text columns the report shows as "" rather than "—" when empty.
+SUMMARY_BLANK_TEXT = ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trust", "stop")
+
+
+SAMPLE_KINDS = {"case": TEXT, "process": COUNT, "kind": TEXT, "ns_per_switch": NUMBER}
+
+
+MEMORY_KINDS = {
+    "kind": TEXT,
+    "requested": COUNT,
+    "created": COUNT,
+    "ulimit_s": TEXT,
+    "rss_bytes_per_unit": NUMBER,
+    "virtual_bytes_per_unit": NUMBER,
+    "stack_bytes_per_unit": NUMBER,
+    "go_sys_bytes_per_unit": NUMBER,
+    "create_ns_per_unit": NUMBER,
+    "status": TEXT,
+    "reason": TEXT,
+}
+
+
+STACK_KINDS = {
+    "ulimit_s": TEXT,
+    "thread_stack_bytes": NONNEG,
+    "guard_bytes": NONNEG,
+    "status": TEXT,
+    "reason": TEXT,
+}
+
+
+GROWTH_KINDS = {
+    "target_bytes": NONNEG,
+    "depth": NONNEG,
+    "first_ns": NONNEG,
+    "second_ns": NONNEG,
+    "growth_ns": NUMBER,
+    "stack_inuse_delta_bytes": NUMBER,
+    "max_stack_bytes": NONNEG,
+    "status": TEXT,
+    "reason": TEXT,
+}
+
+
+SYSTEM_KINDS = {
+    "t_s": NONNEG,
+    "case": TEXT,
+    "ctxt": NONNEG,
+    "processes": NONNEG,
+    "procs_running": NONNEG,
+    "procs_blocked": NONNEG,
+}

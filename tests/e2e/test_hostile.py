@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from bench import cli
-from bench.results import read
+from bench.results import checks, schema
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "results" / "reference"
@@ -299,11 +299,11 @@ def _check_html(path: Path, drawn_prefix: str) -> None:
     assert "<b>x</b>" not in text and "\u202e" not in text and "\x1b" not in text
 
 
-TEXT_COLUMNS = set(read.SUMMARY_TEXT) | {
+TEXT_COLUMNS = set(schema.SUMMARY_TEXT) | {
     c
-    for kinds in (read.MEMORY_KINDS, read.STACK_KINDS, read.GROWTH_KINDS)
+    for kinds in (schema.MEMORY_KINDS, schema.STACK_KINDS, schema.GROWTH_KINDS)
     for c, kind in kinds.items()
-    if kind == read.TEXT
+    if kind == checks.TEXT
 } - {"ulimit_s"}
 
 
