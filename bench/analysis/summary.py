@@ -62,6 +62,30 @@ def check_range(check: object) -> tuple[float, float] | None:
     return (low, high) if low <= high else None
 
 
+def _counts_per_switch(timed: pd.DataFrame, counted: pd.DataFrame) -> dict[str, float]:
+    """Counters per switch over all samples: total count over total switches (getrusage's
+    from the timed samples, perf's from the counted runs). A counter missing from any
+    sample is unavailable for the case."""
+    per_switch = {
+        column: _per_switch(timed, column) for column in ("voluntary_ctx", "involuntary_ctx")
+    }
+    per_switch.update({name: _per_switch(counted, name) for name in COUNTER_NAMES})
+    return per_switch
+
+
+def _os_ctx(per_switch: dict[str, float]) -> tuple[float, str]:
+    """OS context switches per switch and where they come from. getrusage over the timed
+    samples first: the kernel's own per-thread counts (the same events perf's
+    context-switches counts), read without slowing the switches as an active perf
+    counter does. perf's count of the counted run is the fallback and the cross-check."""
+    vol, invol = per_switch["voluntary_ctx"], per_switch["involuntary_ctx"]
+    if not math.isnan(vol + invol):
+        return vol + invol, "getrusage"
+    if not math.isnan(per_switch["context_switches"]):
+        return per_switch["context_switches"], "perf_event_open"
+    return math.nan, "unavailable"
+
+
 def summarise(
     samples: pd.DataFrame,
     cases: Iterable[Case],
@@ -99,23 +123,9 @@ def summarise(
             (sized["ns_per_switch"] * sized["switches"]).to_numpy(dtype=float),
             sized["process"].to_numpy(),
         )
-        # Counters per switch over all samples: total count over total switches.
-        # A counter missing from any sample is unavailable for the case.
-        per_switch = {
-            column: _per_switch(mine, column) for column in ("voluntary_ctx", "involuntary_ctx")
-        }
-        per_switch.update({name: _per_switch(counted, name) for name in COUNTER_NAMES})
+        per_switch = _counts_per_switch(mine, counted)
         vol, invol = per_switch["voluntary_ctx"], per_switch["involuntary_ctx"]
-        # getrusage over the timed samples first: the kernel's own per-thread counts
-        # (the same events perf's context-switches counts), read without slowing the
-        # switches as an active perf counter does. perf's count of the counted run is
-        # the fallback and the cross-check.
-        if not math.isnan(vol + invol):
-            os_ctx, source = vol + invol, "getrusage"
-        elif not math.isnan(per_switch["context_switches"]):
-            os_ctx, source = per_switch["context_switches"], "perf_event_open"
-        else:
-            os_ctx, source = math.nan, "unavailable"
+        os_ctx, source = _os_ctx(per_switch)
         cycles, instructions = per_switch["cycles"], per_switch["instructions"]
         row.update(
             status="ok",

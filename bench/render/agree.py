@@ -12,7 +12,7 @@ import pandas as pd
 from bench.analysis.agreement import MIN_ROUNDS_FOR_CI, SUMMARY_COLUMNS
 from bench.analysis.stats import AGREE_WITHIN, CONFIDENCE
 from bench.measure.agree import INSTALL_HINT, TOOL
-from bench.render.fmt import code, md, missing, ns, num, number
+from bench.render.fmt import ci_range, code, md, missing, ns, num, number
 
 
 def _count(value: float, what: str) -> str:
@@ -92,6 +92,13 @@ def section_lines(summary: pd.DataFrame | None, unavailable: str | None) -> list
         f"| ratio ({CONFIDENCE:.0%} CI) | within ±{AGREE_WITHIN:.0%} |",
         "|---|---|---:|---:|---|---|",
     ]
+    return lines + _rows_and_verdicts(summary)
+
+
+def _rows_and_verdicts(summary: pd.DataFrame) -> list[str]:
+    """The table's rows, then a line for each comparison that does not agree (or one
+    saying that every one does)."""
+    lines: list[str] = []
     differ = []
     for _, row in summary.iterrows():
         verdict = str(row["agree"]) if row["agree"] in ("yes", "no") else "—"
@@ -105,8 +112,8 @@ def section_lines(summary: pd.DataFrame | None, unavailable: str | None) -> list
     lines.append("")
     for row in differ:
         ratio, low, high = number(row["ratio"]), number(row["ci_low"]), number(row["ci_high"])
-        ci = f"; {CONFIDENCE:.0%} CI {num(low)} – {num(high)}"
-        ci = "" if missing(low) or missing(high) else ci
+        ci = "" if missing(low) or missing(high) else f"; {CONFIDENCE:.0%} CI "
+        ci += "" if not ci else ci_range(low, high, num)
         more = "more" if ratio > 1 else "less"
         lines += [
             f"{code(row['comparison'])} and {code(row['tool'])} differ by more than "
