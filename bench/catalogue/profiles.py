@@ -28,7 +28,7 @@ class Sampling:
 
     A case is sampled in batches: the first of `processes` worker processes, then
     batches of `more_processes` while the 95% CI half-width of its median is wider
-    than `target_ci` (relative), or fewer than bench.analyse.MIN_PROCESSES_FOR_CI
+    than `target_ci` (relative), or fewer than bench.analysis.stats.MIN_PROCESSES_FOR_CI
     processes have taken values, and the case has time left of `budget_s`."""
 
     processes: int  # worker processes taking values in the first batch

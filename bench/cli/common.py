@@ -48,7 +48,7 @@ def invoked_as() -> str:
     name = Path(argv0).name
     if name == "__main__.py":  # python -m bench
         return f"{program(sys.executable)} -m {shlex.quote(Path(argv0).parent.name)}"
-    if name.endswith(".py"):  # python bench/cli.py
+    if name.endswith(".py"):  # python bench/cli/main.py
         return f"{program(sys.executable)} {shlex.quote(as_typed(argv0))}"
     if name.startswith("switchbench"):
         # The console script: a bare name only where the shell found it on PATH.

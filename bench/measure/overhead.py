@@ -106,7 +106,9 @@ def _program(artifacts: Artifacts, lang: str) -> Path:
     if path is None:
         raise _Failed(f"no build of {source} is configured", "skipped")
     if not path.is_file():
-        raise _Failed(f"{source} has not been built (bench.build.build with {lang!r})", "skipped")
+        raise _Failed(
+            f"{source} has not been built (bench.native.build.build with {lang!r})", "skipped"
+        )
     return path
 
 

@@ -1,6 +1,6 @@
 """Numbers on an axis → labels in human units (bytes, counts, ns), shared by report and compare.
 
-Axis labels in human units, shared by report.py and compare.py: bytes in
+Axis labels in human units, shared by the report and compare: bytes in
 B/KiB/MiB, durations in ns/µs/ms, counts as 1k/1M, ratios as 0.5 or 2 with a times
 sign, instead of matplotlib's powers (2^11, 10^4); and the figures' notes and top legends."""
 

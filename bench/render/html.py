@@ -2,7 +2,7 @@
 
 report.md and compare.md are the single source of a report's text; the HTML is
 rendered from them by markdown-it-py with raw HTML switched off, so a string
-from a result folder (already escaped by bench.fmt.md) can only ever become
+from a result folder (already escaped by bench.render.fmt.md) can only ever become
 text. A Content-Security-Policy that allows no script and no remote load is a
 second wall behind the escaping. The PNG figures the suite has just drawn
 (and only those, by name, never through a symlink, checked to be PNGs) are
