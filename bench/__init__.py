@@ -1,16 +1,25 @@
-"""switchbench: what one goroutine switch costs against one OS-thread switch.
+"""This machine → what one goroutine switch costs against one OS-thread switch.
 
-The package is a pipeline, one module per stage, data flowing one way:
+switchbench, the package.
 
-    cases    the catalogue of benchmark cases
-    build    compiles go/ and c/ (cached)
-    host     probes the machine                      -> host.json
-    measure  runs pyperf workers (bench.worker) per case
-                                                      -> suite.json
-    tidy     one row per sample                      -> samples.csv
-    analyse  medians and bootstrap CIs               -> summary.csv
-    report   Markdown and figures                    -> report.md, *.png, *.svg
+The package is a pipeline, one subpackage per stage, data flowing one way
+(the files a run writes on the right):
 
-bench.native is the bridge to the native code (cffi for C, a driver
-process for Go) that the pyperf workers call; bench.cli ties it together.
+    catalogue  the cases, their expectations, CPU placement and the profiles
+    native     build (compiles go/ and c/, cached) and bridge (cffi for C, a
+               driver process for Go, called inside the pyperf workers)
+    measure    session (the run: cases in passes, then the steps)
+                 runner + worker   pyperf per case          -> raw/, suite.json
+                 host, system      the machine              -> host.json, system.csv
+                 memory, leaks, overhead, agree (the steps) -> memory.csv, leaks.csv, ...
+                 selfbench         the suite benchmarked
+    results    schema (every file and column), read (checked loading), write (atomic)
+    analysis   tidy -> samples.csv; stats and summary -> summary.csv;
+               comparison (the table of compare.csv)
+    render     report (a list of sections, one module per family) -> report.md/.html,
+               figures; compare -> compare.md/.html; fmt, cells, axes, plot, html
+    cli        main and one module per command: list, build, run, counters, leaks,
+               selfbench, compare, report
+
+bench.errors holds UsageError, the one error a user can fix.
 """

@@ -8,9 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from bench.build import Artifacts, build
+from bench.native.build import Artifacts, build
 
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+# The tests by kind, one folder each, marked by it (pytest -m unit):
+KINDS = ("unit", "native", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test marked with its folder's kind: unit (pure Python), native (the built C
+    library or Go driver, in-process) or e2e (the CLI or whole runs, as subprocesses)."""
+    for item in items:
+        parts = Path(str(item.path)).resolve().relative_to(TESTS).parts
+        if parts and parts[0] in KINDS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +65,7 @@ def switchbench(
 
 def rename_case(folder: Path, old: str, new: str | None) -> None:
     """A case renamed (or, with new=None, dropped) in every file of a result folder that
-    names it, so the folder stays consistent (bench.folder checks the files agree)."""
+    names it, so the folder stays consistent (bench.results.read checks the files agree)."""
     import json
 
     import pandas as pd

@@ -1,0 +1,92 @@
+"""A case and this machine's CPUs → whether it can run here, and where its threads go.
+
+usable_cpus (the affinity mask), affinity_refused (a sandbox forbidding pinning),
+skip_reason (why a case cannot run here) and pin_cpus (the CPUs of a C ping-pong's sides).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from functools import cache
+
+from bench.catalogue.cases import Case
+
+
+def usable_cpus() -> list[int]:
+    """The CPUs this process may run on (affinity mask), in order."""
+    return sorted(os.sched_getaffinity(0))
+
+
+# The placements that pin threads to CPUs with pthread_setaffinity_np.
+PINNED = ("same-core", "cross-core", "spread")
+
+
+@cache
+def affinity_refused() -> str | None:
+    """Why this process may not set its CPU affinity (some containers and sandboxes
+    forbid it), or None if it may. Probed by setting the mask it already has."""
+    try:
+        os.sched_setaffinity(0, os.sched_getaffinity(0))
+    except OSError as e:
+        return f"sched_setaffinity: {errno.errorcode.get(e.errno or 0, e.errno)} ({e.strerror})"
+    return None
+
+
+def skip_reason(case: Case, cpus: list[int]) -> str | None:
+    """Why a case cannot run on this machine, or None if it can."""
+    if case.cpus_needed > len(cpus):
+        return (
+            f"needs {case.cpus_needed} CPUs and this process may use {len(cpus)} "
+            f"(CPU {', '.join(map(str, cpus))})"
+        )
+    refused = affinity_refused() if case.lang == "c" and case.placement in PINNED else None
+    if refused:
+        return f"pins its threads to CPUs and this machine refuses CPU affinity ({refused})"
+    if case.c_entry == "fcontext":
+        return _fcontext_missing()
+    return None
+
+
+def _fcontext_missing() -> str | None:
+    """Why Boost.Context cannot be loaded (with the install hint), or None. The C
+    library loads it at run time, so it is no build dependency; a library not built
+    yet is not this case's to report."""
+    from bench.native.bridge import fcontext_unavailable
+    from bench.native.build import (
+        Artifacts,  # here: bench.native.build and bench.native.bridge import this module
+    )
+
+    library = Artifacts.locate().c_library
+    return fcontext_unavailable(library) if library.is_file() else None
+
+
+def _core_id(cpu: int) -> str | None:
+    """The physical core of a CPU, to keep SMT siblings apart; None if unknown."""
+    base = f"/sys/devices/system/cpu/cpu{cpu}/topology"
+    try:
+        with open(f"{base}/physical_package_id") as pkg, open(f"{base}/core_id") as core:
+            return f"{pkg.read().strip()}:{core.read().strip()}"
+    except OSError:
+        return None
+
+
+def pin_cpus(placement: str, cpus: list[int]) -> tuple[int, int]:
+    """The CPUs the two sides of a C ping-pong are pinned to (-1: unpinned).
+
+    cross-core prefers a second CPU on another physical core, so the pair
+    does not share one core's SMT siblings when a real second core exists.
+    """
+    if placement == "same-core":
+        return cpus[0], cpus[0]
+    if placement == "cross-core":
+        first_core = _core_id(cpus[0])
+        for cpu in cpus[1:]:
+            core = _core_id(cpu)
+            if core is None or core != first_core:
+                return cpus[0], cpu
+        return cpus[0], cpus[1]
+    if placement in ("unpinned", "", "spread"):
+        # spread pins each pair itself, over every usable CPU (bench.native.bridge)
+        return -1, -1
+    raise ValueError(f"placement {placement!r} has no CPU pinning")

@@ -1,0 +1,33 @@
+"""`switchbench leaks`: the goroutine-leak scenarios alone → a result folder with leaks.csv."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench.catalogue.profiles import PROFILES
+from bench.cli import run as run_command
+from bench.results.write import default_out
+
+NAME = "leaks"
+HELP = "measure the goroutine-leak scenarios alone (a result folder with leaks.csv)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="default",
+        help="how many calls K of each scenario: "
+        + ", ".join(f"{p.name} {p.leak_k}" for p in PROFILES.values()),
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="result folder (default: results/leaks-<host>-<UTC time>)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`switchbench leaks`: a run of the goroutine-leak family alone."""
+    args.only, args.resume, args.compare, args.repeat = "leaks", None, None, 1
+    if not args.out:
+        args.out = str(default_out("leaks"))
+    return run_command.run(args)

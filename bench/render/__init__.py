@@ -1,0 +1,1 @@
+"""Checked result folders → report.md, compare.md, their HTML and their figures."""

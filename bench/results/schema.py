@@ -1,0 +1,364 @@
+"""Every file of a result folder → its name, its columns, and the schema version.
+
+One module for the format, so that what the measuring code writes and what
+bench.results.read checks cannot drift apart.
+
+Format history (host.json's schema_version):
+
+- 1: the first result folders: summary.csv without the regression, trust and stop
+  columns; host.json without smt, mitigations and clock.
+- 2: summary.csv gained the regression, trust and stop columns (SINCE_SCHEMA_2);
+  host.json smt, mitigations and clock.
+- 2, later: summary.csv gained the slope's range and the run's time (SINCE_SLOPE_RANGE),
+  when the sweeps came to time only switching; older folders read them as not measured.
+
+A result folder holds:
+
+    host.json           the machine (bench.measure.host)
+    run.json            the run's settings and each case's outcome
+    raw/<case>.json     pyperf's file of one case, while the run goes on
+    suite.json          pyperf's suite: every finished case
+    samples.csv         one row per sample (SAMPLE_COLUMNS)
+    summary.csv         one row per case (SUMMARY_COLUMNS)
+    memory.csv, thread_stacks.csv, stack_growth.csv: the memory step
+    leaks.csv           the goroutine-leak step (LEAK_COLUMNS)
+    overhead.csv        the minimal loops and the timer (OVERHEAD_COLUMNS)
+    agreement.csv       the pipe cases against perf bench (AGREEMENT_COLUMNS)
+    system.csv, threads.csv: the system's counters while the run went on
+    report.md, report.html and the figures (bench.render.report)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.native.bridge import COUNTER_NAMES
+from bench.results.checks import (
+    COUNT,
+    NONNEG,
+    NUMBER,
+    TEXT,
+)
+
+# 2: summary.csv gained the regression, trust and stop columns; host.json smt,
+# mitigations and clock. Folders of schema 1 are still read (READABLE_SCHEMAS):
+# what they lack is shown as unavailable.
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
+
+HOST_JSON = "host.json"
+RUN_JSON = "run.json"
+SUITE_JSON = "suite.json"
+SAMPLES_CSV = "samples.csv"
+SUMMARY_CSV = "summary.csv"
+MEMORY_CSV = "memory.csv"
+STACKS_CSV = "thread_stacks.csv"
+GROWTH_CSV = "stack_growth.csv"
+LEAKS_CSV = "leaks.csv"
+OVERHEAD_CSV = "overhead.csv"
+AGREEMENT_CSV = "agreement.csv"
+SYSTEM_CSV = "system.csv"
+THREADS_CSV = "threads.csv"
+COMPARE_CSV = "compare.csv"
+
+# summary.csv columns that schema-1 folders lack (bench.results.read fills them in).
+SINCE_SCHEMA_2 = (
+    "ci_half_width",
+    "slope_ns_per_switch",
+    "slope_ci_low",
+    "slope_ci_high",
+    "intercept_ns",
+    "r_squared",
+    "trust",
+    "stop",
+)
+# summary.csv columns that folders written before the sweeps timed only switching lack
+# (bench.results.read fills them in as not measured).
+SINCE_SLOPE_RANGE = ("slope_range_low", "slope_range_high", "run_ns")
+
+SUMMARY_COLUMNS = [
+    "case",
+    "status",
+    "reason",
+    "description",
+    "unit",
+    "one_op",
+    "switches_per_op",
+    "ns_per_switch",
+    "ci_low",
+    "ci_high",
+    *SINCE_SCHEMA_2,
+    *SINCE_SLOPE_RANGE,
+    "samples",
+    "processes",
+    "os_ctx_switches_per_switch",
+    "os_ctx_source",
+    "voluntary_ctx_per_switch",
+    "involuntary_ctx_per_switch",
+    *(f"{name}_per_switch" for name in COUNTER_NAMES),
+    "ipc",
+    "perf_overhead",
+    "expected_os_ctx_switches_per_switch",
+    "os_ctx_check",
+    "ratio_to_go_chan_p1",
+    "sweep",
+    "sweep_x",
+]
+
+SAMPLE_COLUMNS = [
+    "case",
+    "process",
+    "sample",
+    "kind",
+    "ops",
+    "switches",
+    "ns_per_switch",
+    "voluntary_ctx",
+    "involuntary_ctx",
+    "os_ctx_switches_per_switch",
+    *COUNTER_NAMES,
+]
+
+MEMORY_COLUMNS = [
+    "kind",
+    "requested",
+    "created",
+    "ulimit_s",
+    "rss_bytes_per_unit",
+    "virtual_bytes_per_unit",
+    "stack_bytes_per_unit",
+    "go_sys_bytes_per_unit",
+    "create_ns_per_unit",
+    "status",
+    "reason",
+]
+STACK_COLUMNS = ["ulimit_s", "thread_stack_bytes", "guard_bytes", "status", "reason"]
+
+GROWTH_COLUMNS = [
+    "target_bytes",
+    "depth",
+    "first_ns",
+    "second_ns",
+    "growth_ns",
+    "stack_inuse_delta_bytes",
+    "max_stack_bytes",
+    "status",
+    "reason",
+]
+
+LEAK_COLUMNS = [
+    "scenario",
+    "version",
+    "k",
+    "go_version",
+    "unit",
+    "godebug",
+    "goroutines_left",
+    "leaked_goroutines_per_iter",
+    "leaked_per_iter",
+    "slope_per_iter",
+    "numgoroutine_slope",
+    "heap_bytes_per_leak",
+    "stack_bytes_per_leak",
+    "retained_objects",
+    "callbacks_run",
+    "caught_by_numgoroutine",
+    "caught_by_pprof",
+    "caught_by_goroutineleak",
+    "goroutineleak_count",
+    "goroutineleak_reason",
+    "top_stack",
+    "top_stack_count",
+    "goroutine_profile",
+    "goroutineleak_profile",
+    "elapsed_ns",
+    "status",
+    "reason",
+]
+
+OVERHEAD_COLUMNS = [
+    "case",
+    "kind",
+    "what",
+    "suite_case",
+    "minimal_ns",
+    "ci_low",
+    "ci_high",
+    "suite_status",
+    "suite_ns",
+    "suite_ci_low",
+    "suite_ci_high",
+    "ratio",
+    "round_trips",
+    "samples",
+    "processes",
+    "measured",
+    "status",
+    "reason",
+]
+
+AGREEMENT_COLUMNS = ["comparison", "source", "round", "round_trips", "ns_per_switch", "cpu"]
+
+SYSTEM_COLUMNS = ["t_s", "case", "ctxt", "processes", "procs_running", "procs_blocked"]
+THREAD_COLUMNS = ["t_s", "case", "pid", "tid", "comm", "voluntary", "nonvoluntary"]
+
+COMPARE_COLUMNS = [
+    "case",
+    "run",
+    "label",
+    "status",
+    "ns_per_switch",
+    "ci_low",
+    "ci_high",
+    "ratio_to_first",
+    "ratio_ci_low",
+    "ratio_ci_high",
+    "significant",
+    "verdict",
+    "cycles_per_switch",
+    "cycles_source",
+    "x_null_syscall",
+    "x_go_chan_p1",
+]
+
+
+# A spec is a type, a tuple of alternatives, a dict of known keys (others are
+# ignored), ("map", spec) for any keys, or ("list", spec). null is always allowed.
+HOST_SPEC: dict[str, Any] = {
+    "schema_version": int,
+    "hostname": str,
+    "cpu_model": str,
+    "logical_cpus": int,
+    "usable_cpus": ("list", int),
+    "physical_cores": int,
+    "kernel": str,
+    "os": str,
+    "machine": str,
+    "virtualisation": {
+        "hypervisor_flag": bool,
+        "vm": str,
+        "container": str,
+        "dmi_product": str,
+        "sys_vendor": str,
+    },
+    "smt": {"active": bool, "control": str},
+    "caches": str,
+    "mitigations": {"boot_option": str, "vulnerabilities": ("map", str)},
+    "cpu_mhz_reported": float,
+    "cpufreq_governor": str,
+    "perf_event_paranoid": int,
+    "ulimit_s": {"soft_bytes": (int, str), "hard_bytes": (int, str)},
+    "versions": ("map", str),
+    "counters": ("map", ({"available": bool, "reason": str}, str)),
+    "clock": {"ghz": float, "method": str},
+}
+
+
+RUN_SPEC: dict[str, Any] = {
+    "status": str,
+    "profile": str,
+    "profile_settings": dict,
+    "selected": ("list", str),
+    "repeat": int,
+    "memory": bool,
+    "leaks": bool,
+    "overhead": bool,
+    "agreement": bool,
+    "agreement_unavailable": str,
+    "started_utc": str,
+    "wall_s": float,
+    "argv": ("list", str),
+    "cases": (
+        "map",
+        {
+            "status": str,
+            "reason": str,
+            "wall_s": float,
+            "start_s": float,
+            "end_s": float,
+            "stop": str,
+            "ci_half_width": float,
+            "batches": int,
+            "passes": int,
+        },
+    ),
+}
+
+
+# Columns of words; every other column of SUMMARY_COLUMNS holds numbers.
+SUMMARY_TEXT = {"case", "status", "reason", "description", "unit", "one_op", "trust", "stop"}
+SUMMARY_TEXT |= {"os_ctx_source", "os_ctx_check", "sweep"}
+
+
+# Columns that may be negative: a regression's intercept and slope CI can be.
+SUMMARY_SIGNED = ("intercept_ns", "slope_ci_low", "slope_ci_high", "slope_ns_per_switch")
+SUMMARY_SIGNED += ("slope_range_low", "slope_range_high")
+
+
+SUMMARY_COUNTS = ("samples", "processes", "switches_per_op")
+
+
+SUMMARY_KINDS = {
+    c: TEXT
+    if c in SUMMARY_TEXT
+    else NUMBER
+    if c in SUMMARY_SIGNED
+    else COUNT
+    if c in SUMMARY_COUNTS
+    else NONNEG
+    for c in SUMMARY_COLUMNS
+}
+
+
+# Text columns the report shows as "" rather than "—" when empty.
+SUMMARY_BLANK_TEXT = ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trust", "stop")
+
+
+SAMPLE_KINDS = {"case": TEXT, "process": COUNT, "kind": TEXT, "ns_per_switch": NUMBER}
+
+
+MEMORY_KINDS = {
+    "kind": TEXT,
+    "requested": COUNT,
+    "created": COUNT,
+    "ulimit_s": TEXT,
+    "rss_bytes_per_unit": NUMBER,
+    "virtual_bytes_per_unit": NUMBER,
+    "stack_bytes_per_unit": NUMBER,
+    "go_sys_bytes_per_unit": NUMBER,
+    "create_ns_per_unit": NUMBER,
+    "status": TEXT,
+    "reason": TEXT,
+}
+
+
+STACK_KINDS = {
+    "ulimit_s": TEXT,
+    "thread_stack_bytes": NONNEG,
+    "guard_bytes": NONNEG,
+    "status": TEXT,
+    "reason": TEXT,
+}
+
+
+GROWTH_KINDS = {
+    "target_bytes": NONNEG,
+    "depth": NONNEG,
+    "first_ns": NONNEG,
+    "second_ns": NONNEG,
+    "growth_ns": NUMBER,
+    "stack_inuse_delta_bytes": NUMBER,
+    "max_stack_bytes": NONNEG,
+    "status": TEXT,
+    "reason": TEXT,
+}
+
+
+SYSTEM_KINDS = {
+    "t_s": NONNEG,
+    "case": TEXT,
+    "ctxt": NONNEG,
+    "processes": NONNEG,
+    "procs_running": NONNEG,
+    "procs_blocked": NONNEG,
+}

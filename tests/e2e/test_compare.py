@@ -1,0 +1,61 @@
+"""switchbench compare: ratios, significance, the metadata diff and escaping.
+
+The folders are made from the committed reference run (real samples from the
+development machine), copied and changed in known ways."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, scale_times, switchbench
+
+REFERENCE = ROOT / "results" / "reference"
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    out = tmp_path / name
+    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
+    return out
+
+
+def test_compare_cli_writes_every_file_and_refuses_bad_input(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    scale_times(b, 2.0)
+    out = tmp_path / "cmp"
+    done = switchbench("compare", str(a), str(b), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    for name in ("compare.csv", "compare.md", "compare.html", "compare_ns_per_switch.png"):
+        assert (out / name).is_file(), name
+    assert "compare_ratio.png" in (out / "compare.md").read_text()
+
+    one = switchbench("compare", str(a))
+    assert one.returncode == 2 and "at least two" in one.stderr
+    assert len(one.stderr.strip().splitlines()) == 1
+    missing = switchbench("compare", str(a), str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "nope" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    (b / "samples.csv").write_text("case,process\nx,1\n")
+    damaged = switchbench("compare", str(a), str(b), "--out", str(tmp_path / "c2"))
+    assert damaged.returncode == 2 and "samples.csv" in damaged.stderr
+
+
+def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyperf",
+            "compare_to",
+            str(a / "suite.json"),
+            str(b / "suite.json"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "go.chan.p1" in done.stdout or "identical" in done.stdout.lower()
