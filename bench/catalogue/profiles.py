@@ -146,7 +146,7 @@ PROFILES: dict[str, Profile] = {
             "time until the CI is within ±3% or 12 s are used (cases spread over CPUs: "
             "3 s; sweep points 5 x 3 of 50 ms)",
             spread=Sampling(
-                processes=3, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
+                processes=4, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
             ),
         ),
         Profile(

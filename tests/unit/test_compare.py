@@ -50,7 +50,10 @@ def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
     tight = measured[measured["case"].map(width) < 0.2]
     assert len(tight) > 40
     few = tight[tight["few"]]
-    assert (few["verdict"] == "looks slower (CI within 2 processes: not judged)").all()
+    shown = few["verdict"].str.fullmatch(
+        r"looks slower \(CI within (one process|\d processes): not judged\)"
+    )
+    assert shown.all(), few.loc[~shown, "verdict"]
     tight = tight[~tight["few"]]
     assert len(tight) > 20
     assert (tight["significant"] == True).all(), tight[tight["significant"] != True]  # noqa: E712

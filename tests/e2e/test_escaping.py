@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench import compare, report
+from bench.render import compare, report
 from tests.conftest import ROOT
 
 REFERENCE = ROOT / "results" / "reference"

@@ -4,7 +4,7 @@ CI, and with a CI from too few worker processes to judge by.
 A ratio is significantly slower (faster) only when its CI excludes 1 *and* it lies
 beyond the band: above 1 + band, or below 1 / (1 + band) (the band is symmetric on the
 log scale, as compare's ratio figure draws it). A CI from fewer than
-analyse.MIN_PROCESSES_FOR_CI processes shows the direction and is not judged; no CI at
+stats.MIN_PROCESSES_FOR_CI processes shows the direction and is not judged; no CI at
 all is not judged either.
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import analyse, compare
+from bench.analysis import comparison, stats
 
-BAND = compare.NOISE_BAND
+BAND = comparison.NOISE_BAND
 SLOWER_EDGE = 1 + BAND
 FASTER_EDGE = 1 / (1 + BAND)
 JUST_ABOVE_SLOWER_EDGE = math.nextafter(SLOWER_EDGE, math.inf)
@@ -64,9 +64,9 @@ def test_the_default_band_is_ten_percent():
     ],
 )
 def test_verdict_at_the_band_and_ci_edges(ratio, low, high, expected):
-    assert compare.verdict(ratio, low, high) == expected
+    assert comparison.verdict(ratio, low, high) == expected
     # The band's default is NOISE_BAND: given explicitly, the same verdict.
-    assert compare.verdict(ratio, low, high, BAND) == expected
+    assert comparison.verdict(ratio, low, high, BAND) == expected
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_verdict_at_the_band_and_ci_edges(ratio, low, high, expected):
 )
 @pytest.mark.parametrize("within", ["", "within one process", "within 2 processes"])
 def test_without_a_ci_nothing_is_judged(ratio, low, high, within):
-    assert compare.verdict(ratio, low, high, BAND, within) == NO_CI
+    assert comparison.verdict(ratio, low, high, BAND, within) == NO_CI
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -97,9 +97,9 @@ def test_without_a_ci_nothing_is_judged(ratio, low, high, within):
 def test_a_difference_on_a_within_process_ci_looks_but_is_not_judged(
     processes, ratio, low, high, direction
 ):
-    within = analyse.within_processes(processes)
+    within = stats.within_processes(processes)
     assert within  # fewer than MIN_PROCESSES_FOR_CI
-    assert compare.verdict(ratio, low, high, BAND, within) == (
+    assert comparison.verdict(ratio, low, high, BAND, within) == (
         None,
         f"looks {direction} (CI {within}: not judged)",
     )
@@ -121,13 +121,13 @@ def test_a_difference_on_a_within_process_ci_looks_but_is_not_judged(
 def test_same_within_noise_stays_a_fair_call_on_a_within_process_ci(ratio, low, high):
     """A CI that held the spread between processes would be wider still, so what is
     the same within noise on a narrow CI is the same on an honest one."""
-    within = analyse.within_processes(2)
-    assert compare.verdict(ratio, low, high, BAND, within) == SAME
+    within = stats.within_processes(2)
+    assert comparison.verdict(ratio, low, high, BAND, within) == SAME
 
 
 def test_enough_processes_are_judged():
-    assert analyse.within_processes(analyse.MIN_PROCESSES_FOR_CI) == ""
-    assert compare.verdict(1.5, 1.4, 1.6, BAND, "") == SLOWER
+    assert stats.within_processes(stats.MIN_PROCESSES_FOR_CI) == ""
+    assert comparison.verdict(1.5, 1.4, 1.6, BAND, "") == SLOWER
 
 
 @pytest.mark.parametrize(
@@ -146,22 +146,22 @@ def test_enough_processes_are_judged():
 )
 def test_the_noise_band_argument_moves_the_edges(band, ratio, expected):
     low, high = (ratio * 0.9995, ratio * 1.0005) if ratio != 1 else (0.99, 1.01)
-    assert compare.verdict(ratio, low, high, band) == expected
+    assert comparison.verdict(ratio, low, high, band) == expected
 
 
 def test_too_few_samples_give_no_ci_and_no_verdict():
     """ratio_ci gives no CI from fewer than 3 samples on either side; the verdict is then
     not judged, however far the ratio is from 1."""
-    ratio, low, high = compare.ratio_ci(np.array([100.0, 101.0]), np.array([300.0, 301.0, 302.0]))
+    ratio, low, high = comparison.ratio_ci(np.array([100.0, 101.0]), np.array([300.0, 301.0, 302.0]))
     assert ratio == pytest.approx(301.0 / 100.5)
     assert math.isnan(low) and math.isnan(high)
-    assert compare.verdict(ratio, low, high) == NO_CI
+    assert comparison.verdict(ratio, low, high) == NO_CI
 
 
 # ---- through compare(): the fewer processes of the two runs, and the band -----------
 
 
-def _run(label: str, level: float, processes: int, values: int = 4) -> compare.RunData:
+def _run(label: str, level: float, processes: int, values: int = 4) -> comparison.RunData:
     """A run of one case, `processes` worker processes of `values` each, all within
     ±0.1% of level (so a ratio's CI is narrow)."""
     rng = np.random.default_rng(processes * 1000 + int(level))
@@ -173,7 +173,7 @@ def _run(label: str, level: float, processes: int, values: int = 4) -> compare.R
             "ns_per_switch": ns,
         }
     )
-    median, low, high = analyse.median_ci(ns, samples["process"].to_numpy())
+    median, low, high = stats.median_ci(ns, samples["process"].to_numpy())
     summary = pd.DataFrame(
         [
             {
@@ -188,7 +188,7 @@ def _run(label: str, level: float, processes: int, values: int = 4) -> compare.R
             }
         ]
     )
-    return compare.RunData(label, Path(label), {}, {}, summary, samples, pd.DataFrame())
+    return comparison.RunData(label, Path(label), {}, {}, summary, samples, pd.DataFrame())
 
 
 @pytest.mark.parametrize(
@@ -202,14 +202,15 @@ def _run(label: str, level: float, processes: int, values: int = 4) -> compare.R
         (4, 1, 80.0, BAND, (None, "looks faster (CI within one process: not judged)")),
         (1, 2, 120.0, BAND, (None, "looks slower (CI within one process: not judged)")),
         (2, 2, 108.0, BAND, SAME),
-        (3, 3, 120.0, BAND, SLOWER),
+        (3, 3, 120.0, BAND, (None, "looks slower (CI within 3 processes: not judged)")),
+        (5, 5, 120.0, BAND, SLOWER),
     ],
 )
 def test_compare_judges_on_the_run_with_fewer_processes_and_the_given_band(
     base_processes, other_processes, level, band, expected
 ):
     runs = [_run("a", 100.0, base_processes), _run("b", level, other_processes)]
-    table = compare.compare(runs, band)
+    table = comparison.compare(runs, band)
     row = table[table["run"] == 1].iloc[0]
     significant = None if pd.isna(row["significant"]) else bool(row["significant"])
     assert (significant, row["verdict"]) == expected
