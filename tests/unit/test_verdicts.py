@@ -152,7 +152,9 @@ def test_the_noise_band_argument_moves_the_edges(band, ratio, expected):
 def test_too_few_samples_give_no_ci_and_no_verdict():
     """ratio_ci gives no CI from fewer than 3 samples on either side; the verdict is then
     not judged, however far the ratio is from 1."""
-    ratio, low, high = comparison.ratio_ci(np.array([100.0, 101.0]), np.array([300.0, 301.0, 302.0]))
+    ratio, low, high = comparison.ratio_ci(
+        np.array([100.0, 101.0]), np.array([300.0, 301.0, 302.0])
+    )
     assert ratio == pytest.approx(301.0 / 100.5)
     assert math.isnan(low) and math.isnan(high)
     assert comparison.verdict(ratio, low, high) == NO_CI
