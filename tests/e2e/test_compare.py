@@ -5,12 +5,16 @@ development machine), copied and changed in known ways."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, scale_times, switchbench
+import pandas as pd
+
+from bench.render import compare
+from tests.conftest import ROOT, rename_case, scale_times, switchbench
 
 REFERENCE = ROOT / "results" / "reference"
 
@@ -59,3 +63,36 @@ def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "go.chan.p1" in done.stdout or "identical" in done.stdout.lower()
+
+
+def test_cases_in_only_one_run_are_listed_not_dropped(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    rename_case(b, "c.spawn", None)
+    out = tmp_path / "cmp"
+    compare.write_comparison([a, b], out)
+    table = pd.read_csv(out / "compare.csv")
+    row = table[(table["case"] == "c.spawn") & (table["run"] == 1)].iloc[0]
+    assert row["status"] == "absent"
+    text = (out / "compare.md").read_text()
+    assert "Cases missing from some runs" in text and "`c.spawn`" in text.split("missing")[-1]
+
+
+def test_strings_from_a_folder_are_escaped_in_markdown_and_html(tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    evil = '<script>alert("x")</script> | ![p](http://evil.example/p.png) [l](javascript:1)'
+    host = json.loads((b / "host.json").read_text())
+    host["cpu_model"] = evil
+    host["versions"]["go"] = evil
+    (b / "host.json").write_text(json.dumps(host))
+    rename_case(b, "c.spawn", "<img src=x onerror=alert(1)>")
+    out = tmp_path / "cmp"
+    compare.write_comparison([a, b], out)
+    page = (out / "compare.html").read_text()
+    assert "<script" not in page and "<img src=x" not in page
+    assert "evil.example" not in page.split("<body>")[1].split("&lt;")[0]  # never an image
+    assert 'src="http' not in page and "javascript:" not in page.replace("javascript:1)", "")
+    assert "&lt;script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    # The table rows stayed rows: the | in the string did not split a cell.
+    md_text = (out / "compare.md").read_text()
+    cpu_row = next(line for line in md_text.splitlines() if line.startswith("| CPU |"))
+    assert cpu_row.count(" | ") == 3

@@ -34,7 +34,11 @@ def test_every_case_alternates_without_lost_wakeups(case_id, artifacts, cpus):
         assert run.order_errors == 0
         run.check()
         assert run.elapsed_ns > 0
-        assert run.voluntary_ctx >= 0 and run.involuntary_ctx >= 0
+    # Two threads on one CPU hand off through the kernel scheduler, which shows in
+    # getrusage's counts even at 40 ops (checking them for ">= 0" could never fail).
+    # Cross-core and unpinned pairs may spin past the kernel at so few ops.
+    if case.expected_os_ctx_range[0] >= 0.5 and case_id.endswith("same-core"):
+        assert ctx_per_switch(run, case.switches_per_op) >= 0.5, case_id
 
 
 def test_pinning_to_a_missing_cpu_is_an_error_not_a_crash(artifacts):
@@ -53,13 +57,6 @@ def test_goroutine_switch_on_one_p_stays_out_of_the_kernel(artifacts, cpus):
     c = run_case("c.condvar.same-core", artifacts, 2_000)
     assert ctx_per_switch(c) >= 0.5, "each thread hand-off must go through the scheduler"
     assert ctx_per_switch(go) * 10 < ctx_per_switch(c)
-
-
-def test_goroutine_switch_is_cheaper_than_a_same_core_thread_switch(artifacts):
-    # Best of a few runs each, so one noisy moment on a shared machine cannot decide it.
-    go = min(run_case("go.chan.p1", artifacts, 20_000).elapsed_ns / 40_000 for _ in range(3))
-    c = min(run_case("c.condvar.same-core", artifacts, 2_000).elapsed_ns / 4_000 for _ in range(3))
-    assert go < c
 
 
 @pytest.mark.parametrize(
@@ -112,14 +109,17 @@ def test_perf_and_getrusage_count_the_same_switches(case_id, artifacts):
 def test_unavailable_perf_is_reported_not_zero(artifacts, monkeypatch):
     monkeypatch.setenv("SWITCHBENCH_NO_PERF", "1")
     for case_id in ("c.condvar.same-core", "go.chan.p1"):
-        body = runner_for(cases.get_case(case_id), artifacts)
+        case = cases.get_case(case_id)
+        body = runner_for(case, artifacts)
         try:
             run = body(100)
         finally:
             body.close()
         assert all(v is None for v in run.counters), case_id
         assert all(err for err in run.counter_errors), case_id
-        assert run.voluntary_ctx + run.involuntary_ctx >= 0  # getrusage still answers
+        if case_id.startswith("c."):
+            # getrusage still answers without perf: the thread hand-off shows its switches.
+            assert ctx_per_switch(run, case.switches_per_op) >= 0.5, case_id
 
 
 def test_timed_runs_leave_perf_off(artifacts):

@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 
 from bench.analysis import comparison, stats
-from bench.render import compare
-from tests.conftest import ROOT, rename_case, scale_times
+from tests.conftest import ROOT, scale_times
 
 REFERENCE = ROOT / "results" / "reference"
 
@@ -117,39 +116,6 @@ def test_a_measured_clock_differs_only_beyond_its_own_noise(
     (b / "host.json").write_text(json.dumps(host))
     diff = {name: d for name, _, d in comparison.metadata_diff(comparison.load_runs([a, b]))}
     assert diff["clock (GHz)"] is differs
-
-
-def test_cases_in_only_one_run_are_listed_not_dropped(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
-    rename_case(b, "c.spawn", None)
-    out = tmp_path / "cmp"
-    compare.write_comparison([a, b], out)
-    table = pd.read_csv(out / "compare.csv")
-    row = table[(table["case"] == "c.spawn") & (table["run"] == 1)].iloc[0]
-    assert row["status"] == "absent"
-    text = (out / "compare.md").read_text()
-    assert "Cases missing from some runs" in text and "`c.spawn`" in text.split("missing")[-1]
-
-
-def test_strings_from_a_folder_are_escaped_in_markdown_and_html(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
-    evil = '<script>alert("x")</script> | ![p](http://evil.example/p.png) [l](javascript:1)'
-    host = json.loads((b / "host.json").read_text())
-    host["cpu_model"] = evil
-    host["versions"]["go"] = evil
-    (b / "host.json").write_text(json.dumps(host))
-    rename_case(b, "c.spawn", "<img src=x onerror=alert(1)>")
-    out = tmp_path / "cmp"
-    compare.write_comparison([a, b], out)
-    page = (out / "compare.html").read_text()
-    assert "<script" not in page and "<img src=x" not in page
-    assert "evil.example" not in page.split("<body>")[1].split("&lt;")[0]  # never an image
-    assert 'src="http' not in page and "javascript:" not in page.replace("javascript:1)", "")
-    assert "&lt;script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    # The table rows stayed rows: the | in the string did not split a cell.
-    md_text = (out / "compare.md").read_text()
-    cpu_row = next(line for line in md_text.splitlines() if line.startswith("| CPU |"))
-    assert cpu_row.count(" | ") == 3
 
 
 @pytest.mark.parametrize("factor", [0.5, 3.0])

@@ -34,7 +34,6 @@ def test_scaling_the_samples_scales_median_and_ci(values, k):
     m1, l1, h1 = stats.median_ci(np.array(values))
     m2, l2, h2 = stats.median_ci(np.array(values) * k)
     assert (m2, l2, h2) == pytest.approx((k * m1, k * l1, k * h1), rel=1e-9)
-    assert l1 <= m1 <= h1
 
 
 @settings(
