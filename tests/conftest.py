@@ -101,3 +101,44 @@ def skip_unless_required(variable: str, reason: str) -> None:
     if os.environ.get(variable) == "1":
         pytest.fail(f"{variable}=1 but {reason}")
     pytest.skip(reason)
+
+
+REFERENCE = ROOT / "results" / "reference"
+
+
+def copy_reference(tmp_path: Path, name: str) -> Path:
+    """The committed reference run copied to tmp_path/name, without its raw pyperf
+    files and figures (what the tests change and render again)."""
+    import shutil
+
+    out = tmp_path / name
+    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
+    return out
+
+
+def fake_perf(folder: Path, body: str | None = None) -> Path:
+    """An executable `perf` in folder that logs its arguments to the returned file and
+    answers as `perf bench sched pipe` does (or runs body instead)."""
+    import stat
+
+    log = folder / "calls.log"
+    script = folder / "perf"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        + (
+            body
+            or 'loops=0; kind=processes; prev=""\n'
+            'for a in "$@"; do\n'
+            '  [ "$prev" = "-l" ] && loops=$a\n'
+            '  [ "$a" = "-T" ] && kind=threads\n'
+            "  prev=$a\n"
+            "done\n"
+            "echo \"# Running 'sched/pipe' benchmark:\"\n"
+            'echo "# Executed $loops pipe operations between two $kind"\n'
+            'echo ""\n'
+            'echo "       4.000000 usecs/op"\n'
+        )
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return log

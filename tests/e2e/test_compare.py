@@ -6,7 +6,6 @@ development machine), copied and changed in known ways."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,19 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from bench.render import compare
-from tests.conftest import ROOT, rename_case, scale_times, switchbench
-
-REFERENCE = ROOT / "results" / "reference"
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    out = tmp_path / name
-    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
-    return out
+from tests.conftest import copy_reference, rename_case, scale_times, switchbench
 
 
 def test_compare_cli_writes_every_file_and_refuses_bad_input(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     scale_times(b, 2.0)
     out = tmp_path / "cmp"
     done = switchbench("compare", str(a), str(b), "--out", str(out))
@@ -47,7 +38,7 @@ def test_compare_cli_writes_every_file_and_refuses_bad_input(tmp_path: Path) -> 
 
 
 def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     done = subprocess.run(
         [
             sys.executable,
@@ -66,7 +57,7 @@ def test_pyperf_compare_to_reads_two_result_folders(tmp_path: Path) -> None:
 
 
 def test_cases_in_only_one_run_are_listed_not_dropped(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     rename_case(b, "c.spawn", None)
     out = tmp_path / "cmp"
     compare.write_comparison([a, b], out)
@@ -78,7 +69,7 @@ def test_cases_in_only_one_run_are_listed_not_dropped(tmp_path: Path) -> None:
 
 
 def test_strings_from_a_folder_are_escaped_in_markdown_and_html(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     evil = '<script>alert("x")</script> | ![p](http://evil.example/p.png) [l](javascript:1)'
     host = json.loads((b / "host.json").read_text())
     host["cpu_model"] = evil

@@ -4,19 +4,15 @@ those processes: such a case never stops on its CI target, the summary marks it 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from bench.analysis import stats
 from bench.render import compare, report
-from tests.conftest import ROOT, scale_times
+from tests.conftest import copy_reference, scale_times
 
 MIN = stats.MIN_PROCESSES_FOR_CI
-
-
-REFERENCE = ROOT / "results" / "reference"
 
 
 GOROUTINE, THREAD = "go.chan.p1", "c.condvar.same-core"
@@ -24,12 +20,6 @@ GOROUTINE, THREAD = "go.chan.p1", "c.condvar.same-core"
 
 # A case whose samples the tests move into 2 worker processes.
 TWO_PROCESSES = "c.futex.same-core"
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    out = tmp_path / name
-    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
-    return out
 
 
 def _one_process(folder: Path, case: str = GOROUTINE, count: int = 1) -> None:
@@ -61,7 +51,7 @@ def _rows(text: str, case: str) -> list[str]:
 
 
 def test_the_report_labels_a_within_process_ci(tmp_path: Path) -> None:
-    folder = _copy(tmp_path, "quickish")
+    folder = copy_reference(tmp_path, "quickish")
     _one_process(folder)
     _one_process(folder, TWO_PROCESSES, 2)
     text = report.write_report(folder).read_text()
@@ -86,7 +76,7 @@ def test_the_report_labels_a_within_process_ci(tmp_path: Path) -> None:
 
 
 def test_the_report_says_nothing_of_it_when_every_case_has_enough(tmp_path: Path) -> None:
-    folder = _copy(tmp_path, "enough")
+    folder = copy_reference(tmp_path, "enough")
     _enough_processes(folder)
     text = report.write_report(folder).read_text()
     assert "(within" not in text and ", within" not in text
@@ -100,7 +90,7 @@ def _compare(tmp_path: Path, a: Path, b: Path) -> tuple[pd.DataFrame, str]:
 
 
 def test_compare_does_not_call_a_within_process_difference_significant(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     for folder in (a, b):
         _one_process(folder)
         _one_process(folder, TWO_PROCESSES, 2)
@@ -131,7 +121,7 @@ def test_compare_does_not_call_a_within_process_difference_significant(tmp_path:
 
 
 def test_compare_marks_a_within_process_ci_on_either_side(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     for folder in (a, b):
         _enough_processes(folder)
     _one_process(b)  # only the second run took one process of go.chan.p1
@@ -144,7 +134,7 @@ def test_compare_marks_a_within_process_ci_on_either_side(tmp_path: Path) -> Non
 
 
 def test_compare_with_enough_processes_judges_and_marks_nothing(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     for folder in (a, b):
         _enough_processes(folder)
     scale_times(b, 1.6)

@@ -1,7 +1,6 @@
 """Independent agreement: the pipe cases beside `perf bench sched pipe`."""
 
 import os
-import stat
 
 import numpy as np
 import pytest
@@ -11,35 +10,9 @@ from bench.measure import agree
 from bench.native.bridge import TimedRun
 from bench.render import agree as render_agree
 from bench.results import schema
-from tests.conftest import skip_unless_required
+from tests.conftest import fake_perf, skip_unless_required
 
 PROCS, THREADS = (pair.case for pair in agree.PAIRS)
-
-
-def _fake_perf(folder, body=None):
-    """An executable `perf` in folder that logs its arguments and answers as
-    perf bench sched pipe does (or runs body instead)."""
-    log = folder / "calls.log"
-    script = folder / "perf"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'echo "$*" >> "{log}"\n'
-        + (
-            body
-            or 'loops=0; kind=processes; prev=""\n'
-            'for a in "$@"; do\n'
-            '  [ "$prev" = "-l" ] && loops=$a\n'
-            '  [ "$a" = "-T" ] && kind=threads\n'
-            "  prev=$a\n"
-            "done\n"
-            "echo \"# Running 'sched/pipe' benchmark:\"\n"
-            'echo "# Executed $loops pipe operations between two $kind"\n'
-            'echo ""\n'
-            'echo "       4.000000 usecs/op"\n'
-        )
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return log
 
 
 class _FakeRunner:
@@ -61,7 +34,7 @@ def _fake_suite(monkeypatch, calls):
 
 
 def test_measure_interleaves_and_alternates_the_order(monkeypatch, tmp_path):
-    log = _fake_perf(tmp_path)
+    log = fake_perf(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))
     calls = []
     _fake_suite(monkeypatch, calls)
@@ -84,7 +57,7 @@ def test_measure_interleaves_and_alternates_the_order(monkeypatch, tmp_path):
 
 def test_a_failing_perf_run_stops_measure_with_one_line(monkeypatch, tmp_path):
     # Succeeds for the availability probe (-l 100) and fails on any other run.
-    _fake_perf(
+    fake_perf(
         tmp_path,
         'case "$*" in *"-l 100") echo "   4.0 usecs/op"; echo "# Executed 100 pipe '
         'operations between two processes";;\n'
@@ -98,7 +71,7 @@ def test_a_failing_perf_run_stops_measure_with_one_line(monkeypatch, tmp_path):
 
 
 def test_a_perf_that_ignores_threads_is_caught(monkeypatch, tmp_path):
-    _fake_perf(
+    fake_perf(
         tmp_path,
         'for a in "$@"; do loops=$a; done\n'
         'echo "# Executed $loops pipe operations between two processes"\n'

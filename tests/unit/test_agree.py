@@ -2,7 +2,6 @@
 
 import math
 import re
-import stat
 
 import numpy as np
 import pandas as pd
@@ -11,6 +10,7 @@ import pytest
 from bench.analysis import agreement
 from bench.measure import agree
 from bench.render import agree as render_agree
+from tests.conftest import fake_perf
 
 # What `perf bench sched pipe -l 20000` (linux-perf 6.1, pinned with taskset -c 0)
 # printed on the development VM, and the same with -T.
@@ -58,32 +58,6 @@ def test_output_without_a_figure_is_refused(text):
         agree.parse_tool_output(text)
 
 
-def _fake_perf(folder, body=None):
-    """An executable `perf` in folder that logs its arguments and answers as
-    perf bench sched pipe does (or runs body instead)."""
-    log = folder / "calls.log"
-    script = folder / "perf"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'echo "$*" >> "{log}"\n'
-        + (
-            body
-            or 'loops=0; kind=processes; prev=""\n'
-            'for a in "$@"; do\n'
-            '  [ "$prev" = "-l" ] && loops=$a\n'
-            '  [ "$a" = "-T" ] && kind=threads\n'
-            "  prev=$a\n"
-            "done\n"
-            "echo \"# Running 'sched/pipe' benchmark:\"\n"
-            'echo "# Executed $loops pipe operations between two $kind"\n'
-            'echo ""\n'
-            'echo "       4.000000 usecs/op"\n'
-        )
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return log
-
-
 def test_no_perf_on_path_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     why = agree.tool_unavailable()
@@ -95,7 +69,7 @@ def test_no_perf_on_path_says_how_to_install(monkeypatch, tmp_path):
 
 
 def test_a_perf_that_fails_is_unavailable(monkeypatch, tmp_path):
-    _fake_perf(tmp_path, 'echo "E: perf not found for kernel 9.9" >&2\nexit 1\n')
+    fake_perf(tmp_path, 'echo "E: perf not found for kernel 9.9" >&2\nexit 1\n')
     monkeypatch.setenv("PATH", str(tmp_path))
     why = agree.tool_unavailable()
     assert why is not None and "perf not found for kernel 9.9" in why
@@ -103,14 +77,14 @@ def test_a_perf_that_fails_is_unavailable(monkeypatch, tmp_path):
 
 
 def test_a_perf_that_prints_no_figure_is_unavailable(monkeypatch, tmp_path):
-    _fake_perf(tmp_path, 'echo "something else"\n')
+    fake_perf(tmp_path, 'echo "something else"\n')
     monkeypatch.setenv("PATH", str(tmp_path))
     why = agree.tool_unavailable()
     assert why is not None and "usecs/op" in why
 
 
 def test_a_working_perf_is_available(monkeypatch, tmp_path):
-    _fake_perf(tmp_path)
+    fake_perf(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert agree.tool_unavailable() is None
 

@@ -6,7 +6,6 @@ development machine), copied and changed in known ways."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +13,11 @@ import pandas as pd
 import pytest
 
 from bench.analysis import comparison, stats
-from tests.conftest import ROOT, scale_times
-
-REFERENCE = ROOT / "results" / "reference"
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    out = tmp_path / name
-    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
-    return out
+from tests.conftest import copy_reference, scale_times
 
 
 def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     scale_times(b, 1.5)
     table = comparison.compare(comparison.load_runs([a, b]))
     rated = table[table["run"] == 1]
@@ -67,7 +58,7 @@ def test_a_copy_scaled_by_1_5_is_1_5x_slower_everywhere(tmp_path: Path) -> None:
 def test_two_draws_from_one_machine_mostly_do_not_differ(tmp_path: Path) -> None:
     """B's samples are drawn (with replacement) from A's: the same machine, measured
     again. The compare must call at most a few of those cases different."""
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     samples = pd.read_csv(b / "samples.csv")
     rng = np.random.default_rng(7)
     timed = samples["kind"] == "timed"
@@ -94,7 +85,7 @@ def test_ratio_ci_brackets_the_ratio_and_is_deterministic() -> None:
 
 
 def test_the_metadata_diff_names_what_differs(tmp_path: Path) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     host = json.loads((b / "host.json").read_text())
     host["kernel"] = "7.0.0-other"
     host["ulimit_s"]["soft_bytes"] = 1 << 20
@@ -110,7 +101,7 @@ def test_the_metadata_diff_names_what_differs(tmp_path: Path) -> None:
 def test_a_measured_clock_differs_only_beyond_its_own_noise(
     tmp_path: Path, scale: float, differs: bool
 ) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     host = json.loads((b / "host.json").read_text())
     host["clock"]["ghz"] *= scale
     (b / "host.json").write_text(json.dumps(host))
@@ -120,7 +111,7 @@ def test_a_measured_clock_differs_only_beyond_its_own_noise(
 
 @pytest.mark.parametrize("factor", [0.5, 3.0])
 def test_verdict_follows_the_direction(tmp_path: Path, factor: float) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     scale_times(b, factor)
     table = comparison.compare(comparison.load_runs([a, b]))
     row = table[(table["case"] == "go.chan.p1") & (table["run"] == 1)].iloc[0]

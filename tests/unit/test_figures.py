@@ -6,7 +6,6 @@ Figures are caught at `_save` (monkeypatched) and inspected as matplotlib object
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import matplotlib
@@ -20,15 +19,7 @@ from bench.analysis import comparison
 from bench.render import compare, compare_figures, counters, memory
 from bench.render.axes import bytes_label, count_label, human_axis, ns_label, ratio_label
 from bench.results import read
-from tests.conftest import ROOT
-
-REFERENCE = ROOT / "results" / "reference"
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    out = tmp_path / name
-    shutil.copytree(REFERENCE, out, ignore=shutil.ignore_patterns("raw", "*.png", "*.svg"))
-    return out
+from tests.conftest import REFERENCE, copy_reference
 
 
 def _catch(monkeypatch: pytest.MonkeyPatch, module: object) -> dict[str, plt.Figure]:
@@ -218,12 +209,12 @@ def _without_sweeps_or_memory(folder: Path) -> Path:
 def test_overlays_name_the_run_that_has_no_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    full = _copy(tmp_path, "full")
-    quick = _without_sweeps_or_memory(_copy(tmp_path, "quick_run"))
+    full = copy_reference(tmp_path, "full")
+    quick = _without_sweeps_or_memory(copy_reference(tmp_path, "quick_run"))
     runs = comparison.load_runs([full, quick])
     for what in ("pairs", "ring", "memory"):
         assert comparison.runs_without(runs, what) == ["quick_run"], what
-    both = comparison.load_runs([full, _copy(tmp_path, "full2")])
+    both = comparison.load_runs([full, copy_reference(tmp_path, "full2")])
     assert all(comparison.runs_without(both, w) == [] for w in ("pairs", "ring", "memory"))
 
     caught = _catch(monkeypatch, compare_figures)
@@ -252,7 +243,7 @@ _KEYS = ("ns", "ratio", "pairs", "ring", "memory")
 def test_tall_compare_figures_have_scale_and_legend_at_the_top(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
     runs = comparison.load_runs([a, b])
     table = comparison.compare(runs)
     caught = _catch(monkeypatch, compare_figures)
