@@ -204,49 +204,21 @@ def run_case(
     if out.is_file():  # a later pass: work on a copy, so a failure loses nothing
         shutil.copyfile(out, tmp)
         loops = precision(out)[1]
-    start = time.monotonic()
-    aside = 0.0  # seconds spent in after_batch
-
-    def between_batches() -> None:
-        nonlocal aside
-        began = time.monotonic()
-        after_batch()
-        aside += time.monotonic() - began
-
+    clock = _CaseClock(after_batch)
     failed = _run_batch(case, sampling, artifacts, tmp, sampling.processes, loops, on_start)
     if failed:
         tmp.unlink(missing_ok=True)
         if out.is_file():  # earlier passes stand; this one is lost, and says so
             return CaseOutcome(case, "ok", raw_json=out, stop=f"a later pass failed: {failed}")
-        return CaseOutcome(case, "failed", failed, wall_s=time.monotonic() - start)
-    batches = 1
-    between_batches()
+        return CaseOutcome(case, "failed", failed, wall_s=clock.spent())
+    clock.between_batches()
     now = measured(tmp)
-    loops = now.loops
-    stop = "one batch"
-    # now.reaches is NaN below MIN_PROCESSES_FOR_CI processes: a CI from one or two
-    # processes never meets the target, however narrow, so an adaptive case samples on
-    # and a one-batch case stops on "one batch".
+    batches, stop = 1, "one batch"
+    # now.reaches is NaN below MIN_PROCESSES_FOR_CI processes: a CI from fewer processes
+    # never meets the target, however narrow, so an adaptive case samples on and a
+    # one-batch case stops on "one batch".
     if adaptive and sampling.budget_s > 0:
-        while True:
-            spent = time.monotonic() - start - aside
-            if now.reaches <= sampling.target_ci:
-                stop = "target"
-                break
-            # Another batch costs about what the last one did; stop before the budget.
-            per_batch = spent / batches * sampling.more_processes / sampling.processes
-            if spent + per_batch > sampling.budget_s:
-                stop = "budget"
-                break
-            failed = _run_batch(
-                case, sampling, artifacts, tmp, sampling.more_processes, loops, on_start
-            )
-            if failed:
-                stop = f"batch {batches + 1} failed: {failed}"
-                break
-            batches += 1
-            between_batches()
-            now = measured(tmp)
+        batches, stop, now = _sample_on(case, sampling, artifacts, tmp, now, clock, on_start)
     elif now.reaches <= sampling.target_ci:
         stop = "target"
     tmp.replace(out)
@@ -254,11 +226,58 @@ def run_case(
         case,
         "ok",
         raw_json=out,
-        wall_s=time.monotonic() - start - aside,
+        wall_s=clock.spent(),
         stop=stop,
         ci_half_width=now.half_width,
         batches=batches,
     )
+
+
+class _CaseClock:
+    """A case's wall time, less what after_batch took (that is not the case's)."""
+
+    def __init__(self, after_batch: Callable[[], None]) -> None:
+        self.start = time.monotonic()
+        self.aside = 0.0
+        self.after_batch = after_batch
+
+    def between_batches(self) -> None:
+        began = time.monotonic()
+        self.after_batch()
+        self.aside += time.monotonic() - began
+
+    def spent(self) -> float:
+        return time.monotonic() - self.start - self.aside
+
+
+def _sample_on(
+    case: Case,
+    sampling: Sampling,
+    artifacts: Artifacts,
+    tmp: Path,
+    now: Precision,
+    clock: _CaseClock,
+    on_start: Callable[[int], None],
+) -> tuple[int, str, Precision]:
+    """Batches after the first until the CI target is met or the next batch would run
+    past the case's budget: (batches in all, why it stopped, the precision reached)."""
+    batches = 1
+    while True:
+        spent = clock.spent()
+        if now.reaches <= sampling.target_ci:
+            return batches, "target", now
+        # Another batch costs about what the last one did; stop before the budget.
+        per_batch = spent / batches * sampling.more_processes / sampling.processes
+        if spent + per_batch > sampling.budget_s:
+            return batches, "budget", now
+        failed = _run_batch(
+            case, sampling, artifacts, tmp, sampling.more_processes, now.loops, on_start
+        )
+        if failed:
+            return batches, f"batch {batches + 1} failed: {failed}", now
+        batches += 1
+        clock.between_batches()
+        now = measured(tmp)
 
 
 def write_suite(outcomes: list[CaseOutcome], path: Path) -> None:
