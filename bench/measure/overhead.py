@@ -1,9 +1,7 @@
 """The minimal harness-free loops and the timer → overhead.csv rows.
 
 Harness overhead made visible: the suite's figures beside the same loops with
-no harness, and what the clock itself costs. (Just over 400 lines: the loops'
-calibration, the twins measured between a case's batches and the timer probes share
-their row format and are kept together; the report's section is bench.render.overhead.)
+no harness, and what the clock itself costs.
 
 Two cases are written again as minimal programs, "just the loop and a clock":
 go/cmd/minimal (go.chan.p1: two goroutines over unbuffered channels,
@@ -19,7 +17,8 @@ minute to the next, and a loop timed at the end of the run would compare the
 machine's moods, not the harness. Where that could not be (the suite case was
 not in the run, or a resumed run had measured it before), `repeats` loops in
 one process after the cases. The median and its bootstrap CI (by process) are
-set beside the run's summary.csv, as suite / minimal. The same programs time
+set beside the run's summary.csv, as suite / minimal, when the report is built
+(bench.analysis.overhead). The same programs time
 one clock read (clock_gettime and time.Now) and find the clock's resolution.
 
 Writes overhead.csv into the result folder; section_lines() renders it.
@@ -41,7 +40,6 @@ from bench.analysis.stats import median_ci
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.native.build import Artifacts
-from bench.render.fmt import missing, number
 from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_CSV
 from bench.results.write import write_csv
 
@@ -173,36 +171,6 @@ def _calibrate(
         if n >= MAX_ROUND_TRIPS:
             raise _Failed(f"{n:,} round trips took only {elapsed:,.0f} ns")
         n *= 2
-
-
-def _suite(summary: pd.DataFrame | None, case: str) -> dict:
-    """The suite's figure for case from the run's summary: status and ns (or NaN)."""
-    out = {"suite_status": "absent", "suite_ns": math.nan}
-    out.update(suite_ci_low=math.nan, suite_ci_high=math.nan)
-    if summary is None or not {"case", "status", "ns_per_switch"}.issubset(summary.columns):
-        return out
-    rows = summary[summary["case"] == case]
-    if rows.empty:
-        return out
-    row = rows.iloc[0]
-    out["suite_status"] = str(row["status"])
-    if row["status"] != "ok":
-        return out
-    for mine, theirs in (
-        ("suite_ns", "ns_per_switch"),
-        ("suite_ci_low", "ci_low"),
-        ("suite_ci_high", "ci_high"),
-    ):
-        if theirs in summary.columns:
-            out[mine] = number(row[theirs])
-    return out
-
-
-def _with_suite(row: dict, summary: pd.DataFrame | None) -> None:
-    if row["suite_case"]:
-        row.update(_suite(summary, row["suite_case"]))
-        if row["suite_ns"] > 0 and row["minimal_ns"] > 0:
-            row["ratio"] = row["suite_ns"] / row["minimal_ns"]
 
 
 def _prepare(artifacts: Artifacts, loop: Loop) -> tuple[Path, int, str]:
@@ -367,15 +335,14 @@ def _timer_rows(artifacts: Artifacts, lang: str, progress: Callable[[str], None]
 def measure(
     artifacts: Artifacts,
     out_dir: Path,
-    summary: pd.DataFrame | None,
     repeats: int = DEFAULT_REPEATS,
     progress: Callable[[str], None] = lambda s: None,
     target_ms: float = TARGET_LOOP_MS,
     twins: Twins | None = None,
 ) -> pd.DataFrame:
-    """The minimal loops and the timer; writes out_dir/overhead.csv. summary is the
-    run's summary.csv (or None): where it holds the matching case with status ok,
-    each loop's row has suite / minimal as its ratio. A loop that twins measured
+    """The minimal loops and the timer; writes out_dir/overhead.csv, once. The suite's
+    figures beside them come from summary.csv when the report is built
+    (bench.analysis.overhead). A loop that twins measured
     between its suite case's batches is taken from there; the others are measured
     now. A measurement that fails is a row with its status and reason."""
     if repeats < 1:
@@ -386,25 +353,7 @@ def measure(
         rows.append(row or _measure_loop(artifacts, loop, repeats, target_ms, progress))
     rows += _timer_rows(artifacts, "c", progress)
     rows += _timer_rows(artifacts, "go", progress)
-    for row in rows:
-        _with_suite(row, summary)
     frame = pd.DataFrame(rows, columns=OVERHEAD_COLUMNS)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(frame, out_dir / OVERHEAD_CSV)
     return frame
-
-
-def attach_suite(out_dir: Path, summary: pd.DataFrame) -> None:
-    """Fill the suite's figures and the ratios into out_dir's overhead.csv, once the
-    run's summary exists (the minimal loops are measured before it is computed)."""
-    path = out_dir / OVERHEAD_CSV
-    if not path.is_file():
-        return
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    rows = frame.to_dict("records")
-    for row in rows:
-        row["suite_case"] = "" if missing(row.get("suite_case")) else str(row["suite_case"])
-        row["minimal_ns"] = number(row.get("minimal_ns"))
-        row["ratio"] = math.nan
-        _with_suite(row, summary)
-    write_csv(pd.DataFrame(rows, columns=OVERHEAD_COLUMNS), path)

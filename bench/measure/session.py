@@ -373,4 +373,3 @@ def write_results(run: RunState) -> None:
     stops = {o.case.id: o.stop for o in run.outcomes if o.status == "ok"}
     summary = analyse.summarise(samples, run.selected, not_measured, stops)
     analyse.write_summary(summary, run.out / SUMMARY_CSV)
-    overhead.attach_suite(run.out, summary)

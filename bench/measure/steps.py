@@ -45,7 +45,7 @@ def measure_steps(
             "measured between their cases' batches "
             f"({plural(run.profile.overhead_repeats, 'loop')} each)"
         )
-        overhead.measure(artifacts, run.out, None, run.profile.overhead_repeats, twins=twins)
+        overhead.measure(artifacts, run.out, run.profile.overhead_repeats, twins=twins)
     if run.agreement and not (run.out / AGREEMENT_CSV).is_file():
         progress.update(task, description="agreement")
         _measure_agreement(run, artifacts, console)

@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from bench.analysis.overhead import with_suite
 from bench.analysis.stats import AGREE_WITHIN
 from bench.measure.overhead import KIND_COST, KIND_LOOP, KIND_RESOLUTION, TARGET_LOOP_MS
 from bench.render.fmt import code, md, missing, ns, num, number, with_ci
@@ -165,13 +166,14 @@ def _timer_lines(timers: pd.DataFrame, loops: pd.DataFrame) -> list[str]:
     return lines
 
 
-def section_lines(frame: pd.DataFrame | None) -> list[str]:
+def section_lines(frame: pd.DataFrame | None, summary: pd.DataFrame) -> list[str]:
     """The report's "Harness overhead and the timer" section from overhead.csv as
-    bench.results.read reads it (text cells, NaN where empty); [] without overhead.csv."""
+    bench.results.read reads it (text cells, NaN where empty), beside the suite's
+    figures from summary.csv; [] without overhead.csv."""
     title = "## Harness overhead and the timer"
     if frame is None:
         return []
-    frame = frame.copy()
+    frame = with_suite(frame, summary)
     for column in OVERHEAD_COLUMNS:
         if column not in frame.columns:
             frame[column] = math.nan

@@ -76,7 +76,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
         "(a run without `--only` measures the cases too).",
         "",
     ]
-    lines += overhead.section_lines(data.overhead)
+    lines += overhead.section_lines(data.overhead, data.summary)
     lines += _agreement_lines(data)
     lines += memory_section(data, figures)
     lines += leaks.section_lines(data.leaks)
@@ -117,7 +117,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     _cases,
     lambda data, figures: condvar_section(data.summary),
     lambda data, figures: precision_section(data.summary),
-    lambda data, figures: overhead.section_lines(data.overhead),
+    lambda data, figures: overhead.section_lines(data.overhead, data.summary),
     lambda data, figures: _agreement_lines(data),
     lambda data, figures: sweeps.section_lines(data.summary, figures),
     memory_section,

@@ -255,16 +255,19 @@ def load_leaks(folder: Path) -> pd.DataFrame | None:
 
 
 def load_overhead(folder: Path) -> pd.DataFrame | None:
-    from bench.results.schema import OVERHEAD_COLUMNS
+    """overhead.csv as measured; the suite's columns of folders before schema 3 are
+    dropped (bench.analysis.overhead computes them from summary.csv for every folder)."""
+    from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_SUITE_COLUMNS
 
     numeric = {
         c: NUMBER
         for c in OVERHEAD_COLUMNS
-        if c.endswith(("_ns", "_low", "_high"))
-        or c in ("ratio", "round_trips", "samples")
-        or c == "processes"
+        if c.endswith(("_ns", "_low", "_high")) or c in ("round_trips", "samples", "processes")
     }
-    return text_table(folder, OVERHEAD_CSV, numeric, ["case", "kind", "status"])
+    table = text_table(folder, OVERHEAD_CSV, numeric, ["case", "kind", "status"])
+    if table is None:
+        return None
+    return table.drop(columns=[c for c in OVERHEAD_SUITE_COLUMNS if c in table.columns])
 
 
 def load_agreement(folder: Path) -> pd.DataFrame | None:

@@ -11,6 +11,10 @@ Format history (host.json's schema_version):
   host.json smt, mitigations and clock.
 - 2, later: summary.csv gained the slope's range and the run's time (SINCE_SLOPE_RANGE),
   when the sweeps came to time only switching; older folders read them as not measured.
+- 3: overhead.csv holds what the overhead step measured and nothing else: the suite's
+  figures beside each minimal loop (OVERHEAD_SUITE_COLUMNS) are computed from summary.csv
+  when the report is built, so the file is written once. In older folders those columns
+  are dropped on reading and computed again the same way.
 
 A result folder holds:
 
@@ -43,8 +47,9 @@ from bench.results.checks import (
 # 2: summary.csv gained the regression, trust and stop columns; host.json smt,
 # mitigations and clock. Folders of schema 1 are still read (READABLE_SCHEMAS):
 # what they lack is shown as unavailable.
-SCHEMA_VERSION = 2
-READABLE_SCHEMAS = (1, 2)
+# 3: overhead.csv without the suite's figures (computed from summary.csv instead).
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (1, 2, 3)
 
 HOST_JSON = "host.json"
 RUN_JSON = "run.json"
@@ -184,11 +189,6 @@ OVERHEAD_COLUMNS = [
     "minimal_ns",
     "ci_low",
     "ci_high",
-    "suite_status",
-    "suite_ns",
-    "suite_ci_low",
-    "suite_ci_high",
-    "ratio",
     "round_trips",
     "samples",
     "processes",
@@ -196,6 +196,10 @@ OVERHEAD_COLUMNS = [
     "status",
     "reason",
 ]
+
+# The suite's figure beside each overhead row, from summary.csv (bench.analysis.overhead);
+# in overhead.csv itself before schema 3.
+OVERHEAD_SUITE_COLUMNS = ["suite_status", "suite_ns", "suite_ci_low", "suite_ci_high", "ratio"]
 
 AGREEMENT_COLUMNS = ["comparison", "source", "round", "round_trips", "ns_per_switch", "cpu"]
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bench.analysis import stats
+from bench.analysis.overhead import with_suite
 from bench.measure import overhead
 from bench.render import overhead as render_overhead
 from bench.results import read, schema
@@ -35,7 +36,7 @@ def measured(artifacts, tmp_path_factory):
     out = tmp_path_factory.mktemp("overhead")
     said = []
     frame = overhead.measure(
-        artifacts, out, _summary(), repeats=REPEATS, progress=said.append, target_ms=TARGET_MS
+        artifacts, out, repeats=REPEATS, progress=said.append, target_ms=TARGET_MS
     )
     return out, frame, said
 
@@ -76,7 +77,10 @@ def test_loops_have_median_ci_and_their_round_trips(measured):
 
 
 def test_the_ratio_is_suite_over_minimal(measured):
-    _, frame, _ = measured
+    _, measured_frame, _ = measured
+    # overhead.csv holds only what was measured; the suite's side is joined from summary.csv.
+    assert not set(schema.OVERHEAD_SUITE_COLUMNS) & set(measured_frame.columns)
+    frame = with_suite(measured_frame, _summary())
     go = _row(frame, "minimal.go.chan.p1")
     assert go["suite_status"] == "ok" and go["suite_ns"] == 200.0
     assert go["ratio"] == pytest.approx(go["suite_ns"] / go["minimal_ns"])
@@ -91,7 +95,8 @@ def test_the_ratio_is_suite_over_minimal(measured):
 
 def test_without_a_summary_there_is_no_ratio(artifacts, tmp_path):
     fast = dataclasses.replace(artifacts, c_minimal=None)
-    frame = overhead.measure(fast, tmp_path, None, repeats=REPEATS, target_ms=TARGET_MS)
+    frame = overhead.measure(fast, tmp_path, repeats=REPEATS, target_ms=TARGET_MS)
+    frame = with_suite(frame, pd.DataFrame())
     go = _row(frame, "minimal.go.chan.p1")
     assert go["status"] == "ok" and go["suite_status"] == "absent" and math.isnan(go["ratio"])
 
@@ -104,13 +109,13 @@ def test_a_program_that_fails_is_a_row_not_an_exception(artifacts, tmp_path):
     failing.write_text("#!/bin/sh\necho 'it broke <here>' >&2\nexit 1\n")
     failing.chmod(0o755)
     broken = dataclasses.replace(artifacts, go_minimal=garbage, c_minimal=failing)
-    frame = overhead.measure(broken, tmp_path / "out", _summary(), repeats=REPEATS)
+    frame = with_suite(overhead.measure(broken, tmp_path / "out", repeats=REPEATS), _summary())
     assert (frame["status"] == "failed").all()
     assert "not JSON" in _row(frame, "minimal.go.chan.p1")["reason"]
     assert _row(frame, "timer.c.clock_getres")["reason"] == "it broke <here>"
     assert math.isnan(_row(frame, "minimal.go.chan.p1")["ratio"])
     missing = dataclasses.replace(artifacts, go_minimal=tmp_path / "absent", c_minimal=None)
-    frame = overhead.measure(missing, tmp_path / "out2", None, repeats=REPEATS)
+    frame = overhead.measure(missing, tmp_path / "out2", repeats=REPEATS)
     assert (frame["status"] == "skipped").all()
     assert "has not been built" in _row(frame, "timer.go.time_now")["reason"]
     assert (tmp_path / "out2" / schema.OVERHEAD_CSV).is_file()
@@ -118,7 +123,8 @@ def test_a_program_that_fails_is_a_row_not_an_exception(artifacts, tmp_path):
 
 def test_section_reports_suite_minimal_and_timer(measured):
     out, frame, _ = measured
-    text = "\n".join(render_overhead.section_lines(read.load_overhead(out)))
+    frame = with_suite(frame, _summary())
+    text = "\n".join(render_overhead.section_lines(read.load_overhead(out), _summary()))
     assert text.startswith("## Harness overhead and the timer")
     go = _row(frame, "minimal.go.chan.p1")
     assert f"| {go['ratio']:.3g} |" in text
@@ -140,15 +146,13 @@ def test_twins_measure_a_loop_between_its_cases_batches(artifacts, tmp_path):
     assert twins.row(overhead.LOOPS[1]) is None  # its suite case had no batch
 
     # measure() takes the twin's row and measures the other loop after the cases.
-    frame = overhead.measure(
-        artifacts, tmp_path, _summary(), repeats=REPEATS, target_ms=TARGET_MS, twins=twins
-    )
+    frame = overhead.measure(artifacts, tmp_path, repeats=REPEATS, target_ms=TARGET_MS, twins=twins)
     go_row = _row(frame, "minimal.go.chan.p1")
     assert go_row["measured"] == overhead.MEASURED_BETWEEN and go_row["samples"] == 4
     assert go_row["minimal_ns"] == go["minimal_ns"]
     c_row = _row(frame, "minimal.c.condvar.same-core")
     assert c_row["measured"] == overhead.MEASURED_AFTER and c_row["processes"] == 1
-    text = "\n".join(render_overhead.section_lines(read.load_overhead(tmp_path)))
+    text = "\n".join(render_overhead.section_lines(read.load_overhead(tmp_path), _summary()))
     assert "4 timed loops in 2 processes, measured between the suite case's batches" in text
 
 
