@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.analysis.host_facts import CLOCK, clock_text, host_clock_ghz, machine_facts
 from bench.analysis.stats import (
     bootstrap_medians,
     percentile_ci,
@@ -129,13 +130,7 @@ def clock_ghz(run: RunData, row: pd.Series | None = None) -> tuple[float, str]:
         task_ns = _positive(row.get("task_clock_ns_per_switch"))
         if math.isfinite(cycles / task_ns):
             return cycles / task_ns, "cycles counter"
-    measured = (run.host.get("clock") or {}).get("ghz")
-    if isinstance(measured, int | float) and math.isfinite(measured) and measured > 0:
-        return float(measured), "measured clock"
-    reported = run.host.get("cpu_mhz_reported")
-    if isinstance(reported, int | float) and math.isfinite(reported) and reported > 0:
-        return reported / 1000, "reported MHz"
-    return math.nan, "unavailable"
+    return host_clock_ghz(run.host)
 
 
 def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame:
@@ -201,49 +196,13 @@ def compare(runs: list[RunData], noise_band: float = NOISE_BAND) -> pd.DataFrame
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
 
 
-def mitigation_summary(host: dict[str, Any]) -> str | None:
-    mitigations = host.get("mitigations")
-    if not isinstance(mitigations, dict):
-        return None
-    states = mitigations.get("vulnerabilities") or {}
-    vulnerable = sorted(k for k, v in states.items() if str(v).startswith("Vulnerable"))
-    mitigated = sorted(k for k, v in states.items() if str(v).startswith("Mitigation"))
-    text = f"boot option {mitigations.get('boot_option') or 'none'}; "
-    text += f"{len(mitigated)} mitigated"
-    if vulnerable:
-        text += f", vulnerable: {', '.join(vulnerable)}"
-    return text
-
-
 def host_facts(run: RunData) -> dict[str, object]:
-    h = run.host
-    virt = h.get("virtualisation") or {}
-    versions = h.get("versions") or {}
-    smt = (h.get("smt") or {}).get("active") if isinstance(h.get("smt"), dict) else None
-    stack = (h.get("ulimit_s") or {}).get("soft_bytes")
-    counters = h.get("counters") or {}
-    cycles = counters.get("cycles") if isinstance(counters, dict) else None
-    ghz, source = run_clock_ghz(run)
-    return {
-        "CPU": h.get("cpu_model"),
-        "logical CPUs": h.get("logical_cpus"),
-        "physical cores": h.get("physical_cores"),
-        "SMT active": smt,
-        "caches": h.get("caches"),
-        "clock (GHz)": f"{ghz:.2f} ({source})" if math.isfinite(ghz) else None,
-        "kernel": h.get("kernel"),
-        "OS": h.get("os"),
-        "virtualisation": f"vm {virt.get('vm') or 'none seen'}, "
-        f"container {virt.get('container') or 'none seen'}",
-        "governor": h.get("cpufreq_governor"),
-        "mitigations": mitigation_summary(h),
-        "hardware counters": (cycles or {}).get("available") if isinstance(cycles, dict) else None,
-        "Go": versions.get("go"),
-        "gcc": versions.get("gcc"),
-        "ulimit -s": f"{stack // 1024} KiB" if isinstance(stack, int) else stack,
-        "profile": run.run.get("profile"),
-        "switchbench": versions.get("switchbench"),
-    }
+    """The machine's facts (bench.analysis.host_facts), the clock as the rate the run's
+    cycles figures rest on, and the run's profile."""
+    facts = machine_facts(run.host)
+    facts[CLOCK] = clock_text(*run_clock_ghz(run))
+    facts["profile"] = run.run.get("profile")
+    return facts
 
 
 # A clock rate is measured at the start of each run, and one machine's measurement
@@ -281,7 +240,7 @@ def metadata_diff(runs: list[RunData]) -> list[tuple[str, list[object], bool]]:
     facts = [host_facts(r) for r in runs]
 
     def differs(name: str) -> bool:
-        if name == "clock (GHz)":
+        if name == CLOCK:
             return _clocks_differ(runs)
         return len({str(f[name]) for f in facts}) > 1
 
