@@ -34,7 +34,8 @@ def affinity_refused() -> str | None:
 
 
 def skip_reason(case: Case, cpus: list[int]) -> str | None:
-    """Why a case cannot run on this machine, or None if it can."""
+    """Why a case's placement cannot be had on this machine, or None if it can
+    (bench.native.bridge.case_skip_reason adds what the case loads at run time)."""
     if case.cpus_needed > len(cpus):
         return (
             f"needs {case.cpus_needed} CPUs and this process may use {len(cpus)} "
@@ -43,22 +44,7 @@ def skip_reason(case: Case, cpus: list[int]) -> str | None:
     refused = affinity_refused() if case.lang == "c" and case.placement in PINNED else None
     if refused:
         return f"pins its threads to CPUs and this machine refuses CPU affinity ({refused})"
-    if case.c_entry == "fcontext":
-        return _fcontext_missing()
     return None
-
-
-def _fcontext_missing() -> str | None:
-    """Why Boost.Context cannot be loaded (with the install hint), or None. The C
-    library loads it at run time, so it is no build dependency; a library not built
-    yet is not this case's to report."""
-    from bench.native.bridge import fcontext_unavailable
-    from bench.native.build import (
-        Artifacts,  # here: bench.native.build and bench.native.bridge import this module
-    )
-
-    library = Artifacts.locate().c_library
-    return fcontext_unavailable(library) if library.is_file() else None
 
 
 def _core_id(cpu: int) -> str | None:

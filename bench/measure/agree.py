@@ -37,8 +37,8 @@ from typing import NamedTuple
 import pandas as pd
 
 from bench.catalogue.cases import get_case
-from bench.catalogue.placement import affinity_refused, pin_cpus, skip_reason, usable_cpus
-from bench.native.bridge import CBody, GoBody, NativeError, runner_for
+from bench.catalogue.placement import affinity_refused, pin_cpus, usable_cpus
+from bench.native.bridge import CBody, GoBody, NativeError, case_skip_reason, runner_for
 from bench.native.build import Artifacts
 from bench.results.schema import AGREEMENT_COLUMNS
 
@@ -221,7 +221,7 @@ def measure(
     assert perf is not None  # tool_unavailable found it
     cpus = usable_cpus()
     for pair in PAIRS:
-        why = skip_reason(get_case(pair.case), cpus)
+        why = case_skip_reason(get_case(pair.case), cpus)
         if why:
             raise AgreementError(f"{pair.case} cannot run here: {why}")
     cpu = _cpu()

@@ -38,7 +38,8 @@ import pandas as pd
 
 from bench.analysis.stats import median_ci
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
-from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
+from bench.catalogue.placement import pin_cpus, usable_cpus
+from bench.native.bridge import case_skip_reason
 from bench.native.build import Artifacts
 from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_CSV
 from bench.results.write import write_csv
@@ -179,7 +180,7 @@ def _prepare(artifacts: Artifacts, loop: Loop) -> tuple[Path, int, str]:
     if loop.lang != "c":
         return program, -1, loop.what
     cpus = usable_cpus()
-    why = skip_reason(get_case(loop.suite_case), cpus)
+    why = case_skip_reason(get_case(loop.suite_case), cpus)
     if why:
         raise _Failed(why, "skipped")
     cpu, _ = pin_cpus("same-core", cpus)

@@ -26,8 +26,9 @@ import pyperf
 
 from bench.analysis.stats import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
-from bench.catalogue.placement import skip_reason, usable_cpus
+from bench.catalogue.placement import usable_cpus
 from bench.catalogue.profiles import Profile, Sampling
+from bench.native.bridge import case_skip_reason
 from bench.native.build import Artifacts
 from bench.results.write import atomic_write_via
 
@@ -193,7 +194,7 @@ def run_case(
     after_batch runs after every batch that succeeded (bench.measure.overhead measures a
     case's minimal twin there); its time counts neither to the case's wall time
     nor to its budget."""
-    reason = skip_reason(case, usable_cpus())
+    reason = case_skip_reason(case, usable_cpus())
     if reason:
         return CaseOutcome(case, "skipped", reason)
     sampling = profile.sampling(case)

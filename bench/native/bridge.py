@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from bench.catalogue.cases import Case
-from bench.catalogue.placement import pin_cpus, usable_cpus
+from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
 from bench.native.build import Artifacts, source_root
 
 # The perf counters both sides read, in the order of sb_result.counter
@@ -256,6 +256,17 @@ def fcontext_unavailable(library: Path) -> str | None:
     if lib.sb_fcontext_probe(why, len(why)) == 0:
         return None
     return ffi.string(why).decode(errors="replace")
+
+
+def case_skip_reason(case: Case, cpus: list[int]) -> str | None:
+    """Why a case cannot run here, or None: its placement (CPUs, affinity), or for
+    c.fcontext Boost.Context, which the C library loads at run time so that it is no
+    build dependency (a library not built yet is not this case's to report)."""
+    why = skip_reason(case, cpus)
+    if why or case.c_entry != "fcontext":
+        return why
+    library = Artifacts.locate().c_library
+    return fcontext_unavailable(library) if library.is_file() else None
 
 
 def measure_clock_ghz(library: Path, trials: int = 7) -> dict[str, object]:

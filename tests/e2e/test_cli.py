@@ -11,8 +11,8 @@ import pandas as pd
 import pyperf
 import pytest
 
-from bench.catalogue import cases, placement
-from bench.native.bridge import COUNTER_NAMES, probe_counters
+from bench.catalogue import cases
+from bench.native.bridge import COUNTER_NAMES, case_skip_reason, probe_counters
 from bench.results import schema
 from tests.conftest import switchbench, typed_command
 
@@ -148,7 +148,7 @@ def test_suite_json_is_pyperf_format(smoke_run):
     runnable = {
         c.id
         for c in cases.all_cases()
-        if not c.sweep and placement.skip_reason(c, sorted(os.sched_getaffinity(0))) is None
+        if not c.sweep and case_skip_reason(c, sorted(os.sched_getaffinity(0))) is None
     }
     assert measured == runnable
     done = subprocess.run(

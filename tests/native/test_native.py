@@ -5,7 +5,7 @@ import errno
 import pytest
 
 from bench.catalogue import cases, expect, placement
-from bench.native.bridge import NativeError, TimedRun, runner_for
+from bench.native.bridge import NativeError, TimedRun, case_skip_reason, runner_for
 from tests.conftest import skip_unless_required
 
 
@@ -24,8 +24,9 @@ def ctx_per_switch(run: TimedRun, switches_per_op: int = 2) -> float:
 @pytest.mark.parametrize("case_id", [c.id for c in cases.all_cases()])
 def test_every_case_alternates_without_lost_wakeups(case_id, artifacts, cpus):
     case = cases.get_case(case_id)
-    if placement.skip_reason(case, cpus):
-        pytest.skip(placement.skip_reason(case, cpus))
+    why = case_skip_reason(case, cpus)
+    if why:
+        pytest.skip(why)
     for n in (1, 3, 40):
         run = run_case(case_id, artifacts, n)
         assert run.ops == n
