@@ -13,6 +13,7 @@ import fnmatch
 import math
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from bench.catalogue.expect import (
     BLOCK_ONE_CPU,
@@ -173,6 +174,28 @@ def _c_pingpong(primitive: str, c_primitive: str, what: str, processes: bool = F
     ]
 
 
+def _user_space(why: str) -> Expect:
+    """What a case that never blocks should cost: no OS switch but background preemption."""
+    return Expect(0.0, 0.0, USER_SPACE_MAX, why)
+
+
+def _baseline(case_id: str, primitive: str, c_primitive: str, what: str, why: str) -> Case:
+    """A baseline: one call of something that never switches, timed like the cases."""
+    return Case(
+        id=case_id,
+        lang="c",
+        primitive=primitive,
+        placement="",
+        what=f"baseline: {what}",
+        op="one call",
+        switches_per_op=1,
+        unit="call",
+        expect=_user_space(why),
+        c_entry="baseline",
+        c_primitive=c_primitive,
+    )
+
+
 def _catalogue() -> tuple[Case, ...]:
     cases: list[Case] = []
     cases += _go_pingpong("chan", "chan", "over unbuffered channels", GO_PLACEMENTS)
@@ -264,10 +287,7 @@ def _catalogue() -> tuple[Case, ...]:
             "registers and stack pointer only, no system call (the user-space floor)",
             op=_ROUND_TRIP,
             switches_per_op=2,
-            expect=Expect(
-                0.0,
-                0.0,
-                USER_SPACE_MAX,
+            expect=_user_space(
                 "a switch saves and loads a few registers in user space: nothing enters the "
                 "kernel, so only preemption by other tasks can count",
             ),
@@ -283,10 +303,7 @@ def _catalogue() -> tuple[Case, ...]:
             "the signal mask)",
             op=_ROUND_TRIP,
             switches_per_op=2,
-            expect=Expect(
-                0.0,
-                0.0,
-                USER_SPACE_MAX,
+            expect=_user_space(
                 "the swap stays in one thread; its sigprocmask system call enters the kernel "
                 "and returns to the same thread, which is no context switch",
             ),
@@ -310,41 +327,19 @@ def _catalogue() -> tuple[Case, ...]:
             ),
             c_entry="spawn",
         ),
-        Case(
-            id="c.syscall.getppid",
-            lang="c",
-            primitive="syscall",
-            placement="",
-            what="baseline: a null system call, getppid(2) through syscall(2)",
-            op="one call",
-            switches_per_op=1,
-            unit="call",
-            expect=Expect(
-                0.0,
-                0.0,
-                USER_SPACE_MAX,
-                "one call enters the kernel and returns to the same thread: no context switch",
-            ),
-            c_entry="baseline",
-            c_primitive="getppid",
+        _baseline(
+            "c.syscall.getppid",
+            "syscall",
+            "getppid",
+            "a null system call, getppid(2) through syscall(2)",
+            "one call enters the kernel and returns to the same thread: no context switch",
         ),
-        Case(
-            id="c.clock.monotonic",
-            lang="c",
-            primitive="clock",
-            placement="",
-            what="baseline: clock_gettime(CLOCK_MONOTONIC), usually served by the vDSO",
-            op="one call",
-            switches_per_op=1,
-            unit="call",
-            expect=Expect(
-                0.0,
-                0.0,
-                USER_SPACE_MAX,
-                "one clock read stays in user space (the vDSO), or at most enters the kernel",
-            ),
-            c_entry="baseline",
-            c_primitive="clock_monotonic",
+        _baseline(
+            "c.clock.monotonic",
+            "clock",
+            "clock_monotonic",
+            "clock_gettime(CLOCK_MONOTONIC), usually served by the vDSO",
+            "one clock read stays in user space (the vDSO), or at most enters the kernel",
         ),
     ]
 
@@ -398,6 +393,15 @@ def _catalogue() -> tuple[Case, ...]:
     # touching its own working set at every turn (lmbench lat_ctx style).
     for ws in RING_WORKING_SETS:
         kib = f"{ws // 1024}k"
+        # What the goroutine ring and the thread ring share: one lap, the buffers.
+        ring: dict[str, Any] = {
+            "op": f"one lap of the ring ({RING_SIZE} switches)",
+            "switches_per_op": RING_SIZE,
+            "ring_size": RING_SIZE,
+            "working_set": ws,
+            "sweep": "ring",
+            "sweep_x": ws,
+        }
         cases.append(
             Case(
                 id=f"go.chan.ring{RING_SIZE}-ws{kib}.p1",
@@ -406,15 +410,10 @@ def _catalogue() -> tuple[Case, ...]:
                 placement="p1",
                 what=f"a ring of {RING_SIZE} goroutines passes a token over channels, "
                 f"each touching {ws // 1024} KiB at every turn, GOMAXPROCS=1",
-                op=f"one lap of the ring ({RING_SIZE} switches)",
-                switches_per_op=RING_SIZE,
                 expect=GO_ONE_P,
                 go_body="chan.ring",
                 gomaxprocs=1,
-                ring_size=RING_SIZE,
-                working_set=ws,
-                sweep="ring",
-                sweep_x=ws,
+                **ring,
             )
         )
         cases.append(
@@ -425,15 +424,10 @@ def _catalogue() -> tuple[Case, ...]:
                 placement="same-core",
                 what=f"a ring of {RING_SIZE} pthreads on one CPU passes a turn with "
                 f"condition variables, each touching {ws // 1024} KiB at every turn",
-                op=f"one lap of the ring ({RING_SIZE} switches)",
-                switches_per_op=RING_SIZE,
                 expect=CONDVAR_ONE_CPU,
                 c_entry="ring",
                 c_primitive="condvar",
-                ring_size=RING_SIZE,
-                working_set=ws,
-                sweep="ring",
-                sweep_x=ws,
+                **ring,
             )
         )
     # The same touching with the same buffers and no switch (lmbench lat_ctx subtracts
@@ -458,10 +452,7 @@ def _catalogue() -> tuple[Case, ...]:
                     op=f"{RING_SIZE} turns, each touching one buffer",
                     switches_per_op=RING_SIZE,
                     unit="turn",
-                    expect=Expect(
-                        0.0,
-                        0.0,
-                        USER_SPACE_MAX,
+                    expect=_user_space(
                         "one context touching memory never switches: only preemption by "
                         "other tasks can count",
                     ),

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from bench.catalogue.profiles import PROFILES
 from bench.render.fmt import as_typed, program
 
 
@@ -18,6 +19,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, exit status 2, like every other input error of the suite.
         self.exit(2, f"switchbench: error: {message} (see `{self.prog} --help`)\n")
+
+
+def add_profile_and_out(p: argparse.ArgumentParser, profile_help: str, out_default: str) -> None:
+    """--profile (one of PROFILES, default "default") and --out, as run and leaks take them."""
+    p.add_argument("--profile", choices=list(PROFILES), default="default", help=profile_help)
+    p.add_argument("--out", metavar="DIR", help=f"result folder (default: {out_default})")
 
 
 def positive_int(text: str) -> int:

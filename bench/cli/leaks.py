@@ -6,6 +6,7 @@ import argparse
 
 from bench.catalogue.profiles import PROFILES
 from bench.cli import run as run_command
+from bench.cli.common import add_profile_and_out
 from bench.results.write import default_out
 
 NAME = "leaks"
@@ -13,15 +14,11 @@ HELP = "measure the goroutine-leak scenarios alone (a result folder with leaks.c
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--profile",
-        choices=list(PROFILES),
-        default="default",
-        help="how many calls K of each scenario: "
+    add_profile_and_out(
+        p,
+        "how many calls K of each scenario: "
         + ", ".join(f"{p.name} {p.leak_k}" for p in PROFILES.values()),
-    )
-    p.add_argument(
-        "--out", metavar="DIR", help="result folder (default: results/leaks-<host>-<UTC time>)"
+        "results/leaks-<host>-<UTC time>",
     )
 
 

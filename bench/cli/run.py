@@ -12,7 +12,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from bench.catalogue.profiles import PROFILES
-from bench.cli.common import invoked_as, positive_int
+from bench.cli.common import add_profile_and_out, invoked_as, positive_int
 from bench.measure import session
 from bench.render import compare, report
 from bench.render.fmt import as_typed, plural
@@ -22,19 +22,15 @@ HELP = "measure the cases and write a result folder"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--profile",
-        choices=list(PROFILES),
-        default="default",
+    add_profile_and_out(
+        p,
         # argparse %-formats help texts: a summary's "±3%" must reach it as "±3%%".
-        help="how hard to sample: "
+        "how hard to sample: "
         + "; ".join(f"{s.name}: {s.summary.replace('%', '%%')}" for s in PROFILES.values()),
+        "results/<host>-<UTC time>",
     )
     p.add_argument(
         "--only", metavar="GLOB", help="only cases matching these globs (comma-separated)"
-    )
-    p.add_argument(
-        "--out", metavar="DIR", help="result folder (default: results/<host>-<UTC time>)"
     )
     p.add_argument(
         "--resume",

@@ -14,7 +14,7 @@ import errno
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 
@@ -204,17 +204,11 @@ class GoBody:
         sample = json.loads(line)
         if sample.get("error"):
             raise NativeError(f"Go driver: {sample['error']}")
-        return TimedRun(
-            ops=sample["ops"],
-            elapsed_ns=sample["elapsed_ns"],
-            handoffs=sample["handoffs"],
-            expected_handoffs=sample["expected_handoffs"],
-            order_errors=sample["order_errors"],
-            voluntary_ctx=sample["voluntary_ctx"],
-            involuntary_ctx=sample["involuntary_ctx"],
-            counters=tuple(sample["counters"]),
-            counter_errors=tuple(sample["counter_errors"]),
-        )
+        # The driver's JSON names TimedRun's fields; the counters come as lists.
+        given = {f.name: sample[f.name] for f in fields(TimedRun)}
+        given["counters"] = tuple(given["counters"])
+        given["counter_errors"] = tuple(given["counter_errors"])
+        return TimedRun(**given)
 
     def close(self) -> None:
         if self.proc.stdin:

@@ -122,6 +122,18 @@ def _tool(name: str, env_var: str, install_hint: str) -> str:
     return found
 
 
+def _go() -> str:
+    """The go command (GO overrides it), or a UsageError saying how to install it."""
+    return _tool(
+        "go", "GO", "install Go 1.22 or newer (https://go.dev/doc/install) and put it on PATH"
+    )
+
+
+def _cc() -> str:
+    """The C compiler (CC overrides it), or a UsageError saying how to install one."""
+    return _tool("gcc", "CC", "install gcc (apt-get install gcc) or set CC to a C compiler")
+
+
 def _tool_version(argv: list[str]) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     return (done.stdout or done.stderr).splitlines()[0] if (done.stdout or done.stderr) else ""
@@ -143,7 +155,7 @@ def _compile(argv: list[str], cwd: Path, target: Path, what: str, env: dict | No
 
 def build_c(artifacts: Artifacts, quiet: bool = True) -> None:
     c_dir = source_root() / "c"
-    cc = _tool("gcc", "CC", "install gcc (apt-get install gcc) or set CC to a C compiler")
+    cc = _cc()
     sources = [c_dir / s for s in (*C_LIBRARY_SOURCES, *C_HEADERS, C_CHECK_SOURCE)]
     digest = _digest(sources, " ".join([_tool_version([cc, "--version"]), *C_FLAGS]))
     targets = {
@@ -163,9 +175,7 @@ def build_c(artifacts: Artifacts, quiet: bool = True) -> None:
 
 def build_go(artifacts: Artifacts, quiet: bool = True) -> None:
     go_dir = source_root() / "go"
-    go = _tool(
-        "go", "GO", "install Go 1.22 or newer (https://go.dev/doc/install) and put it on PATH"
-    )
+    go = _go()
     sources = [p for p in go_dir.rglob("*") if p.suffix in {".go", ".mod", ".sum"}]
     target = artifacts.go_driver
     digest = _digest(sources, _tool_version([go, "version"]))
@@ -188,9 +198,7 @@ def build_go_leak_profile(artifacts: Artifacts, quiet: bool = True) -> None:
     if target is None:
         return
     go_dir = source_root() / "go"
-    go = _tool(
-        "go", "GO", "install Go 1.22 or newer (https://go.dev/doc/install) and put it on PATH"
-    )
+    go = _go()
     sources = [p for p in go_dir.rglob("*") if p.suffix in {".go", ".mod", ".sum"}]
     digest = _digest(sources, f"{_tool_version([go, 'version'])} GOEXPERIMENT={GO_LEAK_EXPERIMENT}")
     stamp = target.with_name(target.name + ".stamp")
@@ -243,7 +251,7 @@ def build_c_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
     if target is None:
         return
     c_dir = source_root() / "c"
-    cc = _tool("gcc", "CC", "install gcc (apt-get install gcc) or set CC to a C compiler")
+    cc = _cc()
     digest = _digest(
         [c_dir / C_MINIMAL_SOURCE], " ".join([_tool_version([cc, "--version"]), *C_FLAGS])
     )
@@ -258,9 +266,7 @@ def build_go_minimal(artifacts: Artifacts, quiet: bool = True) -> None:
     if target is None:
         return
     go_dir = source_root() / "go"
-    go = _tool(
-        "go", "GO", "install Go 1.22 or newer (https://go.dev/doc/install) and put it on PATH"
-    )
+    go = _go()
     sources = [
         *(go_dir / GO_MINIMAL_PACKAGE).glob("*.go"),
         *(p for p in (go_dir / "go.mod", go_dir / "go.sum") if p.is_file()),

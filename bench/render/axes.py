@@ -120,3 +120,31 @@ def legend_above(ax: Axes, title: str, ncol: int, fontsize: float = 8) -> Legend
     # The pad counts from the axes' top: clear the top tick labels and the legend.
     ax.set_title(title, pad=lift + height + 6)
     return legend
+
+
+def sweep_axes(ax: Axes, sweep: str) -> None:
+    """The axes of a sweep's figure (report and compare): time per switch on a log
+    scale against the pairs running at once, or the working set each context touches."""
+    ax.set_yscale("log")
+    human_axis(ax.yaxis, ns_label)
+    if sweep == "pairs":
+        ax.set_xscale("log", base=2)
+        human_axis(ax.xaxis, count_label)
+        ax.set_xlabel("independent ping-pong pairs running at once")
+    else:
+        ax.set_xscale("symlog", base=2, linthresh=16)
+        human_axis(ax.xaxis, lambda kib: bytes_label(kib * 1024))
+        ax.set_xlabel("working set each context touches per turn")
+    ax.grid(which="both", alpha=0.3)
+
+
+def memory_axes(ax: Axes, ylabel: str) -> None:
+    """The axes of a memory figure (report and compare): bytes per unit against the
+    units parked at once, both on log scales."""
+    ax.set_xscale("log")
+    human_axis(ax.xaxis, count_label)
+    ax.set_yscale("log", base=2)
+    human_axis(ax.yaxis, bytes_label)
+    ax.set_xlabel("units parked at once")
+    ax.set_ylabel(ylabel)
+    ax.grid(which="both", alpha=0.3)

@@ -5,8 +5,10 @@ Ns per switch, ratios, sweeps and memory, one line per run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.analysis.comparison import (
@@ -16,17 +18,20 @@ from bench.analysis.comparison import (
     sweep_rows,
 )
 from bench.render.axes import (
-    bytes_label,
-    count_label,
     human_axis,
     legend_above,
+    memory_axes,
     note_below,
     ns_label,
     ratio_label,
+    sweep_axes,
 )
 from bench.render.plot import plt
 from bench.render.plot import save as save_figure
 from bench.results import read
+
+# One run's curves for an overlay: (x, y, matplotlib style, what the curve is).
+Curves = Iterator[tuple[np.ndarray, np.ndarray, str, str]]
 
 COMPARE_DPI = 110  # the comparison's figures: smaller than the report's
 
@@ -141,73 +146,52 @@ def _note_runs_without(ax: plt.Axes, runs: list[RunData], what: str) -> None:
         note_below(ax, "no data: " + ", ".join(missing))
 
 
-def plot_sweep(table: pd.DataFrame, runs: list[RunData], sweep: str, out: Path) -> list[Path]:
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+def _overlay(ax: plt.Axes, runs: list[RunData], curves: Callable[[RunData], Curves]) -> bool:
+    """Each run's curves on one axes, a colour per run; False when no run had any."""
     drawn = False
     for i, run in enumerate(runs):
+        for x, y, style, what in curves(run):
+            colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+            ax.plot(x, y, style, color=colour, label=f"{run.label}: {what}")
+            drawn = True
+    return drawn
+
+
+def plot_sweep(table: pd.DataFrame, runs: list[RunData], sweep: str, out: Path) -> list[Path]:
+    def curves(run: RunData) -> Curves:
         rows = sweep_rows(run, sweep)
         for lang, style, what in (("go", "o-", "goroutines"), ("c", "s--", "threads")):
             mine = rows[rows["case"].str.startswith(f"{lang}.")].sort_values("sweep_x")
-            if mine.empty:
-                continue
-            x = mine["sweep_x"].to_numpy(dtype=float) / (1024 if sweep == "ring" else 1)
-            ax.plot(
-                x,
-                mine["ns_per_switch"],
-                style,
-                color=RUN_COLOURS[i % len(RUN_COLOURS)],
-                label=f"{run.label}: {what}",
-            )
-            drawn = True
-    if not drawn:
+            if not mine.empty:
+                x = mine["sweep_x"].to_numpy(dtype=float) / (1024 if sweep == "ring" else 1)
+                yield x, mine["ns_per_switch"].to_numpy(dtype=float), style, what
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if not _overlay(ax, runs, curves):
         plt.close(fig)
         return []
-    ax.set_yscale("log")
-    human_axis(ax.yaxis, ns_label)
-    if sweep == "pairs":
-        ax.set_xscale("log", base=2)
-        human_axis(ax.xaxis, count_label)
-        ax.set_xlabel("independent ping-pong pairs running at once")
-    else:
-        ax.set_xscale("symlog", base=2, linthresh=16)
-        human_axis(ax.xaxis, lambda kib: bytes_label(kib * 1024))
-        ax.set_xlabel("working set each context touches per turn")
+    sweep_axes(ax, sweep)
     ax.set_ylabel("time per switch (median)")
     ax.set_title(f"The {sweep} sweep on each machine")
-    ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=7)
     _note_runs_without(ax, runs, sweep)
     return save_figure(fig, out, f"compare_sweep_{sweep}", dpi=COMPARE_DPI)
 
 
 def plot_memory(runs: list[RunData], out: Path) -> list[Path]:
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    drawn = False
-    for i, run in enumerate(runs):
-        mem = run.memory
+    def curves(run: RunData) -> Curves:
         for kind, style in (("goroutine", "o-"), ("thread", "s--")):
-            rows = read.memory_curve(mem, kind)
-            if rows.empty:
-                continue
-            ax.plot(
-                rows["created"],
-                rows["rss_bytes_per_unit"],
-                style,
-                color=RUN_COLOURS[i % len(RUN_COLOURS)],
-                label=f"{run.label}: {kind}",
-            )
-            drawn = True
-    if not drawn:
+            rows = read.memory_curve(run.memory, kind)
+            if not rows.empty:
+                x = rows["created"].to_numpy(dtype=float)
+                yield x, rows["rss_bytes_per_unit"].to_numpy(dtype=float), style, kind
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    if not _overlay(ax, runs, curves):
         plt.close(fig)
         return []
-    ax.set_xscale("log")
-    human_axis(ax.xaxis, count_label)
-    ax.set_yscale("log", base=2)
-    human_axis(ax.yaxis, bytes_label)
-    ax.set_xlabel("units parked at once")
-    ax.set_ylabel("resident bytes per unit")
+    memory_axes(ax, "resident bytes per unit")
     ax.set_title("Memory per goroutine and per thread on each machine")
-    ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize=7)
     _note_runs_without(ax, runs, "memory")
     return save_figure(fig, out, "compare_memory", dpi=COMPARE_DPI)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.render.axes import bytes_label, count_label, human_axis, note_below
+from bench.render.axes import memory_axes, note_below
 from bench.render.fmt import kib as _kib
 from bench.render.fmt import md as _md
 from bench.render.fmt import ns as _ns
@@ -102,14 +102,8 @@ def plot_memory(folder: Path, mem: pd.DataFrame) -> list[Path]:
             color="grey",
             label=f"reserved, ulimit -s {limit}",
         )
-    ax.set_xscale("log")
-    human_axis(ax.xaxis, count_label)
-    ax.set_yscale("log", base=2)
-    human_axis(ax.yaxis, bytes_label)
-    ax.set_xlabel("units parked at once")
-    ax.set_ylabel("bytes per unit")
+    memory_axes(ax, "bytes per unit")
     ax.set_title("What one goroutine and one thread cost in memory")
-    ax.grid(which="both", alpha=0.3)
     # Beside the axes: inside, it would hide lines wherever they lie.
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if merged is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.render.axes import bytes_label, count_label, human_axis, ns_label
+from bench.render.axes import sweep_axes
 from bench.render.cells import check_cell, ci, expected, slope
 from bench.render.fmt import code, md, ns, num
 from bench.render.plot import plt
@@ -169,20 +169,13 @@ def plot(summary: pd.DataFrame, sweep: str, out_dir: Path) -> list[Path]:
                 alpha=0.8,
                 label=f"{label}, switch only (touching taken off)",
             )
-    ax.set_yscale("log")
-    human_axis(ax.yaxis, ns_label)
-    if sweep == "pairs":
-        ax.set_xscale("log", base=2)
-        human_axis(ax.xaxis, count_label)
-        ax.set_xlabel("independent ping-pong pairs running at once")
-        ax.set_title("Scaling: time per switch as pairs are added")
-    else:
-        ax.set_xscale("symlog", base=2, linthresh=16)
-        human_axis(ax.xaxis, lambda kib: bytes_label(kib * 1024))
-        ax.set_xlabel("working set each context touches per turn")
-        ax.set_title("The cache cost of a switch: a ring of contexts")
+    sweep_axes(ax, sweep)
+    ax.set_title(
+        "Scaling: time per switch as pairs are added"
+        if sweep == "pairs"
+        else "The cache cost of a switch: a ring of contexts"
+    )
     ax.set_ylabel("time per switch (median, 95% CI)")
-    ax.grid(which="both", alpha=0.3)
     ax.legend(fontsize="small")
     return save_figure(fig, out_dir, f"sweep_{sweep}", dpi=120)
 

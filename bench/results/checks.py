@@ -79,14 +79,20 @@ def typed(path: Path, frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFram
     return out
 
 
-def _table(
+def checked_csv(
     path: Path,
-    kinds: dict[str, str],
     required: list[str],
     limit: int = TABLE_LIMIT,
     max_rows: int = 100_000,
+    added: tuple[str, ...] = (),
 ) -> pd.DataFrame:
+    """A result file's CSV as text, within its byte limit and row count, with every
+    required column; `added` columns (of a newer format) are added empty where absent,
+    so that an older folder reads them as not measured."""
     frame = read_csv(path, limit)
+    for column in added:
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise columns_missing(path, missing)
@@ -95,6 +101,17 @@ def _table(
             f"{path} has {len(frame):,} rows, more than the {max_rows:,} a result file may; "
             "the folder is damaged or not a result folder"
         )
+    return frame
+
+
+def _table(
+    path: Path,
+    kinds: dict[str, str],
+    required: list[str],
+    limit: int = TABLE_LIMIT,
+    max_rows: int = 100_000,
+) -> pd.DataFrame:
+    frame = checked_csv(path, required, limit, max_rows)
     for column in kinds:
         if column not in frame.columns:
             frame[column] = ""

@@ -23,8 +23,8 @@ from bench.errors import UsageError
 from bench.results.checks import (
     JSON_LIMIT,
     NUMBER,
+    checked_csv,
     checked_json,
-    columns_missing,
     optional_table,
     shown,
     text_table,
@@ -53,7 +53,7 @@ from bench.results.schema import (
     SUMMARY_KINDS,
     SYSTEM_KINDS,
 )
-from bench.results.write import MIB, read_csv, read_json
+from bench.results.write import MIB, read_json
 
 # Far above anything a run writes (67 cases; a full run keeps under 2,000 values of
 # a case), far below what would exhaust memory (the bootstrap holds thousands of
@@ -103,19 +103,9 @@ def load_run(folder: Path) -> dict[str, Any]:
 def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFrame:
     """summary.csv, typed and checked; `selected` (run.json's cases) must all be there."""
     path = folder / SUMMARY_CSV
-    frame = read_csv(path, SUMMARY_LIMIT)
     # A schema-1 folder, or one from before the slope range: not measured then.
-    for column in (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE):
-        if column not in frame.columns:
-            frame[column] = ""
-    missing = [c for c in SUMMARY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise columns_missing(path, missing)
-    if len(frame) > MAX_CASES:
-        raise UsageError(
-            f"{path} lists {len(frame):,} cases, more than the {MAX_CASES:,} a result folder "
-            "may; it is not a switchbench result folder"
-        )
+    since = (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE)
+    frame = checked_csv(path, SUMMARY_COLUMNS, SUMMARY_LIMIT, MAX_CASES, since)
     summary = typed(path, frame, SUMMARY_KINDS)
     cases = frame["case"].astype(str)
     if (cases.str.strip() == "").any():
@@ -158,15 +148,7 @@ def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFr
     """The timed samples of samples.csv (case, process, ns_per_switch), checked; with
     the summary, each measured case must have exactly as many as it says."""
     path = folder / SAMPLES_CSV
-    frame = read_csv(path, SAMPLES_LIMIT)
-    missing = [c for c in SAMPLE_KINDS if c not in frame.columns]
-    if missing:
-        raise columns_missing(path, missing)
-    if len(frame) > MAX_SAMPLE_ROWS:
-        raise UsageError(
-            f"{path} has {len(frame):,} rows, more than the {MAX_SAMPLE_ROWS:,} a result "
-            "folder may; it is not a switchbench result folder"
-        )
+    frame = checked_csv(path, list(SAMPLE_KINDS), SAMPLES_LIMIT, MAX_SAMPLE_ROWS)
     frame = frame[list(SAMPLE_KINDS)]
     timed = frame[frame["kind"] == "timed"].reset_index(drop=True)
     samples = typed(path, timed, SAMPLE_KINDS)
