@@ -72,11 +72,21 @@ def test_select_rejects_patterns_that_match_nothing(pattern):
         cases.select(pattern)
 
 
-def test_cross_core_needs_two_cpus():
+def test_cross_core_needs_two_cpus(monkeypatch):
+    # The host faked: this machine's own affinity must not decide the test.
+    monkeypatch.setattr(placement, "affinity_refused", lambda: None)
     cross = cases.get_case("c.condvar.cross-core")
     assert "needs 2 CPUs" in placement.skip_reason(cross, [0])
     assert placement.skip_reason(cross, [0, 1]) is None
     assert placement.skip_reason(cases.get_case("c.condvar.same-core"), [3]) is None
+
+
+def test_a_host_that_refuses_affinity_skips_pinned_c_cases_only(monkeypatch):
+    monkeypatch.setattr(placement, "affinity_refused", lambda: "sched_setaffinity: EPERM")
+    why = placement.skip_reason(cases.get_case("c.condvar.same-core"), [0, 1])
+    assert why is not None and "refuses CPU affinity (sched_setaffinity: EPERM)" in why
+    assert placement.skip_reason(cases.get_case("c.condvar.unpinned"), [0, 1]) is None
+    assert placement.skip_reason(cases.get_case("go.chan.p1"), [0, 1]) is None
 
 
 def test_pinning():
