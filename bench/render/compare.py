@@ -277,7 +277,7 @@ def render_markdown(
     lines += _normalised(runs, table)
     lines += _overlaid(runs, figures)
     lines += tail.compare_lines(
-        [r.label for r in runs], [r.folder for r in runs], figures["latency"]
+        [r.label for r in runs], [r.folder for r in runs], figures.get("latency", [])
     )
     lines += [
         "## Files",
