@@ -23,6 +23,7 @@ TITLE = "## The tail: single hand-offs"
 # Line styles that tell the cases apart on one figure; within a language, colours too
 # (goroutines in blues, threads and processes in reds and browns).
 STYLES = ("-", "--", ":", "-.")
+MARKERS = ("", "o", "s", "^")  # beside the styles, once they repeat
 SHADES = {
     "go": ("#00add8", "#0b5394", "#6fa8dc"),
     "c": ("#d1495b", "#8b1e3f", "#edae49", "#b5651d", "#e07a5f", "#6d2e46"),
@@ -151,6 +152,9 @@ def _draw_cdfs(ax: plt.Axes, hist: pd.DataFrame, langs: dict[str, str], **style:
             where="post",
             linestyle=style.get("linestyle", STYLES[index % len(STYLES)]),
             color=style.get("color", _shade(lang, index)),
+            marker=style.get("marker", ""),
+            markevery=0.08,
+            markersize=3,
             label=f"{style.get('prefix', '')}{case}",
         )
         drawn += 1
@@ -280,6 +284,7 @@ def plot_compare_cdf(labels: list[str], folders: list[Path], out: Path) -> list[
                 _langs(latency),
                 color=colours[i % len(colours)],
                 linestyle=STYLES[j % len(STYLES)],
+                marker=MARKERS[(j // len(STYLES)) % len(MARKERS)],
                 prefix=f"{label}: ",
             )
     if not drawn:
