@@ -125,4 +125,29 @@ void sb_set_perf_counting(int on);
  * else the errno perf_event_open gave. */
 void sb_counters_probe(int32_t *error);
 
+/* The latency of single hand-offs (c/latency.c): what one run of
+ * sb_latency_pingpong returns beside its latencies. */
+struct sb_latency {
+    uint64_t handoffs;          /* hand-offs timed (all asked, or 0 on failure) */
+    uint64_t elapsed_ns;        /* wall time of the whole ping-pong, set-up included */
+    uint64_t order_errors;      /* hand-offs that arrived out of turn (must be 0) */
+    int error;                  /* 0, or the errno of the call that failed */
+    char message[256];          /* what failed, for the user, when error != 0 */
+};
+
+/* A ping-pong of `handoffs` hand-offs between two threads (or, with
+ * processes != 0, a thread and a forked process) over a ring primitive
+ * ("condvar", "futex", "pipe", ...), side 0 pinned to cpu_a and side 1 to
+ * cpu_b (-1: unpinned). Every hand-off is timed on CLOCK_MONOTONIC: the
+ * giver reads the clock just before it hands off, the woken side as soon
+ * as its wait returns; latency_ns[k] (room for `handoffs`) gets hand-off
+ * k's difference. Returns 0 or the error (also in out). */
+int sb_latency_pingpong(const char *primitive, uint64_t handoffs, int processes, int cpu_a,
+                        int cpu_b, int64_t *latency_ns, struct sb_latency *out);
+
+/* n back-to-back pairs of CLOCK_MONOTONIC reads (the same sb_now_ns the
+ * latencies use): gap_ns[i] is the second read minus the first, the
+ * clock's own share of every measured latency. */
+void sb_clock_gaps(uint64_t n, int64_t *gap_ns);
+
 #endif

@@ -76,6 +76,10 @@ class Profile:
     # placed by the scheduler, often bimodally; a CI target is rarely in reach for them,
     # so they may get a smaller budget than the one-CPU cases the answer rests on.
     spread: Sampling | None = None
+    # The latency step (bench.measure.latency): runs of each latency case, and hand-offs
+    # timed one by one in each run (default and full: 5 x 20,000, the 100,000 a case needs).
+    latency_runs: int = 5
+    latency_handoffs: int = 20_000
 
     def sampling(self, case: Case) -> Sampling:
         if case.sweep and self.sweeps:
@@ -111,6 +115,7 @@ PROFILES: dict[str, Profile] = {
             overhead_repeats=5,
             agreement_rounds=3,
             agreement_round_trips=5_000,
+            latency_handoffs=2_000,
         ),
         Profile(
             "quick",
@@ -127,6 +132,7 @@ PROFILES: dict[str, Profile] = {
             "in a minute",
             overhead_repeats=10,
             agreement_rounds=5,
+            latency_handoffs=4_000,
         ),
         Profile(
             "default",

@@ -60,6 +60,7 @@ class RunState:
     agreement: bool = True  # whether the run checks its pipe cases against perf bench
     # Why the agreement step measured nothing (the tool missing, a run failing), or "".
     agreement_unavailable: str = ""
+    latency: bool = True  # whether the run times single hand-offs (the tail)
 
     def write_run_json(self, session_s: float) -> None:
         write_json(
@@ -75,6 +76,7 @@ class RunState:
                 "overhead": self.overhead,
                 "agreement": self.agreement,
                 "agreement_unavailable": self.agreement_unavailable,
+                "latency": self.latency,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -99,7 +101,7 @@ class RunState:
 
 
 # Words of --only that name a step of the run, not cases.
-STEPS = ("memory", "leaks", "overhead", "agreement")
+STEPS = ("memory", "leaks", "overhead", "agreement", "latency")
 
 
 def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
@@ -110,6 +112,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_leaks = not args.only or "leaks" in words
     wants_overhead = not args.only or "overhead" in words
     wants_agreement = not args.only or "agreement" in words
+    wants_latency = not args.only or "latency" in words
     patterns = ",".join(p for p in words if p not in STEPS)
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
@@ -119,6 +122,8 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     if args.compare:
         comparison.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
     artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    if wants_latency:
+        build({"c", "go"})  # the latency step runs C and Go
     out = Path(args.out) if args.out else default_out()
     create_out(out)
     (out / "raw").mkdir()
@@ -143,6 +148,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         leaks=wants_leaks,
         overhead=wants_overhead,
         agreement=wants_agreement,
+        latency=wants_latency,
     )
     return run, artifacts
 
@@ -191,6 +197,8 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_overhead = bool(state.get("overhead", False))
     wants_agreement = bool(state.get("agreement", False))
     artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    if state.get("latency", False):
+        build({"c", "go"})  # the latency step runs C and Go
     run = RunState(
         out,
         profile,
@@ -204,6 +212,7 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         overhead=wants_overhead,
         agreement=wants_agreement,
         agreement_unavailable=str(state.get("agreement_unavailable", "")),
+        latency=bool(state.get("latency", False)),
     )
     return run, artifacts
 
@@ -275,6 +284,8 @@ def steps_text(run: RunState) -> str:
         steps.append("the timer and the minimal harness-free loops")
     if run.agreement:
         steps.append(f"the pipe cases against {agree.TOOL}")
+    if run.latency:
+        steps.append("the latency of single hand-offs (the tail)")
     return "; ".join(steps) or "nothing"
 
 

@@ -13,11 +13,14 @@ from rich.progress import Progress
 
 from bench.errors import UsageError
 from bench.measure import agree, leaks, memory, overhead
+from bench.measure import latency as latency_step
 from bench.native.build import Artifacts
 from bench.render.fmt import plural
 from bench.results.schema import (
     AGREEMENT_CSV,
     GROWTH_CSV,
+    LATENCY_CSV,
+    LATENCY_HIST_CSV,
     LEAKS_CSV,
     MEMORY_CSV,
     OVERHEAD_CSV,
@@ -49,6 +52,9 @@ def measure_steps(
     if run.agreement and not (run.out / AGREEMENT_CSV).is_file():
         progress.update(task, description="agreement")
         _measure_agreement(run, artifacts, console)
+    if run.latency and not (run.out / LATENCY_CSV).is_file():
+        progress.update(task, description="latency")
+        _measure_latency(run, artifacts, console)
     if run.memory and not (run.out / MEMORY_CSV).is_file():
         progress.update(task, description="memory")
         _measure_memory(run, artifacts, console)
@@ -115,3 +121,17 @@ def _measure_memory(run: RunState, artifacts: Artifacts, console: Console) -> No
         (rows, MEMORY_CSV),
     ):
         write_csv(frame, run.out / name)
+
+
+def _measure_latency(run: RunState, artifacts: Artifacts, console: Console) -> None:
+    """The tail: single hand-offs timed one by one, into latency.csv and latency_hist.csv
+    (the histogram first, so that a folder with latency.csv has both)."""
+    runs, handoffs = run.profile.latency_runs, run.profile.latency_handoffs
+    console.print(
+        f"  latency: {plural(len(latency_step.CASES), 'case')}, {plural(runs, 'run')} of "
+        f"{handoffs:,} hand-offs each, every hand-off timed"
+    )
+    rows, hist = latency_step.measure(artifacts, runs, handoffs)
+    write_csv(hist, run.out / LATENCY_HIST_CSV)
+    write_csv(rows, run.out / LATENCY_CSV)
+    console.print(f"  latency: took {rows['wall_s'].sum():.1f} s")

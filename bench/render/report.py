@@ -13,6 +13,7 @@ from pathlib import Path
 from bench.analysis import agreement
 from bench.measure.agree import TOOL
 from bench.render import agree, cases_table, html, leaks, overhead, sweeps
+from bench.render import latency as tail
 from bench.render.answer import (
     FIGURE_STEM,
     condvar_section,
@@ -39,6 +40,7 @@ RUN_STEPS = (
     ("leaks", schema.LEAKS_CSV, "the goroutine-leak scenarios"),
     ("overhead", schema.OVERHEAD_CSV, "the timer and the minimal harness-free loops"),
     ("agreement", schema.AGREEMENT_CSV, f"the pipe cases against {TOOL}"),
+    ("latency", schema.LATENCY_CSV, "the latency of single hand-offs"),
 )
 
 
@@ -64,6 +66,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
             "leaks": data.leaks is not None,
             "overhead": data.overhead is not None,
             "agreement": data.agreement is not None,
+            "latency": data.latency is not None,
         }[flag]
         if run.get(flag, there):
             if flag == "agreement" and not there and run.get("agreement_unavailable"):
@@ -78,6 +81,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
     ]
     lines += overhead.section_lines(data.overhead, data.summary)
     lines += _agreement_lines(data)
+    lines += _tail(data, figures)
     lines += memory_section(data, figures)
     lines += leaks.section_lines(data.leaks)
     lines += ["## Host", "", *host_lines(data.host), ""]
@@ -111,6 +115,11 @@ def _host(data: read.Folder, figures: Figures) -> list[str]:
     return ["## Host", "", *host_lines(data.host), ""]
 
 
+def _tail(data: read.Folder, figures: Figures) -> list[str]:
+    asked = bool(data.run.get("latency"))
+    return tail.section_lines(data.latency, figures.get("latency", []), asked)
+
+
 # The report's sections, in order, each a function of the folder and its figures.
 SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     _answer,
@@ -119,6 +128,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     lambda data, figures: precision_section(data.summary),
     lambda data, figures: overhead.section_lines(data.overhead, data.summary),
     lambda data, figures: _agreement_lines(data),
+    _tail,
     lambda data, figures: sweeps.section_lines(data.summary, figures),
     memory_section,
     lambda data, figures: leaks.section_lines(data.leaks),
@@ -143,6 +153,7 @@ def render_markdown(data: read.Folder, figures: Figures) -> str:
 
 # Every file `write_report` writes into a folder, checked before any is written.
 FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
+FIGURE_STEMS += (tail.FIGURE_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -166,6 +177,7 @@ def write_report(folder: Path) -> Path:
         # A run of no case (leaks, memory alone) has no cases to shade in the system view.
         "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
         "memory": plot_memory(folder, data.memory),
+        "latency": tail.plot_cdf(folder, data.latency, data.latency_hist),
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)

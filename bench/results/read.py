@@ -262,6 +262,30 @@ def load_agreement(folder: Path) -> pd.DataFrame | None:
     return text_table(folder, AGREEMENT_CSV, numeric, AGREEMENT_COLUMNS)
 
 
+def load_latency(folder: Path) -> pd.DataFrame | None:
+    """latency.csv, typed; None when the run has no latency step."""
+    from bench.results.schema import LATENCY_CSV, LATENCY_KINDS
+
+    return optional_table(folder, LATENCY_CSV, LATENCY_KINDS, ["case", "status"])
+
+
+def load_latency_hist(folder: Path) -> pd.DataFrame | None:
+    """latency_hist.csv, typed, each bin checked to be one (low < high); None without it."""
+    from bench.results.schema import LATENCY_HIST_COLUMNS, LATENCY_HIST_CSV, LATENCY_HIST_KINDS
+
+    table = optional_table(folder, LATENCY_HIST_CSV, LATENCY_HIST_KINDS, LATENCY_HIST_COLUMNS)
+    if table is not None and table[["low_ns", "high_ns", "count"]].isna().any().any():
+        raise UsageError(
+            f"{folder / LATENCY_HIST_CSV} has an empty bin cell; the folder is damaged"
+        )
+    if table is not None and (table["low_ns"] >= table["high_ns"]).any():
+        raise UsageError(
+            f"{folder / LATENCY_HIST_CSV} has a bin whose low_ns is not below its high_ns; "
+            "the folder is damaged"
+        )
+    return table
+
+
 @dataclass(frozen=True)
 class Folder:
     """Every file of a result folder that a report or a comparison reads, checked."""
@@ -278,6 +302,8 @@ class Folder:
     overhead: pd.DataFrame | None = None
     system: pd.DataFrame | None = None
     agreement: pd.DataFrame | None = None
+    latency: pd.DataFrame | None = None
+    latency_hist: pd.DataFrame | None = None
 
 
 def load(path: Path) -> Folder:
@@ -303,4 +329,6 @@ def load(path: Path) -> Folder:
         overhead=load_overhead(path),
         system=optional_table(path, "system.csv", SYSTEM_KINDS, ["t_s", "ctxt"]),
         agreement=load_agreement(path),
+        latency=load_latency(path),
+        latency_hist=load_latency_hist(path),
     )

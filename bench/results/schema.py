@@ -28,6 +28,8 @@ A result folder holds:
     leaks.csv           the goroutine-leak step (LEAK_COLUMNS)
     overhead.csv        the minimal loops and the timer (OVERHEAD_COLUMNS)
     agreement.csv       the pipe cases against perf bench (AGREEMENT_COLUMNS)
+    latency.csv         the latency step: the tail of single hand-offs (LATENCY_COLUMNS)
+    latency_hist.csv    its latencies, counted into 2% bins to redraw the CDF (LATENCY_HIST_COLUMNS)
     system.csv, threads.csv: the system's counters while the run went on
     report.md, report.html and the figures (bench.render.report)
 """
@@ -65,6 +67,8 @@ AGREEMENT_CSV = "agreement.csv"
 SYSTEM_CSV = "system.csv"
 THREADS_CSV = "threads.csv"
 COMPARE_CSV = "compare.csv"
+LATENCY_CSV = "latency.csv"
+LATENCY_HIST_CSV = "latency_hist.csv"
 
 # summary.csv columns that schema-1 folders lack (bench.results.read fills them in).
 SINCE_SCHEMA_2 = (
@@ -269,6 +273,7 @@ RUN_SPEC: dict[str, Any] = {
     "overhead": bool,
     "agreement": bool,
     "agreement_unavailable": str,
+    "latency": bool,
     "started_utc": str,
     "wall_s": float,
     "argv": ("list", str),
@@ -366,3 +371,43 @@ SYSTEM_KINDS = {
     "procs_running": NONNEG,
     "procs_blocked": NONNEG,
 }
+
+
+# The latency step (bench.measure.latency): one row per case.
+LATENCY_COLUMNS = [
+    "case",
+    "status",
+    "reason",
+    "lang",
+    "what",
+    "clock",
+    "runs",
+    "handoffs",
+    "p50_ns",
+    "p50_ci_low",
+    "p50_ci_high",
+    "p90_ns",
+    "p99_ns",
+    "p99_ci_low",
+    "p99_ci_high",
+    "p99_9_ns",
+    "p99_99_ns",
+    "max_ns",
+    "min_ns",
+    "clock_ns",
+    "clock_pairs",
+    "runtime_p50_ns",
+    "runtime_p99_ns",
+    "runtime_events",
+    "runtime_note",
+    "wall_s",
+]
+LATENCY_TEXT = {"case", "status", "reason", "lang", "what", "clock", "runtime_note"}
+LATENCY_COUNTS = {"runs", "handoffs", "clock_pairs", "runtime_events"}
+LATENCY_KINDS = {
+    c: TEXT if c in LATENCY_TEXT else COUNT if c in LATENCY_COUNTS else NONNEG
+    for c in LATENCY_COLUMNS
+}
+# latency_hist.csv: each case's latencies counted into bins [low_ns, high_ns).
+LATENCY_HIST_COLUMNS = ["case", "low_ns", "high_ns", "count"]
+LATENCY_HIST_KINDS = {"case": TEXT, "low_ns": COUNT, "high_ns": COUNT, "count": COUNT}

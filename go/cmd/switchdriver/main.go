@@ -127,6 +127,7 @@ type options struct {
 	leakScenario, leakVersion               string
 	leakK                                   int
 	profileDir                              string
+	latency                                 int
 }
 
 // parseFlags reads the command line. A flag set of its own rather than the
@@ -149,6 +150,7 @@ func parseFlags(args []string) options {
 	fs.StringVar(&o.leakVersion, "leak-version", "leaking", "with -leaks: leaking or fixed")
 	fs.IntVar(&o.leakK, "k", 1000, "with -leaks: how many times the scenario runs")
 	fs.StringVar(&o.profileDir, "profile-dir", "", "with -leaks: save the goroutine profiles (.pb.gz) here")
+	fs.IntVar(&o.latency, "latency", 0, "time this many channel hand-offs one by one at -gomaxprocs, print the latencies as JSON, and exit")
 	_ = fs.Parse(args) // ExitOnError: a bad flag never returns here
 	return o
 }
@@ -169,6 +171,8 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 		return measureStackGrowth(o.grow, o.maxStack, stdout)
 	case o.park > 0:
 		return measureParked(o.park, stdout, stderr)
+	case o.latency > 0:
+		return measureLatency(o.latency, o.gomaxprocs, stdout, stderr)
 	}
 	body, params, err := setUpBody(o)
 	if err != nil {
