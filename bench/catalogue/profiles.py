@@ -76,6 +76,11 @@ class Profile:
     # placed by the scheduler, often bimodally; a CI target is rarely in reach for them,
     # so they may get a smaller budget than the one-CPU cases the answer rests on.
     spread: Sampling | None = None
+    # The time split (bench.measure.timesplit): which cases get one accounted run
+    # ("headline" or "every"; None: only with --only timesplit, then "headline"), and the
+    # seconds of timed region each run aims at (long enough for 100 Hz ticks to resolve).
+    timesplit: str | None = None
+    timesplit_region_s: float = 0.4
 
     def sampling(self, case: Case) -> Sampling:
         if case.sweep and self.sweeps:
@@ -148,6 +153,7 @@ PROFILES: dict[str, Profile] = {
             spread=Sampling(
                 processes=4, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
             ),
+            timesplit="headline",
         ),
         Profile(
             "full",
@@ -161,6 +167,8 @@ PROFILES: dict[str, Profile] = {
             "the CI is within ±1% (sweep points ±3%) or 2 minutes per case are used",
             agreement_rounds=20,
             agreement_round_trips=100_000,
+            timesplit="every",
+            timesplit_region_s=1.0,
         ),
     )
 }

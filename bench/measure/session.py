@@ -58,6 +58,7 @@ class RunState:
     leaks: bool = True  # whether the run measures the goroutine-leak scenarios
     overhead: bool = True  # whether the run measures the minimal loops and the timer
     agreement: bool = True  # whether the run checks its pipe cases against perf bench
+    timesplit: bool = False  # whether the run splits the time of one switch (timesplit.csv)
     # Why the agreement step measured nothing (the tool missing, a run failing), or "".
     agreement_unavailable: str = ""
 
@@ -75,6 +76,7 @@ class RunState:
                 "overhead": self.overhead,
                 "agreement": self.agreement,
                 "agreement_unavailable": self.agreement_unavailable,
+                "timesplit": self.timesplit,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -99,7 +101,7 @@ class RunState:
 
 
 # Words of --only that name a step of the run, not cases.
-STEPS = ("memory", "leaks", "overhead", "agreement")
+STEPS = ("memory", "leaks", "overhead", "agreement", "timesplit")
 
 
 def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
@@ -110,6 +112,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_leaks = not args.only or "leaks" in words
     wants_overhead = not args.only or "overhead" in words
     wants_agreement = not args.only or "agreement" in words
+    wants_timesplit = ("timesplit" in words) if args.only else profile.timesplit is not None
     patterns = ",".join(p for p in words if p not in STEPS)
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
@@ -118,7 +121,11 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
     if args.compare:
         comparison.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
-    artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    artifacts = (
+        build({"c", "go"})  # the time split runs C and Go cases whatever else was picked
+        if wants_timesplit
+        else _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    )
     out = Path(args.out) if args.out else default_out()
     create_out(out)
     (out / "raw").mkdir()
@@ -143,6 +150,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         leaks=wants_leaks,
         overhead=wants_overhead,
         agreement=wants_agreement,
+        timesplit=wants_timesplit,
     )
     return run, artifacts
 
@@ -190,7 +198,12 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_leaks = bool(state.get("leaks", False))
     wants_overhead = bool(state.get("overhead", False))
     wants_agreement = bool(state.get("agreement", False))
-    artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    wants_timesplit = bool(state.get("timesplit", False))
+    artifacts = (
+        build({"c", "go"})
+        if wants_timesplit
+        else _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    )
     run = RunState(
         out,
         profile,
@@ -204,6 +217,7 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         overhead=wants_overhead,
         agreement=wants_agreement,
         agreement_unavailable=str(state.get("agreement_unavailable", "")),
+        timesplit=wants_timesplit,
     )
     return run, artifacts
 
@@ -275,6 +289,8 @@ def steps_text(run: RunState) -> str:
         steps.append("the timer and the minimal harness-free loops")
     if run.agreement:
         steps.append(f"the pipe cases against {agree.TOOL}")
+    if run.timesplit:
+        steps.append("where the time of one switch goes")
     return "; ".join(steps) or "nothing"
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bench.errors import UsageError
-from bench.measure import agree, leaks, memory, overhead
+from bench.measure import agree, leaks, memory, overhead, timesplit
 from bench.native.build import Artifacts
 from bench.render.fmt import plural
 from bench.results.schema import (
@@ -22,6 +22,7 @@ from bench.results.schema import (
     MEMORY_CSV,
     OVERHEAD_CSV,
     STACKS_CSV,
+    TIMESPLIT_CSV,
 )
 from bench.results.write import write_csv
 
@@ -60,6 +61,9 @@ def measure_steps(
                 f"fixed, K={run.profile.leak_k}"
             )
         leaks.measure(artifacts, run.out, run.profile.leak_k)
+    if run.timesplit and not (run.out / TIMESPLIT_CSV).is_file():
+        progress.update(task, description="timesplit")
+        timesplit.measure_step(run, artifacts, console)
 
 
 def memory_budget() -> int:

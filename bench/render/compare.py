@@ -39,7 +39,7 @@ from bench.analysis.stats import (
 )
 from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
-from bench.render import html
+from bench.render import html, timesplit
 from bench.render.compare_figures import plot_memory, plot_ns, plot_ratio, plot_sweep
 from bench.render.fmt import ci_range, code, kib, md, missing, ns, num
 from bench.render.plot import images
@@ -275,6 +275,9 @@ def render_markdown(
     lines += _every_case(runs, table)
     lines += _normalised(runs, table)
     lines += _overlaid(runs, figures)
+    lines += timesplit.compare_lines(
+        [(r.label, r.timesplit) for r in runs], figures.get("timesplit", [])
+    )
     lines += [
         "## Files",
         "",
@@ -293,6 +296,7 @@ FIGURE_STEMS = (
     "compare_sweep_pairs",
     "compare_sweep_ring",
     "compare_memory",
+    timesplit.COMPARE_FIGURE_STEM,
 )
 
 
@@ -332,6 +336,7 @@ def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_B
             "pairs": plot_sweep(table, runs, "pairs", out),
             "ring": plot_sweep(table, runs, "ring", out),
             "memory": plot_memory(runs, out),
+            "timesplit": timesplit.plot_compare([(r.label, r.timesplit) for r in runs], out),
         }
         write_csv(table, out / COMPARE_CSV)
         text = render_markdown(runs, table, figures, noise_band)

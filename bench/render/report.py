@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.analysis import agreement
 from bench.measure.agree import TOOL
-from bench.render import agree, cases_table, html, leaks, overhead, sweeps
+from bench.render import agree, cases_table, html, leaks, overhead, sweeps, timesplit
 from bench.render.answer import (
     FIGURE_STEM,
     condvar_section,
@@ -39,6 +39,7 @@ RUN_STEPS = (
     ("leaks", schema.LEAKS_CSV, "the goroutine-leak scenarios"),
     ("overhead", schema.OVERHEAD_CSV, "the timer and the minimal harness-free loops"),
     ("agreement", schema.AGREEMENT_CSV, f"the pipe cases against {TOOL}"),
+    ("timesplit", schema.TIMESPLIT_CSV, "where the time of one switch goes"),
 )
 
 
@@ -64,6 +65,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
             "leaks": data.leaks is not None,
             "overhead": data.overhead is not None,
             "agreement": data.agreement is not None,
+            "timesplit": data.timesplit is not None,
         }[flag]
         if run.get(flag, there):
             if flag == "agreement" and not there and run.get("agreement_unavailable"):
@@ -80,6 +82,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
     lines += _agreement_lines(data)
     lines += memory_section(data, figures)
     lines += leaks.section_lines(data.leaks)
+    lines += timesplit.section_lines(data.timesplit, figures)
     lines += ["## Host", "", *host_lines(data.host), ""]
     return lines
 
@@ -119,6 +122,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     lambda data, figures: precision_section(data.summary),
     lambda data, figures: overhead.section_lines(data.overhead),
     lambda data, figures: _agreement_lines(data),
+    lambda data, figures: timesplit.section_lines(data.timesplit, figures),
     lambda data, figures: sweeps.section_lines(data.summary, figures),
     memory_section,
     lambda data, figures: leaks.section_lines(data.leaks),
@@ -143,6 +147,7 @@ def render_markdown(data: read.Folder, figures: Figures) -> str:
 
 # Every file `write_report` writes into a folder, checked before any is written.
 FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
+FIGURE_STEMS += (timesplit.FIGURE_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -166,6 +171,7 @@ def write_report(folder: Path) -> Path:
         # A run of no case (leaks, memory alone) has no cases to shade in the system view.
         "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
         "memory": plot_memory(folder, data.memory),
+        "timesplit": timesplit.plot(data.timesplit, folder),
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)

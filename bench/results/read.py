@@ -277,6 +277,13 @@ def load_agreement(folder: Path) -> pd.DataFrame | None:
     return text_table(folder, AGREEMENT_CSV, numeric, AGREEMENT_COLUMNS)
 
 
+def load_timesplit(folder: Path) -> pd.DataFrame | None:
+    """timesplit.csv, every column checked (None where the run has none)."""
+    from bench.results.schema import TIMESPLIT_COLUMNS, TIMESPLIT_CSV, TIMESPLIT_KINDS
+
+    return optional_table(folder, TIMESPLIT_CSV, TIMESPLIT_KINDS, TIMESPLIT_COLUMNS)
+
+
 @dataclass(frozen=True)
 class Folder:
     """Every file of a result folder that a report or a comparison reads, checked."""
@@ -293,6 +300,7 @@ class Folder:
     overhead: pd.DataFrame | None = None
     system: pd.DataFrame | None = None
     agreement: pd.DataFrame | None = None
+    timesplit: pd.DataFrame | None = None
 
 
 def load(path: Path) -> Folder:
@@ -318,4 +326,5 @@ def load(path: Path) -> Folder:
         overhead=load_overhead(path),
         system=optional_table(path, "system.csv", SYSTEM_KINDS, ["t_s", "ctxt"]),
         agreement=load_agreement(path),
+        timesplit=load_timesplit(path),
     )
