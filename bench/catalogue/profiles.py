@@ -116,6 +116,7 @@ PROFILES: dict[str, Profile] = {
             overhead_repeats=5,
             agreement_rounds=3,
             agreement_round_trips=5_000,
+            timesplit_region_s=0.1,  # with --only timesplit: checks that it runs
         ),
         Profile(
             "quick",

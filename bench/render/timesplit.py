@@ -77,6 +77,9 @@ def _method_lines(ok: pd.DataFrame) -> list[str]:
         "tick and scaled to the thread's runtime, which it keeps in ns (schedstat's "
         "on-CPU time). *Other tasks* is the CPUs' user + nice + system minus the threads' "
         "user + kernel: a difference of two measurements, which can come out below 0. "
+        "On a tickless kernel `/proc/stat`'s idle is kept in ns while its busy fields are "
+        "tick samples, so on CPUs that sleep and wake many times a tick the parts need not "
+        "add up to the wall time: the check below says where they do not. "
         "Run-queue wait overlaps the CPU-side parts (another thread ran meanwhile), so it "
         "is shown beside them, not in their sum.",
         "",
