@@ -129,9 +129,10 @@ def _checks_line(ok: pd.DataFrame) -> list[str]:
         elif known:
             said.append(f"{words} agree within {TOLERANCE:.0%} in all {known} cases.")
     for _, row in ok[ok["threads_born"].map(number) > 0].iterrows():
+        born = number(row["threads_born"])
         said.append(
-            f"{code(row['case'])}: {number(row['threads_born']):.0f} of its "
-            f"{number(row['threads']):.0f} threads were born inside the region (counted from 0)."
+            f"{code(row['case'])}: {born:.0f} of its {number(row['threads']):.0f} threads "
+            f"{'was' if born == 1 else 'were'} born inside the region (counted from 0)."
         )
     unavailable = ok[ok["unavailable"].notna() & (ok["unavailable"].astype(str) != "")]
     for _, row in unavailable.iterrows():
