@@ -131,3 +131,61 @@ def test_section_escapes_and_names_what_was_not_split(tmp_path: Path) -> None:
     compared = render.compare_lines([("one", frame), ("two", None)], [])
     assert any("No time split in two" in line for line in compared)
     assert render.compare_lines([("two", None)], []) == []
+
+
+def test_plans_pick_the_thread_and_process_cases() -> None:
+    from bench.measure.timesplit import GO_CASES, cases_for
+
+    headline = [c.id for c in cases_for("headline")]
+    every = [c.id for c in cases_for("every")]
+    assert set(headline) < set(every)
+    for family in ("c.condvar", "c.futex", "c.pipe.threads", "c.pipe.procs"):
+        for placement in ("same-core", "cross-core", "unpinned"):
+            assert f"{family}.{placement}" in headline
+    assert "c.yield.same-core" in headline and "c.sem.same-core" not in headline
+    assert all(g in headline for g in GO_CASES) and headline[-len(GO_CASES) :] == list(GO_CASES)
+    assert not any(i.endswith(".spread") for i in every)  # sb_ring_spread is not accounted
+    with pytest.raises(ValueError, match="not one of"):
+        cases_for("all")
+
+
+class _Driver:
+    """A Go driver's pipes, answering one line."""
+
+    def __init__(self, answer: dict[str, object]) -> None:
+        import io
+        import json
+
+        self.stdin = io.StringIO()
+        self.stdout = io.StringIO(json.dumps(answer) + "\n")
+
+    def wait(self) -> int:
+        return 0
+
+
+def _go_answer(**account: object) -> dict[str, object]:
+    base = {"cpus": [0, 1], "threads": 4, "threads_born": 0, "threads_gone": 0}
+    base |= {"user_ns": 9, "kernel_ns": 1, "oncpu_ns": 10, "runq_wait_ns": 0, "timeslices": 3}
+    base |= {"rusage_error": "", "schedstat_error": "", "stat_error": "", "region_ns": 20}
+    base |= {"cpu_ticks": [1, 0, 0, 1, 0, 0, 0, 0]}
+    base |= account
+    sample = {"ops": 5, "elapsed_ns": 19, "handoffs": 10, "expected_handoffs": 10}
+    return sample | {"order_errors": 0, "voluntary_ctx": 0, "involuntary_ctx": 0, "account": base}
+
+
+def test_go_accounts_are_read_and_a_lost_thread_makes_schedstat_unavailable() -> None:
+    from bench.native.accounting import accounted_go
+
+    body = type("Body", (), {})()
+    body.proc = _Driver(_go_answer())
+    run, acc = accounted_go(body, 5)  # type: ignore[arg-type]
+    assert body.proc.stdin.getvalue() == "5 account\n"
+    assert run.ops == 5 and acc.cpus == (0, 1) and acc.oncpu_ns == 10 and acc.user_ns == 9
+    assert acc.cpu_ns is not None and acc.cpu_ns["user"] > 0 and acc.cpu_ns["steal"] == 0
+
+    body.proc = _Driver(_go_answer(threads_gone=1, stat_error="no /proc/stat"))
+    _, acc = accounted_go(body, 5)  # type: ignore[arg-type]
+    assert acc.oncpu_ns is None and acc.runq_wait_ns is None and acc.cpu_ns is None
+    assert acc.user_ns == 9  # getrusage(RUSAGE_SELF) still holds the thread that left
+    assert "exited" in acc.unavailable["schedstat"]
+    assert acc.unavailable["/proc/stat"] == "no /proc/stat"
