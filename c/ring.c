@@ -1,4 +1,5 @@
 #include "ring.h"
+#include "account.h"
 #include "counters.h"
 
 #include <errno.h>
@@ -68,6 +69,10 @@ struct side {
     struct sb_ctx_count ctx_before, ctx_after;
     struct sb_result counted;   /* this side's perf counter deltas */
     uint64_t t_start, t_end;
+    /* sb_ring_accounted only: this side's own CPU time at the start and end
+     * of its timed region (in the mapping, so a forked side's comes back) */
+    int accounting;
+    struct sb_times times_before, times_after;
 };
 
 static const struct sb_handoff_ops *lookup(const char *name)
@@ -148,6 +153,8 @@ static void *side_main(void *arg)
 
     /* The timed region starts here: nothing above is measured. */
     side_check_pinned(s, "the start of the timed region");
+    if (s->accounting)
+        sb_thread_times(&s->times_before);
     sb_counters_start(&counters);
     sb_thread_ctx(&s->ctx_before);
     s->t_start = sb_now_ns();
@@ -178,6 +185,8 @@ static void *side_main(void *arg)
     s->t_end = sb_now_ns();
     sb_thread_ctx(&s->ctx_after);
     sb_counters_stop(&counters, &s->counted);
+    if (s->accounting)
+        sb_thread_times(&s->times_after);
     side_check_pinned(s, "the end of the timed region");
     free(buf);
     return NULL;
@@ -191,6 +200,7 @@ struct run {
     uint64_t rings, ring_size, laps, working_set;
     int processes;
     const struct placement *where;
+    struct sb_account *account; /* NULL: no accounting (every timed case) */
     /* the shared mapping (lay_out) */
     unsigned char *map;
     size_t bytes, nsides, ring_stride;
@@ -268,6 +278,7 @@ static void describe_sides(const struct run *r)
             .cpu = side_cpu(r->where, i, ring),
             .laps = r->laps,
             .working_set = r->working_set,
+            .accounting = r->account != NULL,
         };
     }
 }
@@ -356,6 +367,14 @@ static void open_gate_and_join(struct run *r, int start_err)
 {
     while (atomic_load(&r->shared->arrived) < (int)r->started)
         sched_yield();
+    /* The CPUs' view is read just before the gate opens and just after the
+     * last side is joined: it holds the sides' whole region. */
+    int64_t ticks_before[8];
+    uint64_t t0 = 0;
+    if (r->account) {
+        r->account->stat_error = sb_cpu_ticks(r->account, ticks_before);
+        t0 = sb_now_ns();
+    }
     atomic_store(&r->shared->gate, start_err || atomic_load(&r->shared->setup_failed) ? -1 : 1);
     sb_futex_wake(&r->shared->gate, INT32_MAX, 0);
     for (size_t i = 0; i < r->started; i++) {
@@ -363,6 +382,16 @@ static void open_gate_and_join(struct run *r, int start_err)
             waitpid(r->children[i], NULL, 0);
         else if (r->threads)
             pthread_join(r->threads[i], NULL);
+    }
+    if (r->account) {
+        uint64_t t1 = sb_now_ns();
+        int64_t ticks_after[8];
+        int err = sb_cpu_ticks(r->account, ticks_after);
+        if (!r->account->stat_error)
+            r->account->stat_error = err;
+        r->account->region_ns = (int64_t)(t1 - t0);
+        for (int i = 0; i < 8; i++)
+            r->account->cpu_ticks[i] = ticks_after[i] - ticks_before[i];
     }
     free(r->threads);
     free(r->children);
@@ -396,6 +425,8 @@ static void merge_results(const struct run *r, struct sb_result *out)
         out->touched += s->touched;
         sb_add_ctx(out, &s->ctx_before, &s->ctx_after);
         sb_merge_counters(out, &s->counted);
+        if (r->account)
+            sb_account_add(r->account, &s->times_before, &s->times_after);
         if (s->index == 0) {
             first_start = s->t_start < first_start ? s->t_start : first_start;
             last_end = s->t_end > last_end ? s->t_end : last_end;
@@ -408,12 +439,14 @@ static void merge_results(const struct run *r, struct sb_result *out)
 /* The one runner behind sb_ring and sb_ring_spread. */
 static int run_rings(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
                      uint64_t working_set, int processes, const struct placement *where,
-                     struct sb_result *out)
+                     struct sb_result *out, struct sb_account *account)
 {
     sb_begin(out, laps);
+    if (account)
+        sb_account_begin(account);
     struct run r = {.ops = lookup(primitive), .rings = rings, .ring_size = ring_size,
                     .laps = laps, .working_set = working_set, .processes = processes,
-                    .where = where};
+                    .where = where, .account = account};
     const char *problem = request_problem(&r);
     if (problem)
         return sb_fail(out, EINVAL, problem);
@@ -443,7 +476,21 @@ int sb_ring(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t 
             uint64_t working_set, int processes, int cpu_a, int cpu_b, struct sb_result *out)
 {
     const struct placement where = {.cpu_a = cpu_a, .cpu_b = cpu_b};
-    return run_rings(primitive, rings, ring_size, laps, working_set, processes, &where, out);
+    return run_rings(primitive, rings, ring_size, laps, working_set, processes, &where, out,
+                     NULL);
+}
+
+int sb_ring_accounted(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+                      uint64_t working_set, int processes, int cpu_a, int cpu_b,
+                      struct sb_result *out, struct sb_account *account)
+{
+    if (!account) {
+        sb_begin(out, laps);
+        return sb_fail(out, EINVAL, "sb_ring_accounted needs somewhere to put the accounts");
+    }
+    const struct placement where = {.cpu_a = cpu_a, .cpu_b = cpu_b};
+    return run_rings(primitive, rings, ring_size, laps, working_set, processes, &where, out,
+                     account);
 }
 
 int sb_ring_spread(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
@@ -462,5 +509,5 @@ int sb_ring_spread(const char *primitive, uint64_t rings, uint64_t ring_size, ui
     }
     const struct placement where = {.cpu_a = -1, .cpu_b = -1, .ring_cpus = cpus,
                                     .nring_cpus = ncpus};
-    return run_rings(primitive, rings, ring_size, laps, working_set, 0, &where, out);
+    return run_rings(primitive, rings, ring_size, laps, working_set, 0, &where, out, NULL);
 }

@@ -149,5 +149,32 @@ int sb_latency_pingpong(const char *primitive, uint64_t handoffs, int processes,
  * latencies use): gap_ns[i] is the second read minus the first, the
  * clock's own share of every measured latency. */
 void sb_clock_gaps(uint64_t n, int64_t *gap_ns);
+/* Where the time of a run goes (c/account.c): asked for by sb_ring_accounted
+ * only, so the timed cases pay nothing for it. In: the CPUs whose /proc/stat
+ * lines are read (the pinned ones, or every CPU the process may run on). Out:
+ * per benchmark thread (or process), over its timed region (start barrier to
+ * end), getrusage(RUSAGE_THREAD) and /proc/thread-self/schedstat deltas,
+ * summed; per CPU, /proc/stat deltas (USER_HZ ticks) read by the calling
+ * thread just before the gate opens and just after every side has finished,
+ * summed over the CPUs, and the wall time between those two reads. */
+struct sb_account {
+    uint64_t ncpus;             /* in: CPUs to read, at most 256 */
+    int32_t cpus[256];          /* in: their numbers */
+    uint64_t threads;           /* benchmark threads (or processes) accounted */
+    int64_t user_ns, kernel_ns; /* ru_utime, ru_stime summed over them */
+    int64_t oncpu_ns, runq_wait_ns, timeslices; /* schedstat's three fields, summed */
+    int32_t rusage_error, schedstat_error, stat_error; /* 0, or the errno that made it unavailable */
+    int64_t region_ns;          /* the caller's clock between its two /proc/stat reads */
+    int64_t user_hz;            /* sysconf(_SC_CLK_TCK): the unit of cpu_ticks */
+    /* /proc/stat deltas summed over the CPUs, in this order: user, nice,
+     * system, idle, iowait, irq, softirq, steal */
+    int64_t cpu_ticks[8];
+};
+
+/* sb_ring, with the accounting above filled into account (which must not be
+ * NULL). Only rings on the two-CPU placements (not sb_ring_spread). */
+int sb_ring_accounted(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
+                      uint64_t working_set, int processes, int cpu_a, int cpu_b,
+                      struct sb_result *out, struct sb_account *account);
 
 #endif

@@ -42,6 +42,7 @@ class RunData:
     summary: pd.DataFrame
     samples: pd.DataFrame
     memory: pd.DataFrame
+    timesplit: pd.DataFrame | None = None  # timesplit.csv, None where the run has none
 
     def ok_row(self, case: str) -> pd.Series | None:
         rows = self.summary[(self.summary["case"] == case) & (self.summary["status"] == "ok")]
@@ -63,7 +64,16 @@ def load_runs(folders: list[Path]) -> list[RunData]:
             label = f"{label} ({i + 1})"
         labels.add(label)
         runs.append(
-            RunData(label, path, data.host, data.run, data.summary, data.samples, data.memory)
+            RunData(
+                label,
+                path,
+                data.host,
+                data.run,
+                data.summary,
+                data.samples,
+                data.memory,
+                data.timesplit,
+            )
         )
     return runs
 

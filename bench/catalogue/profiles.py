@@ -80,6 +80,11 @@ class Profile:
     # timed one by one in each run (default and full: 5 x 20,000, the 100,000 a case needs).
     latency_runs: int = 5
     latency_handoffs: int = 20_000
+    # The time split (bench.measure.timesplit): which cases get one accounted run
+    # ("headline" or "every"; None: only with --only timesplit, then "headline"), and the
+    # seconds of timed region each run aims at (long enough for 100 Hz ticks to resolve).
+    timesplit: str | None = None
+    timesplit_region_s: float = 0.4
 
     def sampling(self, case: Case) -> Sampling:
         if case.sweep and self.sweeps:
@@ -116,6 +121,7 @@ PROFILES: dict[str, Profile] = {
             agreement_rounds=3,
             agreement_round_trips=5_000,
             latency_handoffs=2_000,
+            timesplit_region_s=0.1,  # with --only timesplit: checks that it runs
         ),
         Profile(
             "quick",
@@ -154,6 +160,7 @@ PROFILES: dict[str, Profile] = {
             spread=Sampling(
                 processes=4, values=4, warmups=1, min_time=0.025, budget_s=3.0, more_processes=3
             ),
+            timesplit="headline",
         ),
         Profile(
             "full",
@@ -167,6 +174,8 @@ PROFILES: dict[str, Profile] = {
             "the CI is within ±1% (sweep points ±3%) or 2 minutes per case are used",
             agreement_rounds=20,
             agreement_round_trips=100_000,
+            timesplit="every",
+            timesplit_region_s=1.0,
         ),
     )
 }

@@ -58,6 +58,7 @@ class RunState:
     leaks: bool = True  # whether the run measures the goroutine-leak scenarios
     overhead: bool = True  # whether the run measures the minimal loops and the timer
     agreement: bool = True  # whether the run checks its pipe cases against perf bench
+    timesplit: bool = False  # whether the run splits the time of one switch (timesplit.csv)
     # Why the agreement step measured nothing (the tool missing, a run failing), or "".
     agreement_unavailable: str = ""
     latency: bool = True  # whether the run times single hand-offs (the tail)
@@ -77,6 +78,7 @@ class RunState:
                 "agreement": self.agreement,
                 "agreement_unavailable": self.agreement_unavailable,
                 "latency": self.latency,
+                "timesplit": self.timesplit,
                 "started_utc": self.started_utc,
                 "wall_s": round(self.wall_s + session_s, 1),
                 "argv": sys.argv,
@@ -101,7 +103,7 @@ class RunState:
 
 
 # Words of --only that name a step of the run, not cases.
-STEPS = ("memory", "leaks", "overhead", "agreement", "latency")
+STEPS = ("memory", "leaks", "overhead", "agreement", "latency", "timesplit")
 
 
 def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
@@ -113,6 +115,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_overhead = not args.only or "overhead" in words
     wants_agreement = not args.only or "agreement" in words
     wants_latency = not args.only or "latency" in words
+    wants_timesplit = ("timesplit" in words) if args.only else profile.timesplit is not None
     patterns = ",".join(p for p in words if p not in STEPS)
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
@@ -121,9 +124,14 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
     if args.compare:
         comparison.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
-    artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
-    if wants_latency:
-        build({"c", "go"})  # the latency step runs C and Go
+    artifacts = _artifacts(
+        selected,
+        wants_memory,
+        wants_leaks,
+        wants_overhead,
+        wants_agreement,
+        wants_latency or wants_timesplit,
+    )
     out = Path(args.out) if args.out else default_out()
     create_out(out)
     (out / "raw").mkdir()
@@ -149,6 +157,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         overhead=wants_overhead,
         agreement=wants_agreement,
         latency=wants_latency,
+        timesplit=wants_timesplit,
     )
     return run, artifacts
 
@@ -196,9 +205,16 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_leaks = bool(state.get("leaks", False))
     wants_overhead = bool(state.get("overhead", False))
     wants_agreement = bool(state.get("agreement", False))
-    artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
-    if state.get("latency", False):
-        build({"c", "go"})  # the latency step runs C and Go
+    wants_latency = bool(state.get("latency", False))
+    wants_timesplit = bool(state.get("timesplit", False))
+    artifacts = _artifacts(
+        selected,
+        wants_memory,
+        wants_leaks,
+        wants_overhead,
+        wants_agreement,
+        wants_latency or wants_timesplit,
+    )
     run = RunState(
         out,
         profile,
@@ -212,18 +228,25 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         overhead=wants_overhead,
         agreement=wants_agreement,
         agreement_unavailable=str(state.get("agreement_unavailable", "")),
-        latency=bool(state.get("latency", False)),
+        latency=wants_latency,
+        timesplit=wants_timesplit,
     )
     return run, artifacts
 
 
 def _artifacts(
-    selected: list[cases.Case], memory: bool, leaks: bool, overhead: bool, agreement: bool
+    selected: list[cases.Case],
+    memory: bool,
+    leaks: bool,
+    overhead: bool,
+    agreement: bool,
+    c_and_go: bool,
 ) -> Artifacts:
-    """What a run of these cases and steps needs built."""
+    """What a run of these cases and steps needs built; c_and_go: a step that runs C and
+    Go cases whatever else was picked (latency, timesplit)."""
     return build(
         {c.lang for c in selected}
-        | ({"c", "go"} if memory else set())
+        | ({"c", "go"} if memory or c_and_go else set())
         | ({"go"} if leaks else set())
         | ({"c", "go"} if overhead else set())
         | ({"c"} if agreement else set())
@@ -286,6 +309,8 @@ def steps_text(run: RunState) -> str:
         steps.append(f"the pipe cases against {agree.TOOL}")
     if run.latency:
         steps.append("the latency of single hand-offs (the tail)")
+    if run.timesplit:
+        steps.append("where the time of one switch goes")
     return "; ".join(steps) or "nothing"
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bench.errors import UsageError
-from bench.measure import agree, leaks, memory, overhead
+from bench.measure import agree, leaks, memory, overhead, timesplit
 from bench.measure import latency as latency_step
 from bench.native.build import Artifacts
 from bench.render.fmt import plural
@@ -25,6 +25,7 @@ from bench.results.schema import (
     MEMORY_CSV,
     OVERHEAD_CSV,
     STACKS_CSV,
+    TIMESPLIT_CSV,
 )
 from bench.results.write import write_csv
 
@@ -66,6 +67,9 @@ def measure_steps(
                 f"fixed, K={run.profile.leak_k}"
             )
         leaks.measure(artifacts, run.out, run.profile.leak_k)
+    if run.timesplit and not (run.out / TIMESPLIT_CSV).is_file():
+        progress.update(task, description="timesplit")
+        timesplit.measure_step(run, artifacts, console)
 
 
 def memory_budget() -> int:

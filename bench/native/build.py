@@ -30,8 +30,9 @@ C_LIBRARY_SOURCES = [
     "counters.c",
     "memory.c",
     "latency.c",
+    "account.c",
 ]
-C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h"]
+C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h", "account.h"]
 C_CHECK_SOURCE = "check_handoffs.c"
 # The harness-free loops of bench/measure/overhead.py: standalone programs, no library.
 C_MINIMAL_SOURCE = "minimal.c"

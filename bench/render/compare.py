@@ -39,7 +39,7 @@ from bench.analysis.stats import (
 )
 from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
-from bench.render import html
+from bench.render import html, timesplit
 from bench.render import latency as tail
 from bench.render.compare_figures import plot_memory, plot_ns, plot_ratio, plot_sweep
 from bench.render.fmt import ci_range, code, kib, md, missing, ns, num
@@ -279,6 +279,9 @@ def render_markdown(
     lines += tail.compare_lines(
         [r.label for r in runs], [r.folder for r in runs], figures.get("latency", [])
     )
+    lines += timesplit.compare_lines(
+        [(r.label, r.timesplit) for r in runs], figures.get("timesplit", [])
+    )
     lines += [
         "## Files",
         "",
@@ -298,6 +301,7 @@ FIGURE_STEMS = (
     "compare_sweep_ring",
     "compare_memory",
     tail.COMPARE_FIGURE_STEM,
+    timesplit.COMPARE_FIGURE_STEM,
 )
 
 
@@ -340,6 +344,7 @@ def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_B
             "latency": tail.plot_compare_cdf(
                 [r.label for r in runs], [r.folder for r in runs], out
             ),
+            "timesplit": timesplit.plot_compare([(r.label, r.timesplit) for r in runs], out),
         }
         write_csv(table, out / COMPARE_CSV)
         text = render_markdown(runs, table, figures, noise_band)

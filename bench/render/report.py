@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.analysis import agreement
 from bench.measure.agree import TOOL
-from bench.render import agree, cases_table, html, leaks, overhead, sweeps
+from bench.render import agree, cases_table, html, leaks, overhead, sweeps, timesplit
 from bench.render import latency as tail
 from bench.render.answer import (
     FIGURE_STEM,
@@ -41,6 +41,7 @@ RUN_STEPS = (
     ("overhead", schema.OVERHEAD_CSV, "the timer and the minimal harness-free loops"),
     ("agreement", schema.AGREEMENT_CSV, f"the pipe cases against {TOOL}"),
     ("latency", schema.LATENCY_CSV, "the latency of single hand-offs"),
+    ("timesplit", schema.TIMESPLIT_CSV, "where the time of one switch goes"),
 )
 
 
@@ -67,6 +68,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
             "overhead": data.overhead is not None,
             "agreement": data.agreement is not None,
             "latency": data.latency is not None,
+            "timesplit": data.timesplit is not None,
         }[flag]
         if run.get(flag, there):
             if flag == "agreement" and not there and run.get("agreement_unavailable"):
@@ -84,6 +86,7 @@ def _steps_only(data: read.Folder, figures: dict[str, list[Path]]) -> list[str]:
     lines += _tail(data, figures)
     lines += memory_section(data, figures)
     lines += leaks.section_lines(data.leaks)
+    lines += timesplit.section_lines(data.timesplit, figures)
     lines += ["## Host", "", *host_lines(data.host), ""]
     return lines
 
@@ -129,6 +132,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     lambda data, figures: overhead.section_lines(data.overhead, data.summary),
     lambda data, figures: _agreement_lines(data),
     _tail,
+    lambda data, figures: timesplit.section_lines(data.timesplit, figures),
     lambda data, figures: sweeps.section_lines(data.summary, figures),
     memory_section,
     lambda data, figures: leaks.section_lines(data.leaks),
@@ -154,6 +158,7 @@ def render_markdown(data: read.Folder, figures: Figures) -> str:
 # Every file `write_report` writes into a folder, checked before any is written.
 FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
 FIGURE_STEMS += (tail.FIGURE_STEM,)
+FIGURE_STEMS += (timesplit.FIGURE_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -178,6 +183,7 @@ def write_report(folder: Path) -> Path:
         "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
         "memory": plot_memory(folder, data.memory),
         "latency": tail.plot_cdf(folder, data.latency, data.latency_hist),
+        "timesplit": timesplit.plot(data.timesplit, folder),
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)

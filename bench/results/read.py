@@ -286,6 +286,13 @@ def load_latency_hist(folder: Path) -> pd.DataFrame | None:
     return table
 
 
+def load_timesplit(folder: Path) -> pd.DataFrame | None:
+    """timesplit.csv, every column checked (None where the run has none)."""
+    from bench.results.schema import TIMESPLIT_COLUMNS, TIMESPLIT_CSV, TIMESPLIT_KINDS
+
+    return optional_table(folder, TIMESPLIT_CSV, TIMESPLIT_KINDS, TIMESPLIT_COLUMNS)
+
+
 @dataclass(frozen=True)
 class Folder:
     """Every file of a result folder that a report or a comparison reads, checked."""
@@ -304,6 +311,7 @@ class Folder:
     agreement: pd.DataFrame | None = None
     latency: pd.DataFrame | None = None
     latency_hist: pd.DataFrame | None = None
+    timesplit: pd.DataFrame | None = None
 
 
 def load(path: Path) -> Folder:
@@ -331,4 +339,5 @@ def load(path: Path) -> Folder:
         agreement=load_agreement(path),
         latency=load_latency(path),
         latency_hist=load_latency_hist(path),
+        timesplit=load_timesplit(path),
     )

@@ -274,6 +274,7 @@ RUN_SPEC: dict[str, Any] = {
     "agreement": bool,
     "agreement_unavailable": str,
     "latency": bool,
+    "timesplit": bool,
     "started_utc": str,
     "wall_s": float,
     "argv": ("list", str),
@@ -411,3 +412,64 @@ LATENCY_KINDS = {
 # latency_hist.csv: each case's latencies counted into bins [low_ns, high_ns).
 LATENCY_HIST_COLUMNS = ["case", "low_ns", "high_ns", "count"]
 LATENCY_HIST_KINDS = {"case": TEXT, "low_ns": COUNT, "high_ns": COUNT, "count": COUNT}
+# The time split (bench.measure.timesplit): one row per case, one accounted run each.
+TIMESPLIT_CSV = "timesplit.csv"
+# What was measured; bench.analysis.timesplit derives TIMESPLIT_DERIVED from it.
+TIMESPLIT_MEASURED = [
+    "case",
+    "lang",
+    "placement",
+    "status",
+    "reason",
+    "cpu_view",
+    "cpus",
+    "ncpus",
+    "ops",
+    "switches",
+    "ns_per_switch",
+    "region_ns",
+    "threads",
+    "threads_born",
+    "rusage_source",
+    "user_hz",
+    "thread_user_ns",
+    "thread_kernel_ns",
+    "thread_oncpu_ns",
+    "runq_wait_ns",
+    "timeslices",
+    "cpu_user_ns",
+    "cpu_nice_ns",
+    "cpu_system_ns",
+    "cpu_idle_ns",
+    "cpu_iowait_ns",
+    "cpu_irq_ns",
+    "cpu_softirq_ns",
+    "cpu_steal_ns",
+    "unavailable",
+    "wall_s",
+]
+TIMESPLIT_DERIVED = [
+    "user_ns_per_switch",
+    "kernel_ns_per_switch",
+    "other_ns_per_switch",
+    "irq_ns_per_switch",
+    "idle_ns_per_switch",
+    "steal_ns_per_switch",
+    "runq_wait_ns_per_switch",
+    "parts_ns_per_switch",
+    "wall_cpus_ns_per_switch",
+    "tick_ns_per_switch",
+    "user_share",
+    "oncpu_ratio",
+    "oncpu_agree",
+    "parts_ratio",
+    "parts_agree",
+]
+TIMESPLIT_COLUMNS = [*TIMESPLIT_MEASURED, *TIMESPLIT_DERIVED]
+TIMESPLIT_TEXT = {"case", "lang", "placement", "status", "reason", "cpu_view", "cpus"}
+TIMESPLIT_TEXT |= {"rusage_source", "unavailable", "oncpu_agree", "parts_agree"}
+# other_ns_per_switch is a difference of two measurements: it may come out below 0.
+TIMESPLIT_KINDS = {
+    c: TEXT if c in TIMESPLIT_TEXT else NUMBER if c == "other_ns_per_switch" else NONNEG
+    for c in TIMESPLIT_COLUMNS
+}

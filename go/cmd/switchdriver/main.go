@@ -44,6 +44,8 @@ type Sample struct {
 	Counters      [perfcount.N]*int64 `json:"counters"`
 	CounterErrors [perfcount.N]string `json:"counter_errors"`
 	Error         string              `json:"error,omitempty"`
+	// Account: where the region's time went (account.go), for "N account" only.
+	Account *Account `json:"account,omitempty"`
 }
 
 // rusageRegion times the region and counts the OS context switches of the
@@ -58,9 +60,13 @@ type rusageRegion struct {
 	elapsed             time.Duration
 	before, after       syscall.Rusage
 	beforeErr, afterErr error
+	account             *accountRegion // nil: no accounting (every timed sample)
 }
 
 func (r *rusageRegion) Start() {
+	if r.account != nil {
+		r.account.begin()
+	}
 	r.perf = perfcount.Start(r.countPerf)
 	r.beforeErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.before)
 	r.start = time.Now()
@@ -70,16 +76,30 @@ func (r *rusageRegion) Stop() {
 	r.elapsed = time.Since(r.start)
 	r.afterErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.after)
 	r.counted = r.perf.Stop()
+	if r.account != nil {
+		r.account.end()
+	}
 }
 
 func runOnce(body switching.Body, params switching.Params, ops int, countPerf bool) Sample {
+	return runAccounted(body, params, ops, countPerf, false)
+}
+
+// runAccounted is runOnce, with the time split read around the region when account is set.
+func runAccounted(body switching.Body, params switching.Params, ops int, countPerf, account bool) Sample {
 	s := Sample{Ops: ops, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	if ops < 1 {
 		s.Error = fmt.Sprintf("ops must be at least 1, got %d", ops)
 		return s
 	}
 	r := rusageRegion{countPerf: countPerf}
+	if account {
+		r.account = &accountRegion{}
+	}
 	h := body(ops, params, &r)
+	if r.account != nil {
+		s.Account = &r.account.out
+	}
 	s.ElapsedNs = r.elapsed.Nanoseconds()
 	s.Handoffs, s.ExpectedHandoffs, s.OrderErrors = h.Count, h.Expected, h.OrderErrors
 	s.VoluntaryCtx = r.after.Nvcsw - r.before.Nvcsw
@@ -273,12 +293,12 @@ func serveSamples(body switching.Body, params switching.Params, stdin io.Reader,
 	out := json.NewEncoder(stdout)
 	lines := bufio.NewScanner(stdin)
 	for lines.Scan() {
-		ops, countPerf, err := parseRequest(lines.Text())
+		ops, countPerf, account, err := parseRequest(lines.Text())
 		if err != nil {
 			_ = out.Encode(Sample{Error: err.Error()})
 			continue
 		}
-		if err := out.Encode(runOnce(body, params, ops, countPerf)); err != nil {
+		if err := out.Encode(runAccounted(body, params, ops, countPerf, account)); err != nil {
 			return exitSampleFailed
 		}
 	}
@@ -286,16 +306,17 @@ func serveSamples(body switching.Body, params switching.Params, stdin io.Reader,
 }
 
 // parseRequest reads one request line: "N" times N ops; "N perf" also
-// reads the perf counters. N itself is checked by runOnce, so that a bad
-// count is answered as a failed sample of that count.
-func parseRequest(line string) (ops int, countPerf bool, err error) {
-	bad := fmt.Errorf("want \"OPS\" or \"OPS perf\", got %q", line)
+// reads the perf counters; "N account" also reads where the time went
+// (account.go). N itself is checked by runOnce, so that a bad count is
+// answered as a failed sample of that count.
+func parseRequest(line string) (ops int, countPerf, account bool, err error) {
+	bad := fmt.Errorf("want \"OPS\", \"OPS perf\" or \"OPS account\", got %q", line)
 	fields := strings.Fields(line)
-	if len(fields) < 1 || len(fields) > 2 || (len(fields) == 2 && fields[1] != "perf") {
-		return 0, false, bad
+	if len(fields) < 1 || len(fields) > 2 || (len(fields) == 2 && fields[1] != "perf" && fields[1] != "account") {
+		return 0, false, false, bad
 	}
 	if ops, err = strconv.Atoi(fields[0]); err != nil {
-		return 0, false, bad
+		return 0, false, false, bad
 	}
-	return ops, len(fields) == 2, nil
+	return ops, len(fields) == 2 && fields[1] == "perf", len(fields) == 2 && fields[1] == "account", nil
 }

@@ -77,11 +77,11 @@ func TestServeAnswersEveryLine(t *testing.T) {
 		error string
 	}{
 		{5, ""},
-		{0, `want "OPS" or "OPS perf", got ""`},
-		{0, `want "OPS" or "OPS perf", got "abc"`},
+		{0, `want "OPS", "OPS perf" or "OPS account", got ""`},
+		{0, `want "OPS", "OPS perf" or "OPS account", got "abc"`},
 		{3, ""},
-		{0, `want "OPS" or "OPS perf", got "3 x"`},
-		{0, `want "OPS" or "OPS perf", got "1 2 3"`},
+		{0, `want "OPS", "OPS perf" or "OPS account", got "3 x"`},
+		{0, `want "OPS", "OPS perf" or "OPS account", got "1 2 3"`},
 		{0, "ops must be at least 1, got 0"},
 		{7, ""},
 	}
