@@ -24,20 +24,16 @@ import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from rich.console import Console
 
-from bench.analysis.timesplit import with_derived
 from bench.catalogue.cases import Case, all_cases
 from bench.catalogue.placement import skip_reason, usable_cpus
 from bench.native.accounting import CPU_FIELDS, Accounts, accounted_c, accounted_go, user_hz
 from bench.native.bridge import CBody, GoBody, NativeError, TimedRun, runner_for
 from bench.native.build import Artifacts
-from bench.render.fmt import plural
-from bench.results.schema import TIMESPLIT_COLUMNS, TIMESPLIT_CSV, TIMESPLIT_MEASURED
-from bench.results.write import write_csv
+from bench.results.schema import TIMESPLIT_MEASURED
 
 if TYPE_CHECKING:  # session imports steps, which imports this module
-    from bench.measure.session import RunState
+    pass
 
 HEADLINE_FAMILIES = (
     "c.condvar",
@@ -154,22 +150,7 @@ def account_case(case: Case, artifacts: Artifacts, region_s: float) -> dict[str,
 
 
 def measure(artifacts: Artifacts, plan: str, region_s: float) -> pd.DataFrame:
-    """Every case of the plan, accounted: timesplit.csv's rows (TIMESPLIT_COLUMNS)."""
+    """Every case of the plan, accounted: what was measured (TIMESPLIT_MEASURED); the
+    per-switch parts and the checks are derived from it by bench.analysis.timesplit."""
     rows = [account_case(c, artifacts, region_s) for c in cases_for(plan)]
-    measured = pd.DataFrame(rows).reindex(columns=TIMESPLIT_MEASURED)
-    return with_derived(measured).reindex(columns=TIMESPLIT_COLUMNS)
-
-
-def measure_step(run: RunState, artifacts: Artifacts, console: Console) -> None:
-    """The run's time-split step, into timesplit.csv."""
-    plan = run.profile.timesplit or "headline"
-    region_s = run.profile.timesplit_region_s
-    chosen = cases_for(plan)
-    console.print(
-        f"  timesplit: where the time goes, {plural(len(chosen), 'case')} ({plan}), "
-        f"one accounted run of about {region_s:g} s each"
-    )
-    t0 = time.monotonic()
-    frame = measure(artifacts, plan, region_s)
-    write_csv(frame, run.out / TIMESPLIT_CSV)
-    console.print(f"  timesplit: took {time.monotonic() - t0:.1f} s")
+    return pd.DataFrame(rows).reindex(columns=TIMESPLIT_MEASURED)
