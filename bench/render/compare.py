@@ -40,6 +40,7 @@ from bench.analysis.stats import (
 from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
 from bench.render import html
+from bench.render import ladder as ladder_section
 from bench.render.compare_figures import plot_memory, plot_ns, plot_ratio, plot_sweep
 from bench.render.fmt import ci_range, code, kib, md, missing, ns, num
 from bench.render.plot import images
@@ -274,6 +275,9 @@ def render_markdown(
     lines += images(figures["ratio"], "ratio to the first run")
     lines += _every_case(runs, table)
     lines += _normalised(runs, table)
+    lines += ladder_section.compare_lines(
+        [r.label for r in runs], [r.summary for r in runs], figures.get("ladder", [])
+    )
     lines += _overlaid(runs, figures)
     lines += [
         "## Files",
@@ -293,6 +297,7 @@ FIGURE_STEMS = (
     "compare_sweep_pairs",
     "compare_sweep_ring",
     "compare_memory",
+    ladder_section.COMPARE_STEM,
 )
 
 
@@ -332,6 +337,9 @@ def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_B
             "pairs": plot_sweep(table, runs, "pairs", out),
             "ring": plot_sweep(table, runs, "ring", out),
             "memory": plot_memory(runs, out),
+            "ladder": ladder_section.plot_compare(
+                [r.label for r in runs], [r.summary for r in runs], out
+            ),
         }
         write_csv(table, out / COMPARE_CSV)
         text = render_markdown(runs, table, figures, noise_band)

@@ -13,6 +13,8 @@ from pathlib import Path
 from bench.analysis import agreement
 from bench.measure.agree import TOOL
 from bench.render import agree, cases_table, html, leaks, overhead, sweeps
+from bench.render import claims as claims_section
+from bench.render import ladder as ladder_section
 from bench.render.answer import (
     FIGURE_STEM,
     condvar_section,
@@ -113,7 +115,9 @@ def _host(data: read.Folder, figures: Figures) -> list[str]:
 
 # The report's sections, in order, each a function of the folder and its figures.
 SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
+    lambda data, figures: claims_section.section_lines(data),
     _answer,
+    lambda data, figures: ladder_section.section_lines(data.summary, figures),
     _cases,
     lambda data, figures: condvar_section(data.summary),
     lambda data, figures: precision_section(data.summary),
@@ -143,6 +147,7 @@ def render_markdown(data: read.Folder, figures: Figures) -> str:
 
 # Every file `write_report` writes into a folder, checked before any is written.
 FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
+FIGURE_STEMS += (ladder_section.FIGURE_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -166,6 +171,7 @@ def write_report(folder: Path) -> Path:
         # A run of no case (leaks, memory alone) has no cases to shade in the system view.
         "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
         "memory": plot_memory(folder, data.memory),
+        "ladder": ladder_section.plot(summary, folder),
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)

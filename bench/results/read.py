@@ -52,6 +52,7 @@ from bench.results.schema import (
     SUMMARY_CSV,
     SUMMARY_KINDS,
     SYSTEM_KINDS,
+    THREAD_KINDS,
 )
 from bench.results.write import MIB, read_csv, read_json
 
@@ -293,6 +294,7 @@ class Folder:
     overhead: pd.DataFrame | None = None
     system: pd.DataFrame | None = None
     agreement: pd.DataFrame | None = None
+    threads: pd.DataFrame | None = None  # threads.csv: per-thread switches (pidstat -w)
 
 
 def load(path: Path) -> Folder:
@@ -318,4 +320,5 @@ def load(path: Path) -> Folder:
         overhead=load_overhead(path),
         system=optional_table(path, "system.csv", SYSTEM_KINDS, ["t_s", "ctxt"]),
         agreement=load_agreement(path),
+        threads=optional_table(path, "threads.csv", THREAD_KINDS, ["t_s", "tid", "voluntary"]),
     )

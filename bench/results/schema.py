@@ -362,3 +362,16 @@ SYSTEM_KINDS = {
     "procs_running": NONNEG,
     "procs_blocked": NONNEG,
 }
+
+
+# threads.csv (bench.measure.system): each thread's cumulative context switches, as
+# pidstat -w reads them; the claims section reads it (bench.analysis.claims_system).
+THREAD_KINDS = {
+    "t_s": NONNEG,
+    "case": TEXT,
+    "pid": NONNEG,
+    "tid": NONNEG,
+    "comm": TEXT,
+    "voluntary": NONNEG,
+    "nonvoluntary": NONNEG,
+}
