@@ -72,7 +72,8 @@ def ticker_leaks(leaks: pd.DataFrame | None) -> Claim:
     claim = "An unstopped Ticker leaks (it depends on the timer semantics in effect)."
     rule = (
         "A ticker leaks under a timer semantics if the leaking version retains one object "
-        "per iteration (leaks.csv leaked_per_iter ≥ 0.5, so rounding to 1). Holds if it "
+        f"per iteration (leaks.csv leaked_per_iter ≥ {LEAKS_PER_ITER:g}, so rounding to 1). "
+        "Holds if it "
         "leaks under every semantics that ran; with a qualification (which) if under some "
         "only; does not hold if under none."
     )
@@ -105,7 +106,8 @@ def finalizer_leaks(leaks: pd.DataFrame | None) -> Claim:
     claim = "Finalizers on cycles leak."
     rule = (
         "Holds if the cycle with finalizers retains one object per iteration "
-        "(leaked_per_iter ≥ 0.5) with none of its finalizers run, while the fixed version's "
+        f"(leaked_per_iter ≥ {LEAKS_PER_ITER:g}) with none of its finalizers run, while the "
+        "fixed version's "
         "finalizers ran; does not hold if the cycle was collected."
     )
     sources = ("leaks.csv",)

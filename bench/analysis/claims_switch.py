@@ -34,8 +34,9 @@ def thread_microseconds(summary: pd.DataFrame) -> Claim:
     claim = "A thread switch costs microseconds."
     rule = (
         "Holds if every OS-thread hand-off that ran (futex, condvar, semaphore, eventfd and "
-        "pipe between threads, on one CPU and across two) costs at least 1,000 ns per "
-        "switch (a microsecond); with a qualification if only some do; does not hold if none do."
+        "pipe between threads, on one CPU and across two) costs at least "
+        f"{MICROSECOND_NS:,.0f} ns per switch (a microsecond); with a qualification if only "
+        "some do; does not hold if none do."
     )
     sources = ("summary.csv",)
     rows = ok_rows(summary, THREAD_HANDOFFS)
@@ -100,7 +101,8 @@ def goroutine_stack(memory: pd.DataFrame, growth: pd.DataFrame | None) -> Claim:
     claim = "A goroutine starts with a 2 KiB stack that grows."
     rule = (
         "Starts with 2 KiB if the stack in use per parked goroutine (memory.csv, at the "
-        "largest count measured) rounds to 2 KiB at the claim's precision, a KiB (1.5–2.5 "
+        "largest count measured) rounds to 2 KiB at the claim's precision, a KiB "
+        f"({(GOROUTINE_START - KIB / 2) / KIB:g}–{(GOROUTINE_START + KIB / 2) / KIB:g} "
         "KiB); grows if a goroutine recursing deeper adds stack in use (stack_growth.csv). "
         "Holds if both; with a qualification if growth was not measured or reached a limit; "
         "does not hold if it starts with another size or does not grow."
