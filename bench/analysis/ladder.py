@@ -101,6 +101,9 @@ RUNGS: tuple[RungSpec, ...] = (
 )
 
 
+NAN = math.nan
+
+
 @dataclass(frozen=True)
 class Rung:
     spec: RungSpec
@@ -115,6 +118,7 @@ class Rung:
     extra_low: float  # the widest difference the two CIs allow
     extra_high: float
     extra_why: str  # why there is no extra cost, "" when there is one
+    processes: float = NAN  # the worker processes its CI rests on
 
     @property
     def measured(self) -> bool:
@@ -126,9 +130,6 @@ class Rung:
         return not math.isnan(self.extra_ns) and self.extra_ns < 0
 
 
-NAN = math.nan
-
-
 def _row(summary: pd.DataFrame, case: str) -> pd.Series | None:
     if summary.empty or "case" not in summary:
         return None
@@ -136,20 +137,20 @@ def _row(summary: pd.DataFrame, case: str) -> pd.Series | None:
     return None if rows.empty else rows.iloc[0]
 
 
+def _figure_of(row: pd.Series | None, key: str) -> float:
+    """One number of a row that ran; NaN where it did not, or the cell holds no number."""
+    if row is None or row.get("status") != "ok":
+        return NAN
+    try:
+        x = float(row.get(key))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return NAN
+    return x if math.isfinite(x) else NAN
+
+
 def _figure(row: pd.Series | None) -> tuple[float, float, float]:
     """A row's median and CI bounds (NaN for what it lacks); NaN unless it ran."""
-    if row is None or row.get("status") != "ok":
-        return NAN, NAN, NAN
-
-    def number(key: str) -> float:
-        value = row.get(key)
-        try:
-            x = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return NAN
-        return x if math.isfinite(x) else NAN
-
-    return number("ns_per_switch"), number("ci_low"), number("ci_high")
+    return tuple(_figure_of(row, k) for k in ("ns_per_switch", "ci_low", "ci_high"))  # type: ignore[return-value]
 
 
 def _status(row: pd.Series | None) -> tuple[str, str]:
@@ -197,6 +198,7 @@ def rung(spec: RungSpec, summary: pd.DataFrame) -> Rung:
         extra,
         *widest,
         extra_why,
+        _figure_of(row, "processes"),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.analysis.ladder import Rung, ladder
+from bench.analysis.stats import within_processes
 from bench.render.axes import human_axis, ns_label
 from bench.render.fmt import code, md, ns
 from bench.render.plot import LANG_COLOURS, images, plt
@@ -31,11 +32,10 @@ def _figure(r: Rung) -> str:
     if not r.measured:
         return "—"
     per = "" if r.unit == "switch" else f" per {md(r.unit)}"
-    ci = (
-        f" ({ns(r.ci_low)} – {ns(r.ci_high)})"
-        if not (math.isnan(r.ci_low) or math.isnan(r.ci_high))
-        else ""
-    )
+    ci = ""
+    if not (math.isnan(r.ci_low) or math.isnan(r.ci_high)):
+        scope = within_processes(r.processes)
+        ci = f" ({ns(r.ci_low)} – {ns(r.ci_high)}{', ' + scope if scope else ''})"
     return f"{ns(r.ns)}{per}{ci}"
 
 

@@ -98,3 +98,12 @@ def test_compare_sets_the_ladders_side_by_side(summary: pd.DataFrame, tmp_path: 
     )
     assert f"{a:,.0f} ns" in row and f"{b:,.0f} ns" in row
     assert render.plot_compare(["a", "b"], [summary, other], tmp_path)
+
+
+def test_a_ci_from_few_processes_says_so(summary: pd.DataFrame) -> None:
+    def row(s: pd.DataFrame) -> str:
+        return next(x for x in render.section_lines(s, {}) if "`go.chan.p1`" in x)
+
+    assert "within" not in row(summary)  # the reference's CIs rest on 4 processes or more
+    _set(summary, "go.chan.p1", processes=1)
+    assert "within one process)" in row(summary)
