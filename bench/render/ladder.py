@@ -162,8 +162,9 @@ def plot_compare(labels: list[str], summaries: list[pd.DataFrame], folder: Path)
     fig, ax = plt.subplots(figsize=(9, 0.5 * count * max(1, len(ladders) / 2) + 1.2))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (label, rungs) in enumerate(zip(labels, ladders, strict=True)):
-        # A rung this run did not measure has no bar (a log axis has no zero).
-        shown = [(count - 1 - i - 0.4 + height * (k + 0.5), r.ns) for i, r in enumerate(rungs)]
+        # The first run on top of each group; a rung a run did not measure has no bar
+        # (a log axis has no zero).
+        shown = [(count - 1 - i + 0.4 - height * (k + 0.5), r.ns) for i, r in enumerate(rungs)]
         shown = [(y, v) for (y, v), r in zip(shown, rungs, strict=True) if r.measured]
         ax.barh(
             [y for y, _ in shown],
