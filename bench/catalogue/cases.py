@@ -196,6 +196,34 @@ def _baseline(case_id: str, primitive: str, c_primitive: str, what: str, why: st
     )
 
 
+# The ladder's placement rungs (bench.catalogue.topology picks the pair from sysfs, or
+# skips the case with the reason): c.futex only, to keep the default run short.
+TOPOLOGY_WHERE = {
+    "smt-sibling": "pinned to two hardware threads of one core (SMT siblings)",
+    "same-llc": "pinned to two cores that share the last-level cache",
+    "other-llc": "pinned to two CPUs with different last-level caches",
+}
+
+
+def _futex_topology() -> list[Case]:
+    return [
+        Case(
+            id=f"c.futex.{placement}",
+            lang="c",
+            primitive="futex",
+            placement=placement,
+            what=f"two pthreads ping-pong with raw futex wait/wake, {where}",
+            op=_ROUND_TRIP,
+            switches_per_op=2,
+            expect=BLOCK_TWO_CPUS,  # two CPUs, as c.futex.cross-core
+            cpus_needed=2,
+            c_entry="ring",
+            c_primitive="futex",
+        )
+        for placement, where in TOPOLOGY_WHERE.items()
+    ]
+
+
 def _catalogue() -> tuple[Case, ...]:
     cases: list[Case] = []
     cases += _go_pingpong("chan", "chan", "over unbuffered channels", GO_PLACEMENTS)
@@ -261,6 +289,7 @@ def _catalogue() -> tuple[Case, ...]:
         "with a mutex and condition variables, signalling after unlocking the mutex",
     )
     cases += _c_pingpong("futex", "futex", "with raw futex wait/wake")
+    cases += _futex_topology()
     cases += _c_pingpong("sem", "sem", "with POSIX semaphores")
     cases += _c_pingpong("eventfd", "eventfd", "with eventfds")
     cases += _c_pingpong("pipe.threads", "pipe", "over pipes")

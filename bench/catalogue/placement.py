@@ -2,6 +2,8 @@
 
 usable_cpus (the affinity mask), affinity_refused (a sandbox forbidding pinning),
 skip_reason (why a case cannot run here) and pin_cpus (the CPUs of a C ping-pong's sides).
+The topology placements (an SMT sibling, another core on the same last-level cache, another
+last-level cache) choose their pair from sysfs (bench.catalogue.topology).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 from functools import cache
 
 from bench.catalogue.cases import Case
+from bench.catalogue.topology import TOPOLOGY_PLACEMENTS, topology_pair
 
 
 def usable_cpus() -> list[int]:
@@ -19,7 +22,7 @@ def usable_cpus() -> list[int]:
 
 
 # The placements that pin threads to CPUs with pthread_setaffinity_np.
-PINNED = ("same-core", "cross-core", "spread")
+PINNED = ("same-core", "cross-core", "spread", *TOPOLOGY_PLACEMENTS)
 
 
 @cache
@@ -44,6 +47,9 @@ def skip_reason(case: Case, cpus: list[int]) -> str | None:
     refused = affinity_refused() if case.lang == "c" and case.placement in PINNED else None
     if refused:
         return f"pins its threads to CPUs and this machine refuses CPU affinity ({refused})"
+    if case.placement in TOPOLOGY_PLACEMENTS:
+        pair = topology_pair(case.placement, cpus)
+        return pair if isinstance(pair, str) else None
     return None
 
 
@@ -72,6 +78,11 @@ def pin_cpus(placement: str, cpus: list[int]) -> tuple[int, int]:
             if core is None or core != first_core:
                 return cpus[0], cpu
         return cpus[0], cpus[1]
+    if placement in TOPOLOGY_PLACEMENTS:
+        pair = topology_pair(placement, cpus)
+        if isinstance(pair, str):
+            raise ValueError(f"placement {placement!r} cannot be pinned here: {pair}")
+        return pair
     if placement in ("unpinned", "", "spread"):
         # spread pins each pair itself, over every usable CPU (bench.native.bridge)
         return -1, -1

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from bench.catalogue.cases import Case
+from bench.catalogue.topology import TOPOLOGY_PLACEMENTS
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Sampling:
 
 
 SPREAD_PLACEMENTS = ("p2", "pN", "cross-core", "unpinned")
+# The topology placements (c.futex.smt-sibling, .same-llc, .other-llc) span two CPUs too.
+SPREAD_PLACEMENTS += TOPOLOGY_PLACEMENTS
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from bench.analysis.stats import (
 from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
 from bench.render import html, timesplit
+from bench.render import ladder as ladder_section
 from bench.render import latency as tail
 from bench.render.compare_figures import plot_memory, plot_ns, plot_ratio, plot_sweep
 from bench.render.fmt import ci_range, code, kib, md, missing, ns, num
@@ -275,6 +276,9 @@ def render_markdown(
     lines += images(figures["ratio"], "ratio to the first run")
     lines += _every_case(runs, table)
     lines += _normalised(runs, table)
+    lines += ladder_section.compare_lines(
+        [r.label for r in runs], [r.summary for r in runs], figures.get("ladder", [])
+    )
     lines += _overlaid(runs, figures)
     lines += tail.compare_lines(
         [r.label for r in runs], [r.folder for r in runs], figures.get("latency", [])
@@ -302,6 +306,7 @@ FIGURE_STEMS = (
     "compare_memory",
     tail.COMPARE_FIGURE_STEM,
     timesplit.COMPARE_FIGURE_STEM,
+    ladder_section.COMPARE_STEM,
 )
 
 
@@ -345,6 +350,9 @@ def write_comparison(folders: list[Path], out: Path, noise_band: float = NOISE_B
                 [r.label for r in runs], [r.folder for r in runs], out
             ),
             "timesplit": timesplit.plot_compare([(r.label, r.timesplit) for r in runs], out),
+            "ladder": ladder_section.plot_compare(
+                [r.label for r in runs], [r.summary for r in runs], out
+            ),
         }
         write_csv(table, out / COMPARE_CSV)
         text = render_markdown(runs, table, figures, noise_band)

@@ -13,6 +13,8 @@ from pathlib import Path
 from bench.analysis import agreement
 from bench.measure.agree import TOOL
 from bench.render import agree, cases_table, html, leaks, overhead, sweeps, timesplit
+from bench.render import claims as claims_section
+from bench.render import ladder as ladder_section
 from bench.render import latency as tail
 from bench.render.answer import (
     FIGURE_STEM,
@@ -125,7 +127,9 @@ def _tail(data: read.Folder, figures: Figures) -> list[str]:
 
 # The report's sections, in order, each a function of the folder and its figures.
 SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
+    lambda data, figures: claims_section.section_lines(data),
     _answer,
+    lambda data, figures: ladder_section.section_lines(data.summary, figures),
     _cases,
     lambda data, figures: condvar_section(data.summary),
     lambda data, figures: precision_section(data.summary),
@@ -159,6 +163,7 @@ def render_markdown(data: read.Folder, figures: Figures) -> str:
 FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
 FIGURE_STEMS += (tail.FIGURE_STEM,)
 FIGURE_STEMS += (timesplit.FIGURE_STEM,)
+FIGURE_STEMS += (ladder_section.FIGURE_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -184,6 +189,7 @@ def write_report(folder: Path) -> Path:
         "memory": plot_memory(folder, data.memory),
         "latency": tail.plot_cdf(folder, data.latency, data.latency_hist),
         "timesplit": timesplit.plot(data.timesplit, folder),
+        "ladder": ladder_section.plot(summary, folder),
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)

@@ -52,6 +52,7 @@ from bench.results.schema import (
     SUMMARY_CSV,
     SUMMARY_KINDS,
     SYSTEM_KINDS,
+    THREAD_KINDS,
 )
 from bench.results.write import MIB, read_json
 
@@ -312,6 +313,7 @@ class Folder:
     latency: pd.DataFrame | None = None
     latency_hist: pd.DataFrame | None = None
     timesplit: pd.DataFrame | None = None
+    threads: pd.DataFrame | None = None  # threads.csv: per-thread switches (pidstat -w)
 
 
 def load(path: Path) -> Folder:
@@ -340,4 +342,5 @@ def load(path: Path) -> Folder:
         latency=load_latency(path),
         latency_hist=load_latency_hist(path),
         timesplit=load_timesplit(path),
+        threads=optional_table(path, "threads.csv", THREAD_KINDS, ["t_s", "tid", "voluntary"]),
     )

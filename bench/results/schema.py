@@ -473,3 +473,16 @@ TIMESPLIT_KINDS = {
     c: TEXT if c in TIMESPLIT_TEXT else NUMBER if c == "other_ns_per_switch" else NONNEG
     for c in TIMESPLIT_COLUMNS
 }
+
+
+# threads.csv (bench.measure.system): each thread's cumulative context switches, as
+# pidstat -w reads them; the claims section reads it (bench.analysis.claims_system).
+THREAD_KINDS = {
+    "t_s": NONNEG,
+    "case": TEXT,
+    "pid": NONNEG,
+    "tid": NONNEG,
+    "comm": TEXT,
+    "voluntary": NONNEG,
+    "nonvoluntary": NONNEG,
+}

@@ -51,12 +51,15 @@ def test_run_writes_every_file(smoke_run):
         "report.html",
         "leaks.csv",
         "overhead.csv",
+        "ladder.png",
     ):
         assert (out / name).is_file(), name
     # Every step of a whole run has its section in the report.
     text = (out / "report.md").read_text()
+    assert text.split("\n## ")[1].startswith("The study note's claims")  # the first section
     for title in (
         "## The answer",
+        "## The ladder",
         "## Precision",
         "## Harness overhead",
         "## Memory",

@@ -31,6 +31,8 @@ def test_catalogue_has_every_case_of_the_issues():
         wanted += [f"c.{family}.{p}" for p in ("same-core", "cross-core", "unpinned")]
     wanted += [f"go.chan.pairs{2**i}.pN" for i in range(11)]
     wanted += [f"c.condvar.pairs{2**i}.spread" for i in range(9)]
+    # issue 17's placement rungs, on c.futex only
+    wanted += [f"c.futex.{p}" for p in ("smt-sibling", "same-llc", "other-llc")]
     for ws in ("0k", "16k", "64k", "256k"):
         wanted += [f"go.chan.ring8-ws{ws}.p1", f"c.condvar.ring8-ws{ws}.same-core"]
         if ws != "0k":
@@ -58,6 +60,9 @@ def test_select_globs_and_lists():
         "c.futex.same-core",
         "c.futex.cross-core",
         "c.futex.unpinned",
+        "c.futex.smt-sibling",
+        "c.futex.same-llc",
+        "c.futex.other-llc",
     ]
     assert [c.id for c in cases.select("go.chan.p1, c.condvar.same-core")] == [
         "go.chan.p1",

@@ -18,6 +18,7 @@ import pytest
 
 from bench.analysis import summary as analyse
 from bench.catalogue import cases, expect
+from bench.catalogue.topology import TOPOLOGY_PLACEMENTS
 from bench.render import answer, report
 from bench.render.fmt import num
 from bench.results import read
@@ -59,7 +60,11 @@ def _by_hand(samples: pd.DataFrame, case_id: str) -> float:
 
 
 def test_the_catalogue_expects_what_the_reference_run_measured(measured: pd.Series) -> None:
-    assert len(measured) == len(cases.all_cases())
+    # Every case but the topology placements (issue 17) ran in the reference: those are
+    # skipped where the machine has no such CPU pair, or postdate the reference.
+    unmeasured = {c.id for c in cases.all_cases()} - set(measured.index)
+    assert all(cases.get_case(c).placement in TOPOLOGY_PLACEMENTS for c in unmeasured)
+    assert len(measured) >= len(cases.all_cases()) - len(unmeasured)
     for case_id, value in measured.items():
         case = cases.get_case(str(case_id))
         low, high = case.expected_os_ctx_range
@@ -143,13 +148,14 @@ def test_the_reference_re_analysed_has_no_miss(tmp_path: Path, samples: pd.DataF
     """The same report with the current catalogue's expectations: nothing flagged, and
     every row shows the range it was checked against."""
     data = read.load(_copy(tmp_path))
-    summary = analyse.summarise(samples, cases.all_cases(), {})
+    ran = set(samples["case"])  # the topology placements may be missing (see above)
+    summary = analyse.summarise(samples, [c for c in cases.all_cases() if c.id in ran], {})
     assert (summary["os_ctx_check"].map(analyse.check_verdict) == "ok").all()
     text = report.render_markdown(dataclasses.replace(data, summary=summary), {})
     assert "## MISS" not in text and "**MISS**" not in text.split("## What the cases are")[0]
     all_cases = _all_cases(text)
     for case in cases.all_cases():
-        if case.sweep:
+        if case.sweep or case.id not in ran:
             continue
         low, high = case.expected_os_ctx_range
         line = next(x for x in all_cases.splitlines() if x.startswith(f"| `{case.id}` | "))
