@@ -1,7 +1,9 @@
 """Every file of a result folder → its name, its columns, and the schema version.
 
 One module for the format, so that what the measuring code writes and what
-bench.results.read checks cannot drift apart.
+bench.results.read checks cannot drift apart. (Longer than the suite's other modules
+for that reason: it is the table of every file's columns and their kinds, and splitting
+it would make two places for the format.)
 
 Format history (host.json's schema_version):
 
