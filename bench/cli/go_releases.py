@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, on_sigterm: object) -> int:
         arm.run.write_run_json(time.monotonic() - t0)
         written = report.write_report(arm.run.out)
         console.print(f"  {as_typed(written)}")
-    if status == "complete":
+    if status == "complete" and len(arms) > 1:
         console.print("switchbench: comparing the toolchains…")
         folders = [a.run.out for a in arms]
         compared = compare.write_comparison(folders, out / toolchains.COMPARE_FOLDER)

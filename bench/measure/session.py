@@ -27,6 +27,7 @@ from bench.catalogue.profiles import PROFILES, Profile
 from bench.errors import UsageError
 from bench.measure import agree, host, leaks, overhead, runner, system
 from bench.measure.steps import measure_steps, memory_budget
+from bench.native import toolchains
 from bench.native.bridge import measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build
 from bench.render.fmt import plural
@@ -191,6 +192,8 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     wants_overhead = bool(state.get("overhead", False))
     wants_agreement = bool(state.get("agreement", False))
     artifacts = _artifacts(selected, wants_memory, wants_leaks, wants_overhead, wants_agreement)
+    # A folder of `run --go`: its own toolchain's programs (bench.native.toolchains).
+    artifacts = toolchains.resumed_artifacts(out, artifacts)
     run = RunState(
         out,
         profile,

@@ -31,6 +31,9 @@ from bench.native.build import (
     build_go_minimal,
     source_root,
 )
+from bench.results.checks import JSON_LIMIT
+from bench.results.schema import HOST_JSON
+from bench.results.write import read_json
 
 # The go command's own word for "the toolchain installed here" (GOTOOLCHAIN=local).
 LOCAL = "local"
@@ -239,3 +242,21 @@ def prepare(text: str, base: Artifacts, quiet: bool = True) -> list[tuple[Toolch
         check_floor(s, floor)
     toolchains = [resolve(s) for s in spellings]
     return [(t, build_for(base, t, quiet)) for t in toolchains]
+
+
+def resumed_artifacts(folder: Path, artifacts: Artifacts) -> Artifacts:
+    """For `run --resume` of one toolchain's folder (host.json's go_toolchain, written
+    by `run --go`): that toolchain's programs, rebuilt if need be; else artifacts."""
+    host = folder / HOST_JSON
+    recorded = read_json(host, JSON_LIMIT).get("go_toolchain") if host.is_file() else None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("requested"), str):
+        return artifacts
+    spelling = recorded["requested"]
+    parse(spelling)
+    toolchain = resolve(spelling)
+    if toolchain.version != recorded.get("version"):
+        raise UsageError(
+            f"{folder} was measured with {recorded.get('version')}, but {spelling} is now "
+            f"{toolchain.version}; start a new run instead of resuming this one"
+        )
+    return build_for(artifacts, toolchain)
