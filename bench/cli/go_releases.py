@@ -21,6 +21,7 @@ from bench.measure import session, toolchains
 from bench.native import toolchains as native_toolchains
 from bench.native.build import build
 from bench.render import compare, report
+from bench.render import go_releases as index
 from bench.render.fmt import as_typed, plural
 
 
@@ -83,5 +84,6 @@ def run(args: argparse.Namespace, on_sigterm: object) -> int:
             for arm in arms:
                 against = arm.run.out / f"vs-{Path(args.compare).resolve().name}"
                 compare.write_comparison([Path(args.compare), arm.run.out], against)
+    console.print(f"  {as_typed(index.write_index(out))}")
     print(out)
     return 130 if status == "interrupted" else 0

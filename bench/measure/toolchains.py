@@ -31,10 +31,11 @@ from bench.measure.steps import measure_steps
 from bench.native.build import Artifacts
 from bench.native.toolchains import Toolchain
 from bench.results.checks import JSON_LIMIT
-from bench.results.schema import HOST_JSON, OVERHEAD_CSV
+from bench.results.schema import GO_RELEASES_JSON, HOST_JSON, OVERHEAD_CSV
 from bench.results.write import create_out, default_out, read_json, write_json
 
-INDEX_JSON = "go-releases.json"  # OUT/: which folder holds which toolchain
+# Marks a C case in a later folder's run.json (bench.render.go_releases reads it).
+COPIED = "measured once, copied from"
 COMPARE_FOLDER = "compare"  # OUT/compare/: compare across the toolchains' folders
 
 
@@ -74,7 +75,7 @@ def new_runs(args: argparse.Namespace, prepared: list[tuple[Toolchain, Artifacts
             run.agreement = False
         arms.append(Arm(toolchain, artifacts, run))
     write_json(
-        out / INDEX_JSON,
+        out / GO_RELEASES_JSON,
         {
             "toolchains": [
                 {
@@ -153,7 +154,7 @@ def share_c_cases(arms: list[Arm]) -> None:
             if o.raw_json is not None and o.raw_json.is_file():
                 raw = arm.run.out / "raw" / o.raw_json.name
                 shutil.copyfile(o.raw_json, raw)
-            shared = f"{o.stop}; measured once, copied from ../{source.toolchain.spelling}"
+            shared = f"{o.stop}; {COPIED} ../{source.toolchain.spelling}"
             arm.run.outcomes.append(dataclasses.replace(o, raw_json=raw, stop=shared))
         have = {c.id for c in arm.run.selected} | {x.case.id for x in arm.run.outcomes}
         arm.run.selected = [c for c in source.run.selected if c.id in have]

@@ -366,3 +366,8 @@ SYSTEM_KINDS = {
     "procs_running": NONNEG,
     "procs_blocked": NONNEG,
 }
+
+# `run --go` (bench/measure/toolchains.py): the run's folder holds one result folder per
+# Go toolchain, this index of them (and its Markdown), and compare/ across them.
+GO_RELEASES_JSON = "go-releases.json"
+GO_RELEASES_MD = "go-releases.md"

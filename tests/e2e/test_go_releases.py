@@ -172,3 +172,13 @@ def test_a_fetched_release_builds_drivers_of_that_release(tmp_path):
     assert (built.go_driver.parent / "switchdriver-leakprofile.unavailable").is_file() or (
         built.go_leak_driver is not None and built.go_leak_driver.is_file()
     )
+
+
+def test_the_index_names_each_release_and_the_shared_c_cases(releases_run):
+    exact, out, _ = releases_run
+    text = (out / "go-releases.md").read_text()
+    assert (out / "go-releases.html").is_file()
+    assert f"| {exact} | go version {exact} " in text
+    assert "| local | go version " in text
+    assert "The C cases (1) were measured once" in text
+    assert "read its Go rows" in text

@@ -145,3 +145,30 @@ def test_a_release_before_1_23_runs_old_timers_in_both_scenarios():
 def test_no_timer_lines_without_a_release():
     assert timers.section_lines(None) == []
     assert timers.section_lines(_leaks(math.nan, [("ticker", math.nan)])) == []
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        {"toolchains": [], "c_cases_measured_in": "a", "compare": "compare"},
+        {
+            "toolchains": [{"requested": "x", "version": "x", "folder": "../elsewhere"}],
+            "c_cases_measured_in": "x",
+            "compare": "compare",
+        },
+        {
+            "toolchains": [{"requested": "x", "version": "x", "folder": "x"}],
+            "c_cases_measured_in": "x",
+            "compare": "/tmp",
+        },
+        {"toolchains": [{"requested": 1, "version": "x", "folder": "x"}]},
+    ],
+)
+def test_a_damaged_index_is_refused_before_any_folder_is_read(tmp_path, index):
+    import json
+
+    from bench.render.go_releases import render_markdown
+
+    (tmp_path / "go-releases.json").write_text(json.dumps(index))
+    with pytest.raises(UsageError, match="is damaged"):
+        render_markdown(tmp_path)
