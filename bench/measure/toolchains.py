@@ -9,7 +9,8 @@ toolchain's folder, and their files are copied into the others (marked so in
 run.json's `stop`), so that every folder is a complete report with its own
 thread-side baseline and compare's normalised views. The steps (overhead, memory,
 leaks) run in every folder, each with that toolchain's programs; the agreement step
-is C alone and runs in the first. host.json records each toolchain's `go version`.
+is C alone: it runs in the first and is copied like the C cases. host.json records
+each toolchain's `go version`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bench.measure.steps import measure_steps
 from bench.native.build import Artifacts
 from bench.native.toolchains import Toolchain
 from bench.results.checks import JSON_LIMIT
-from bench.results.schema import GO_RELEASES_JSON, HOST_JSON, OVERHEAD_CSV
+from bench.results.schema import AGREEMENT_CSV, GO_RELEASES_JSON, HOST_JSON, OVERHEAD_CSV
 from bench.results.write import create_out, default_out, read_json, write_json
 
 # Marks a C case in a later folder's run.json (bench.render.go_releases reads it).
@@ -154,7 +155,8 @@ def share_c_cases(arms: list[Arm]) -> None:
             if o.raw_json is not None and o.raw_json.is_file():
                 raw = arm.run.out / "raw" / o.raw_json.name
                 shutil.copyfile(o.raw_json, raw)
-            shared = f"{o.stop}; {COPIED} ../{source.toolchain.spelling}"
+            shared = f"{COPIED} ../{source.toolchain.spelling}"
+            shared = f"{o.stop}; {shared}" if o.stop else shared
             arm.run.outcomes.append(dataclasses.replace(o, raw_json=raw, stop=shared))
         have = {c.id for c in arm.run.selected} | {x.case.id for x in arm.run.outcomes}
         arm.run.selected = [c for c in source.run.selected if c.id in have]
@@ -184,3 +186,15 @@ def measure(arms: list[Arm], console: Console, t0: float) -> None:
         for arm, twin in zip(arms, twins, strict=True):
             console.print(f"  steps under {arm.toolchain.spelling} ({arm.toolchain.version})")
             measure_steps(arm.run, arm.artifacts, console, progress, task, twin)
+        share_agreement(arms)
+
+
+def share_agreement(arms: list[Arm]) -> None:
+    """The agreement check (the C pipe cases against perf bench) as the first folder
+    has it, copied into the others beside their copies of those cases."""
+    first = arms[0].run
+    for arm in arms[1:]:
+        if (first.out / AGREEMENT_CSV).is_file():
+            shutil.copyfile(first.out / AGREEMENT_CSV, arm.run.out / AGREEMENT_CSV)
+        arm.run.agreement = first.agreement
+        arm.run.agreement_unavailable = first.agreement_unavailable
