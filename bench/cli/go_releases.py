@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bench.cli.common import invoked_as
 from bench.errors import UsageError
 from bench.measure import session, toolchains
 from bench.native import toolchains as native_toolchains
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace, on_sigterm: object) -> int:
         console.print(
             "switchbench: interrupted; the finished cases are kept. Finish each folder with "
             + "; ".join(
-                f"switchbench run --resume {shlex.quote(as_typed(a.run.out))}" for a in arms
+                f"{invoked_as()} run --resume {shlex.quote(as_typed(a.run.out))}" for a in arms
             )
         )
     finally:

@@ -90,6 +90,18 @@ def render_markdown(out: Path) -> str:
             f"| {md(e['folder'])}/report.md | {ns(median)} |"
         )
     lines.append("")
+    unfinished = [
+        e["folder"]
+        for e, d in zip(entries, folders, strict=True)
+        if d.run.get("status") != "complete"
+    ]
+    if unfinished:
+        lines += [
+            f"Not complete: {', '.join(md(f) for f in unfinished)}. Finish each with "
+            "`switchbench run --resume FOLDER`, then compare them, in this folder: "
+            f"`switchbench compare {' '.join(e['folder'] for e in entries)} --out {compared}`.",
+            "",
+        ]
     for e, data in zip(entries, folders, strict=True):
         said = timers.section_lines(data.leaks)
         if said:
