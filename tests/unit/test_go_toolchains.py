@@ -172,3 +172,11 @@ def test_a_damaged_index_is_refused_before_any_folder_is_read(tmp_path, index):
     (tmp_path / "go-releases.json").write_text(json.dumps(index))
     with pytest.raises(UsageError, match="is damaged"):
         render_markdown(tmp_path)
+
+
+def test_resume_with_go_is_refused_before_anything_is_built(tmp_path, capsys):
+    from bench.cli.main import main
+
+    assert main(["run", "--resume", str(tmp_path / "none"), "--go", LOCAL]) == 2
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "--resume does not take --go" in said[0]
