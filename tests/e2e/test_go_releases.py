@@ -182,3 +182,19 @@ def test_the_index_names_each_release_and_the_shared_c_cases(releases_run):
     assert "| local | go version " in text
     assert "The C cases (1) were measured once" in text
     assert "read its Go rows" in text
+
+
+def test_an_unfinished_folder_of_the_run_resumes(releases_run, tmp_path):
+    exact, out, _ = releases_run
+    folder = tmp_path / exact
+    shutil.copytree(out / exact, folder)
+    run = json.loads((folder / "run.json").read_text())
+    del run["cases"][GO_CASE]
+    run["status"] = "interrupted"
+    (folder / "run.json").write_text(json.dumps(run))
+    (folder / "raw" / f"{GO_CASE}.json").unlink()
+    done = switchbench("run", "--resume", str(folder))
+    assert done.returncode == 0, done.stderr
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary.set_index("case").loc[GO_CASE, "status"] == "ok"
+    assert json.loads((folder / "host.json").read_text())["go_toolchain"]["requested"] == exact
