@@ -94,9 +94,10 @@ def new_runs(args: argparse.Namespace, prepared: list[tuple[Toolchain, Artifacts
     return arms
 
 
-def _rotated(arms: list[Arm], start: int) -> list[Arm]:
-    start %= len(arms)
-    return arms[start:] + arms[:start]
+def _rotated(n: int, start: int) -> list[int]:
+    """0..n-1 starting at start (mod n): which toolchain goes first moves case by case."""
+    start %= n
+    return [*range(start, n), *range(start)]
 
 
 def _note(console: Console, label: str, o: runner.CaseOutcome, width: int) -> None:
@@ -130,7 +131,7 @@ def _measure_cases(
             random.Random(f"{first.started_utc}/{pass_no}").shuffle(order)
             console.print(f"  pass {pass_no} of {first.repeat}")
         for i, case in enumerate(order, 1):
-            turn = [0] if case.lang != "go" else _rotated(list(range(len(arms))), i + pass_no)
+            turn = [0] if case.lang != "go" else _rotated(len(arms), i + pass_no)
             for k in turn:
                 arm = arms[k]
                 if session.passes_done(arm.run).get(case.id, 0) >= pass_no:

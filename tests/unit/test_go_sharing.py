@@ -75,3 +75,11 @@ def test_an_agreement_check_that_could_not_run_says_why_in_every_folder(tmp_path
     share_agreement([first, second])
     assert second.run.agreement and second.run.agreement_unavailable == "perf is not installed"
     assert not (second.run.out / AGREEMENT_CSV).exists()
+
+
+def test_each_toolchain_goes_first_in_turn():
+    from bench.measure.toolchains import _rotated
+
+    orders = [_rotated(3, start) for start in range(3)]
+    assert all(sorted(o) == [0, 1, 2] for o in orders)
+    assert sorted(o[0] for o in orders) == [0, 1, 2]
