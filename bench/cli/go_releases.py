@@ -12,10 +12,14 @@ import argparse
 import shlex
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from rich.console import Console
 
+from bench.analysis import comparison
 from bench.cli.common import invoked_as
 from bench.errors import UsageError
 from bench.measure import session, toolchains
@@ -27,24 +31,33 @@ from bench.render.fmt import as_typed, plural
 
 
 def _arguments(args: argparse.Namespace) -> None:
-    """--go's partners that cannot work with it, refused before anything is built."""
+    """--go's partners that cannot work with it, a used --out and a bad --compare,
+    refused before anything is fetched, built or written."""
     if args.resume:
         raise UsageError(
             "--resume does not take --go; resume each toolchain's folder on its own: "
             "switchbench run --resume OUT/<toolchain>"
         )
+    out = Path(args.out) if args.out else None
+    if out is not None and (out.is_symlink() or (out.exists() and not out.is_dir())):
+        raise UsageError(f"--out {out} is not a folder; name a new one")
+    if out is not None and out.is_dir() and any(out.iterdir()):
+        raise UsageError(f"--out {out} already exists and is not an empty folder; name a new one")
+    if args.compare:
+        comparison.load_runs([Path(args.compare)])
 
 
-def run(args: argparse.Namespace, on_sigterm: object) -> int:
+def run(args: argparse.Namespace, on_sigterm: Callable[[int, FrameType | None], Any]) -> int:
     """The whole run with --go; 0 when complete, 130 when interrupted."""
     _arguments(args)
     console = Console(stderr=True, soft_wrap=True, markup=False)
-    # The installed go builds nothing here; C is built (cached) as for any run.
+    # C first (cached), as for any run; each folder's session.new_run below also builds
+    # what a plain run would with the installed go (cached too), which --go then replaces.
     base = build({"c"})
     prepared = native_toolchains.prepare(args.go, base)
     arms = toolchains.new_runs(args, prepared)
     out = arms[0].run.out.parent
-    signal.signal(signal.SIGTERM, on_sigterm)  # type: ignore[arg-type]
+    signal.signal(signal.SIGTERM, on_sigterm)
     t0 = time.monotonic()
     first = arms[0].run
     names = ", ".join(f"{a.toolchain.spelling} ({a.toolchain.version})" for a in arms)

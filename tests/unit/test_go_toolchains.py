@@ -180,3 +180,17 @@ def test_resume_with_go_is_refused_before_anything_is_built(tmp_path, capsys):
     assert main(["run", "--resume", str(tmp_path / "none"), "--go", LOCAL]) == 2
     said = capsys.readouterr().err.strip().splitlines()
     assert len(said) == 1 and "--resume does not take --go" in said[0]
+
+
+def test_a_used_out_or_a_bad_reference_is_refused_before_anything_is_built(tmp_path, capsys):
+    from bench.cli.main import main
+
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "keep").write_text("")
+    assert main(["run", "--go", LOCAL, "--out", str(used)]) == 2
+    assert "not an empty folder" in capsys.readouterr().err
+    fresh = tmp_path / "fresh"
+    assert main(["run", "--go", LOCAL, "--out", str(fresh), "--compare", str(tmp_path / "no")]) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    assert not fresh.exists() and [p.name for p in used.iterdir()] == ["keep"]
