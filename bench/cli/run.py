@@ -12,6 +12,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from bench.catalogue.profiles import PROFILES
+from bench.cli import go_releases
 from bench.cli.common import add_profile_and_out, invoked_as, positive_int
 from bench.measure import session
 from bench.render import compare, report
@@ -52,6 +53,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="when the run is complete, compare it with this result folder "
         "(into RUN/vs-<name>/); `make bench` compares with results/reference",
     )
+    p.add_argument(
+        "--go",
+        metavar="VERSION[,VERSION...]",
+        help="measure the Go cases under each of these Go toolchains (e.g. go1.22.12,local), "
+        "fetched and cached by the go command (GOTOOLCHAIN): one result folder per "
+        "toolchain in --out, the C cases once, and OUT/compare/ across them",
+    )
 
 
 def _interrupt_on_sigterm(signum: int, frame: object) -> NoReturn:
@@ -59,6 +67,8 @@ def _interrupt_on_sigterm(signum: int, frame: object) -> NoReturn:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "go", None):
+        return go_releases.run(args, _interrupt_on_sigterm)
     state, artifacts = session.resumed_run(args) if args.resume else session.new_run(args)
     # soft_wrap: a line is never broken (mid-sentence, or inside a path or a command to
     # paste); the terminal folds what is wider than it. markup=False: ids, reasons and

@@ -27,6 +27,7 @@ from bench.catalogue.profiles import PROFILES, Profile
 from bench.errors import UsageError
 from bench.measure import agree, host, leaks, overhead, runner, system
 from bench.measure.steps import measure_steps, memory_budget
+from bench.native import toolchains
 from bench.native.bridge import measure_clock_ghz, probe_counters
 from bench.native.build import Artifacts, build
 from bench.render.fmt import plural
@@ -215,6 +216,8 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         wants_agreement,
         wants_latency or wants_timesplit,
     )
+    # A folder of `run --go`: its own toolchain's programs (bench.native.toolchains).
+    artifacts = toolchains.resumed_artifacts(out, artifacts)
     run = RunState(
         out,
         profile,

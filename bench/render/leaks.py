@@ -10,6 +10,7 @@ import math
 import pandas as pd
 
 from bench.measure.leaks import DESCRIPTIONS, NUMGOROUTINE_THRESHOLD, PROFILE_FOLDER
+from bench.render import timers
 from bench.render.fmt import kib, md, missing, num, number
 from bench.results.schema import LEAK_COLUMNS
 
@@ -133,6 +134,7 @@ def section_lines(leaks: pd.DataFrame | None) -> list[str]:
             lines += [DESCRIPTIONS[scenario][0].upper() + DESCRIPTIONS[scenario][1:] + ".", ""]
         lines += [*_scenario_table(rows), ""]
     lines += _ticker_lines(leaks)
+    lines += timers.section_lines(leaks)
     profiles = [
         p
         for column in ("goroutine_profile", "goroutineleak_profile")

@@ -488,3 +488,7 @@ THREAD_KINDS = {
     "voluntary": NONNEG,
     "nonvoluntary": NONNEG,
 }
+# `run --go` (bench/measure/toolchains.py): the run's folder holds one result folder per
+# Go toolchain, this index of them (and its Markdown), and compare/ across them.
+GO_RELEASES_JSON = "go-releases.json"
+GO_RELEASES_MD = "go-releases.md"
