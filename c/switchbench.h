@@ -125,4 +125,14 @@ void sb_set_perf_counting(int on);
  * else the errno perf_event_open gave. */
 void sb_counters_probe(int32_t *error);
 
+/* The mood canary (canary.c): a random cyclic pointer chase through a
+ * buffer of `bytes` (one pointer per 64-byte line), made once per process.
+ * sb_canary_new returns NULL if it cannot allocate (or bytes < 128). */
+void *sb_canary_new(uint64_t bytes, uint64_t seed);
+/* `loads` dependent loads of the chase, timed, on `cpu` (the calling
+ * thread's affinity is restored after; cpu < 0: where it runs). Returns ns
+ * per load (> 0), or a negative errno if it could not run. */
+double sb_canary_ns(void *canary, uint64_t loads, int cpu);
+void sb_canary_free(void *canary);
+
 #endif

@@ -29,6 +29,7 @@ C_LIBRARY_SOURCES = [
     "fcontext.c",
     "counters.c",
     "memory.c",
+    "canary.c",
 ]
 C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h"]
 C_CHECK_SOURCE = "check_handoffs.c"

@@ -25,6 +25,8 @@ from bench.render.fmt import code
 from bench.render.fmt import md as _md
 from bench.render.host_facts import host_lines
 from bench.render.memory import memory_headline, memory_section, plot_memory
+from bench.render.mood import FIGURE_STEM as MOOD_STEM
+from bench.render.mood import mood_section, plot_mood
 from bench.render.plot import images
 from bench.render.precision import precision_section, within_process_note
 from bench.render.system import plot_system, system_section
@@ -123,6 +125,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     memory_section,
     lambda data, figures: leaks.section_lines(data.leaks),
     lambda data, figures: system_section(data.system, figures),
+    lambda data, figures: mood_section(data.samples, data.summary, figures),
     lambda data, figures: counter_section(data.summary, data.host),
     lambda data, figures: cases_table.not_measured(data.summary),
     lambda data, figures: cases_table.what_the_cases_are(data.summary),
@@ -143,6 +146,7 @@ def render_markdown(data: read.Folder, figures: Figures) -> str:
 
 # Every file `write_report` writes into a folder, checked before any is written.
 FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory")
+FIGURE_STEMS += (MOOD_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -166,6 +170,7 @@ def write_report(folder: Path) -> Path:
         # A run of no case (leaks, memory alone) has no cases to shade in the system view.
         "system": plot_system(folder, data.run, data.system) if not summary.empty else [],
         "memory": plot_memory(folder, data.memory),
+        "mood": plot_mood(folder, data.run, data.samples) if not summary.empty else [],
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)
