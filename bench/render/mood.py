@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.mood import MIN_CANARY_R2, canary_of
+from bench.render.axes import human_axis, ns_label
 from bench.render.fmt import code, md, ns, number
 from bench.render.plot import LANG_COLOURS, images, plt
 from bench.render.plot import save as save_figure
@@ -54,6 +55,7 @@ def plot_mood(folder: Path, run: dict[str, Any], samples: pd.DataFrame) -> list[
             ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
     ax.plot(placed["t_s"], placed["canary"], ".", color="black", ms=2)
     ax.set_yscale("log")
+    human_axis(ax.yaxis, ns_label)
     ax.set_xlabel("seconds into the run (a case's values spread evenly over its span)")
     ax.set_ylabel("canary, ns per load")
     ax.set_title("The mood canary beside every timed value (slower: a busier machine)")
@@ -129,10 +131,11 @@ def mood_section(
         f"R² {MIN_CANARY_R2} of a case's variance within processes, its slope's CI lies "
         "above 0, and the CI rests on 4 processes or more; elsewhere the raw figure stays "
         "the headline, with the reason. The case tables above show the raw figures "
-        "throughout.",
+        "throughout. *raw ÷ adjusted CI* is how many times narrower the adjusted CI is "
+        "(below 1: wider, as when the fit's own uncertainty outweighs what it explains).",
         "",
         "| case | canary (median) | R² | slope (95% CI) | raw median, CI | adjusted median, "
-        "CI | CI narrowed | headline |",
+        "CI | raw ÷ adjusted CI | headline |",
         "|---|---|---|---|---|---|---|---|",
     ]
     measured = summary[(summary["status"] == "ok") & summary["canary_ns"].notna()]
