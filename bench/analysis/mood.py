@@ -3,15 +3,15 @@
 A regression adjustment on a covariate measured beside each value (as CUPED does with a
 pre-period metric): per case, on a log scale,
 
-    log(value) = a_process + beta * log(canary) + noise,
+    log(value) = a + beta * log(canary) + noise,
 
-each worker process with an intercept of its own (processes settle at levels of their
-own on a shared VM, as in bench.analysis.stats.regression), so beta is the
-within-process slope. Each value is then moved to one reference canary level,
-value * (c_ref / canary) ** beta, and the adjusted median's 95% CI comes from the same
-two-stage bootstrap as stats.median_ci (processes, then values within them), with beta
-re-fitted in every draw so that the CI carries the fit's own uncertainty, and the same
-sqrt(n / (n - 1)) widening on a log scale. The raw median and CI are never replaced:
+with one intercept a for the case (POOLED says why), or one for each worker process
+(as bench.analysis.stats.regression fits), when beta is the within-process slope. Each
+value is then moved to one reference canary level, value * (c_ref / canary) ** beta,
+and the adjusted median's 95% CI comes from the same two-stage bootstrap as
+stats.median_ci (processes, then values within them), with beta re-fitted in every
+draw so that the CI carries the fit's own uncertainty, and the same sqrt(n / (n - 1))
+widening on a log scale. The raw median and CI are never replaced:
 the adjusted ones stand beside them, and `trusted` says which is the headline.
 """
 
@@ -35,6 +35,15 @@ CANARY_COLUMNS = ("canary_before_ns", "canary_after_ns")
 # own error. The slope's CI must also lie above 0: a busier memory hierarchy can only
 # slow a switch, so a slope of 0 or less means the canary is not seeing this case's mood.
 MIN_CANARY_R2 = 0.2
+# The summary fits one intercept for all of a case's processes (adjust's `pooled`), not
+# one each, measured so: the mood moves over seconds, so within one worker process (4
+# values, about 0.1 s) the canary barely moves and explains next to nothing (within-
+# process R² 0.00-0.23 over 20 cases of two default runs on the shared development VM),
+# while it does track the levels the processes settled at (correlation of process means
+# up to 0.6-0.8 for the C cases), and those levels are what the CI's process resampling
+# is wide for. A level that differs for a reason the canary does not see stays in the
+# residual, and the bootstrap (processes first) still carries it.
+POOLED = True
 # Values with a canary needed before a slope is fitted at all (two per parameter, at
 # least, beside one intercept per process).
 MIN_VALUES_FOR_FIT = 8
@@ -87,6 +96,18 @@ def _slopes(
     return beta, dx, dy
 
 
+def _fit(
+    x: np.ndarray, y: np.ndarray, valid: np.ndarray, pooled: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_slopes with one intercept per process, or with one for all (pooled): then the
+    processes' rows are joined into one before fitting."""
+    if not pooled:
+        return _slopes(x, y, valid)
+    lead = x.shape[:-2]
+    joined = (*lead, 1, x.shape[-2] * x.shape[-1])
+    return _slopes(x.reshape(joined), y.reshape(joined), valid.reshape(joined))
+
+
 def _table(
     x: np.ndarray, y: np.ndarray, groups: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,10 +145,14 @@ def adjust(
     groups: np.ndarray,
     reference: float,
     seed: int = 0,
+    pooled: bool = False,
 ) -> Adjusted:
     """The mood-adjusted median of one case's values at canary level `reference`, its
-    bootstrap 95% CI (beta re-fitted in every draw), beta and its CI, the within-process
-    R², and whether the adjustment is to be trusted (trust_note says why not)."""
+    bootstrap 95% CI (beta re-fitted in every draw), beta and its CI, R², and whether the
+    adjustment is to be trusted (trust_note says why not). The slope is fitted within
+    processes (an intercept each), or with `pooled` across them (one intercept): then
+    the canary may explain why processes settled at different levels, too, and R² is
+    the share of the whole variance of log(value) it accounts for."""
     values, canary = np.asarray(values, float), np.asarray(canary, float)
     groups = np.asarray(groups)
     have = np.isfinite(canary) & (canary > 0) & np.isfinite(values) & (values > 0)
@@ -142,12 +167,12 @@ def adjust(
     if len(values) < MIN_VALUES_FOR_FIT:
         return _not_fitted(f"{len(values)} values < {MIN_VALUES_FOR_FIT}", median_canary)
     tx, ty, valid = _table(np.log(canary), np.log(values), groups)
-    fit, dx0, dy0 = _slopes(tx, ty, valid)
+    fit, dx0, dy0 = _fit(tx, ty, valid, pooled)
     beta = float(fit)
     if not math.isfinite(beta):
         return _not_fitted("the canary did not vary within any process", median_canary)
-    # R² within processes: the share of log(value)'s variance about each process's own
-    # mean that the canary accounts for.
+    # R²: the share of log(value)'s variance about each process's own mean (or, pooled,
+    # about the mean of all) that the canary accounts for.
     total = float((dy0**2).sum())
     r2 = 1 - float(((dy0 - beta * dx0) ** 2).sum()) / total if total > 0 else math.nan
     log_ref = math.log(reference)
@@ -161,7 +186,7 @@ def adjust(
     within = within.astype(int)
     drawn_valid = np.arange(width)[None, None, :] < sizes[picked][..., None]
     dx, dy = tx[picked[..., None], within], ty[picked[..., None], within]
-    betas = _slopes(dx, dy, drawn_valid)[0]
+    betas = _fit(dx, dy, drawn_valid, pooled)[0]
     fitted = np.isfinite(betas)
     betas = np.where(fitted, betas, beta)  # a draw whose canary never varied: the fit's beta
     medians = _medians(dy - betas[:, None, None] * (dx - log_ref), drawn_valid)
@@ -218,6 +243,7 @@ def summary_columns(
             canary_of(mine).to_numpy(float),
             mine["process"].to_numpy(),
             level,
+            pooled=POOLED,
         )
         rows[case] = {
             "adjusted_ns": a.adjusted_ns,

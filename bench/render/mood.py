@@ -117,8 +117,9 @@ def mood_section(
         "A short memory-latency pointer chase (the *mood canary*) ran in each case's "
         "process, on its CPU, just before and just after every timed value. When "
         "neighbours crowd the caches and memory the machine shares, it slows, and so do "
-        "the switches. Each case's values were regressed on it within each worker "
-        "process, on a log scale, and moved to one canary level (the run's median, "
+        "the switches. Each case's values were regressed on it on a log scale (over all "
+        "its worker processes: the mood moves over seconds, and so sets the levels the "
+        "processes settle at) and moved to one canary level (the run's median, "
         f"{ns(float(p50))} per load); the adjusted median's CI re-fits the slope in every "
         "bootstrap draw.",
         "",
@@ -128,7 +129,7 @@ def mood_section(
         f"load ({p90 / p10:.2f}× from the 10th to the 90th).",
         "",
         "The adjusted figure is the headline only where the canary explains at least "
-        f"R² {MIN_CANARY_R2} of a case's variance within processes, its slope's CI lies "
+        f"R² {MIN_CANARY_R2} of a case's variance, its slope's CI lies "
         "above 0, and the CI rests on 4 processes or more; elsewhere the raw figure stays "
         "the headline, with the reason. The case tables above show the raw figures "
         "throughout. *raw ÷ adjusted CI* is how many times narrower the adjusted CI is "
