@@ -37,8 +37,8 @@ CANARY_COLUMNS = ("canary_before_ns", "canary_after_ns")
 MIN_CANARY_R2 = 0.2
 # The summary fits one intercept for all of a case's processes (adjust's `pooled`), not
 # one each, measured so: the mood moves over seconds, so within one worker process (4
-# values, about 0.1 s) the canary barely moves and explains next to nothing (within-
-# process R² 0.00-0.23 over 20 cases of two default runs on the shared development VM),
+# values, about 0.1 s) the canary barely moves and explains little (within-process R²
+# 0.00-0.44, most under 0.1, over 20 cases of two default runs on the shared VM),
 # while it does track the levels the processes settled at (correlation of process means
 # up to 0.6-0.8 for the C cases), and those levels are what the CI's process resampling
 # is wide for. A level that differs for a reason the canary does not see stays in the
