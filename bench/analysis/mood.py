@@ -277,3 +277,28 @@ def with_mood(summary: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
             values = out["case"].map(mood[column])
             out[column] = values.where(out["status"] == "ok", out[column])
     return out
+
+
+def adjusted_at(samples: pd.DataFrame, case: str, level: float) -> Adjusted:
+    """One case's adjustment (as the summary makes it) at a canary level of the caller's:
+    compare's common level for two runs of one machine."""
+    timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
+    mine = timed[timed["case"] == case]
+    if mine.empty:
+        return _not_fitted("not measured")
+    return adjust(
+        mine["ns_per_switch"].to_numpy(float),
+        canary_of(mine).to_numpy(float),
+        mine["process"].to_numpy(),
+        level,
+        pooled=POOLED,
+    )
+
+
+def common_level(samples: list[pd.DataFrame]) -> float:
+    """The median canary over every timed value of several runs (NaN if one has none:
+    a level the runs do not all share is no common level)."""
+    levels = [reference_level(s) for s in samples]
+    if not levels or any(math.isnan(x) for x in levels):
+        return math.nan
+    return reference_level(pd.concat(samples, ignore_index=True))

@@ -39,7 +39,7 @@ from bench.analysis.stats import (
 )
 from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
-from bench.render import html
+from bench.render import compare_mood, html
 from bench.render.compare_figures import plot_memory, plot_ns, plot_ratio, plot_sweep
 from bench.render.fmt import ci_range, code, kib, md, missing, ns, num
 from bench.render.plot import images
@@ -273,6 +273,7 @@ def render_markdown(
     lines += images(figures["ns"], "ns per switch on each machine")
     lines += images(figures["ratio"], "ratio to the first run")
     lines += _every_case(runs, table)
+    lines += compare_mood.section_lines(runs, table)
     lines += _normalised(runs, table)
     lines += _overlaid(runs, figures)
     lines += [

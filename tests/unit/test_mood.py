@@ -165,3 +165,45 @@ def test_samples_carry_the_canary_where_it_was_measured(canary: str | None) -> N
         assert math.isnan(before[1])  # a failed canary is blank, not 0
     else:  # absent, or not one pair per value: unavailable throughout
         assert all(math.isnan(v) for v in before + after)
+
+
+def _run(label: str, seed: int, cpu: str, canary: bool = True) -> object:
+    from pathlib import Path
+
+    from bench.analysis import comparison
+
+    rng = np.random.Generator(np.random.PCG64(seed))
+    values, canaries, groups = simulated(rng, 5, 1.0)
+    samples = pd.DataFrame(
+        {
+            "case": "go.chan.p1",
+            "kind": "timed",
+            "process": groups,
+            "ns_per_switch": values,
+            "canary_before_ns": canaries if canary else math.nan,
+            "canary_after_ns": canaries if canary else math.nan,
+        }
+    )
+    median, low, high = stats.median_ci(values, groups)
+    row = {"case": "go.chan.p1", "status": "ok", "ns_per_switch": median, "sweep": ""}
+    summary = pd.DataFrame([row | {"ci_low": low, "ci_high": high}])
+    host = {"cpu_model": cpu, "logical_cpus": 2}
+    return comparison.RunData(label, Path(label), host, {}, summary, samples, pd.DataFrame())
+
+
+def test_compare_adjusts_one_machine_only() -> None:
+    from bench.render import compare_mood
+
+    table = pd.DataFrame({"case": ["go.chan.p1"], "status": ["ok"]})
+    same = compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "X")], table)
+    text = "\n".join(same)
+    assert "common canary level" in text and "`go.chan.p1`" in text
+    other = "\n".join(compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "Y")], table))
+    assert "different hardware" in other and "`go.chan.p1`" not in other
+    half = "\n".join(
+        compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "X", False)], table)
+    )
+    assert "Not every run measured the canary" in half
+    # Runs from before the canary: nothing at all (the golden compare stays as it was).
+    none = [_run("a", 1, "X", False), _run("b", 2, "X", False)]
+    assert compare_mood.section_lines(none, table) == []  # type: ignore[arg-type]
