@@ -255,7 +255,7 @@ def summary_columns(
             "canary_beta_ci_high": a.beta_ci_high,
             "canary_ns": a.canary_ns,
             "canary_ref_ns": level if math.isfinite(a.adjusted_ns) else math.nan,
-            # 1 or 0 where a fit was made; blank where the canary was unavailable.
+            # 1 or 0 where a fit was made; blank where none could be (no canary, too few values).
             "mood_adjusted": float(a.trusted) if math.isfinite(a.adjusted_ns) else math.nan,
             "mood_note": a.note,
         }

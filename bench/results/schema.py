@@ -83,9 +83,10 @@ SINCE_SCHEMA_2 = (
 SINCE_SLOPE_RANGE = ("slope_range_low", "slope_range_high", "run_ns")
 
 # summary.csv columns of the mood adjustment (bench.analysis.mood): the median and CI
-# adjusted to one canary level, the canary's slope, its CI and R² within processes, the
-# case's median canary and the level adjusted to, whether the adjusted figure is the
-# headline (1/0; blank: no canary) and why not. Older folders read them as not measured.
+# adjusted to one canary level, the canary's slope, its CI and R², the case's median
+# canary and the level adjusted to, whether the adjusted figure is the headline (1/0;
+# blank: no fit, for want of a canary or of values) and why not. Older folders read
+# them as not measured.
 SINCE_MOOD = (
     "adjusted_ns",
     "adjusted_ci_low",
