@@ -12,6 +12,8 @@ return the elapsed seconds of the timed region only.
 pyperf keeps only times. The OS context-switch counts of each sample
 travel in the run's metadata through a pyperf hook, in the order of the
 run's values (bench.analysis.tidy reads them back).
+The mood canary (bench.native.canary), timed just before and just after
+each value outside its timed region, travels the same way.
 """
 
 from __future__ import annotations

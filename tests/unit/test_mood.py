@@ -207,3 +207,43 @@ def test_compare_adjusts_one_machine_only() -> None:
     # Runs from before the canary: nothing at all (the golden compare stays as it was).
     none = [_run("a", 1, "X", False), _run("b", 2, "X", False)]
     assert compare_mood.section_lines(none, table) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("with_canary", [True, False])
+def test_samples_csv_round_trip_with_and_without_the_canary(tmp_path, with_canary) -> None:
+    from bench.errors import UsageError
+    from bench.results.read import load_samples
+    from bench.results.write import write_csv
+
+    rng = np.random.Generator(np.random.PCG64(11))
+    values, canaries, groups = simulated(rng, 4, 1.0)
+    frame = pd.DataFrame(
+        {
+            "case": "c.x",
+            "process": groups,
+            "sample": np.tile(np.arange(1, VALUES_PER_PROCESS + 1), 4),
+            "kind": "timed",
+            "ns_per_switch": values,
+            "canary_before_ns": canaries,
+            "canary_after_ns": canaries * 1.01,
+        }
+    )
+    frame.loc[2, "canary_before_ns"] = math.nan  # one canary that failed
+    if not with_canary:  # a folder from before the canary
+        frame = frame.drop(columns=list(SINCE_CANARY_SAMPLES))
+    write_csv(frame, tmp_path / "samples.csv")
+    back = load_samples(tmp_path)
+    assert back["ns_per_switch"].to_numpy() == pytest.approx(values)
+    if with_canary:
+        assert back["canary_before_ns"].drop(index=2).to_numpy() == pytest.approx(
+            np.delete(canaries, 2)
+        )
+        assert math.isnan(back.loc[2, "canary_before_ns"])
+    else:
+        assert back["canary_before_ns"].isna().all() and back["canary_after_ns"].isna().all()
+    # A canary of 0 is no measurement: the folder is refused, not read as a mood.
+    if with_canary:
+        frame.loc[0, "canary_after_ns"] = 0.0
+        write_csv(frame, tmp_path / "samples.csv")
+        with pytest.raises(UsageError, match="canary_after_ns"):
+            load_samples(tmp_path)
