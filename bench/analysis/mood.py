@@ -65,6 +65,40 @@ class Adjusted:
     note: str = "canary unavailable"
 
 
+def canary_pairs(raw: object, count: int) -> list[tuple[float, float]]:
+    """A worker process's canary record (its run metadata, parsed: one [before, after]
+    per value) as `count` pairs of ns per load; NaN where the canary was not run, failed
+    (null, 0, negative), or the record does not line up with the values."""
+    missing = [(math.nan, math.nan)] * count
+    if not isinstance(raw, list) or len(raw) != count:
+        return missing
+    pairs = []
+    for pair in raw:
+        if not isinstance(pair, list) or len(pair) != 2:
+            return missing
+        before, after = (
+            float(v) if isinstance(v, int | float) and math.isfinite(v) and v > 0 else math.nan
+            for v in pair
+        )
+        pairs.append((before, after))
+    return pairs
+
+
+def stop_half_width(
+    values: np.ndarray, pairs: list[tuple[float, float]], groups: np.ndarray
+) -> float:
+    """The half-width (over the median) of the adjusted CI at the case's own median
+    canary, where the adjustment is trusted; NaN where it is not. The runner's stopping
+    rule may stop on it: at the case's own level the fit extrapolates least, and the
+    run's level (the summary's) is not known until every case has run."""
+    canary = np.array([math.sqrt(b * a) for b, a in pairs], dtype=float)
+    level = float(np.nanmedian(canary)) if np.isfinite(canary).any() else math.nan
+    a = adjust(values, canary, groups, level, pooled=POOLED)
+    if not a.trusted:
+        return math.nan
+    return (a.ci_high - a.ci_low) / 2 / a.adjusted_ns
+
+
 def canary_of(samples: pd.DataFrame) -> pd.Series:
     """Each timed value's canary: the geometric mean of the chase just before and just
     after it (ns per load); NaN where either is missing (never 0)."""

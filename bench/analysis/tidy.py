@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
+from bench.analysis.mood import canary_pairs
 from bench.measure.worker import (
     CANARY_METADATA,
     COUNTED_METADATA,
@@ -88,25 +89,6 @@ def _row(
     return row
 
 
-def _canary_pairs(raw: object, count: int) -> list[tuple[float, float]]:
-    """The canary before and after each of `count` values (ns per load); NaN where it
-    was not run, failed, or the record does not line up with the values."""
-    missing = [(math.nan, math.nan)] * count
-    if not isinstance(raw, list) or len(raw) != count:
-        return missing
-    pairs = []
-    for pair in raw:
-        if not isinstance(pair, list) or len(pair) != 2:
-            return missing
-        pairs.append(
-            tuple(
-                float(v) if isinstance(v, int | float) and math.isfinite(v) and v > 0 else math.nan
-                for v in pair
-            )
-        )
-    return pairs  # type: ignore[return-value]
-
-
 def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
     """Rows of kind "timed" (pyperf's values: timed without perf counters) and, per
     process, one of kind "counted" (one extra run of the same loops with them on) and
@@ -127,7 +109,7 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
             records = [_parse_record(r) for r in raw] if isinstance(raw, list) else []
             if len(records) != len(values):
                 records = [None] * len(values)
-            canaries = _canary_pairs(_load(run, CANARY_METADATA), len(values))
+            canaries = canary_pairs(_load(run, CANARY_METADATA), len(values))
             for i, value in enumerate(values):
                 row = _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
                 row["canary_before_ns"], row["canary_after_ns"] = canaries[i]

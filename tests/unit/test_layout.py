@@ -9,14 +9,16 @@ from tests.conftest import ROOT
 
 # The stages in the order data flows through them (bench/DESIGN.md).
 STAGES = ("catalogue", "native", "measure", "results", "analysis", "render", "cli")
-# Modules every stage may use: the result folder's format and writer, and two pure
-# leaves (statistics, number and Markdown formatting) that import no later stage.
+# Modules every stage may use: the result folder's format and writer, and pure leaves
+# (statistics, the mood adjustment, number and Markdown formatting) that import no
+# later stage.
 SHARED = {
     "bench.errors",
     "bench.results.schema",
     "bench.results.write",
     "bench.results.checks",
     "bench.analysis.stats",
+    "bench.analysis.mood",
     "bench.render.fmt",
 }
 # The run's drivers: they finish a run by calling the later stages (summary, report).

@@ -247,3 +247,25 @@ def test_samples_csv_round_trip_with_and_without_the_canary(tmp_path, with_canar
         write_csv(frame, tmp_path / "samples.csv")
         with pytest.raises(UsageError, match="canary_after_ns"):
             load_samples(tmp_path)
+
+
+def test_the_stopping_rule_counts_the_adjusted_ci_only_where_trusted() -> None:
+    from bench.measure.runner import Precision
+
+    rng = np.random.Generator(np.random.PCG64(23))
+    values, canaries, groups = simulated(rng, 6, 1.0)
+    pairs = [(c, c) for c in canaries]
+    half = mood.stop_half_width(values, pairs, groups)
+    _, low, high = stats.median_ci(values, groups)
+    raw = (high - low) / 2 / float(np.median(values))
+    assert 0 < half < raw  # a strong mood effect, trusted: narrower than the raw CI
+    now = Precision(raw, 1000, 6, half)
+    assert now.reaches == half and now.stop_word == "target (mood-adjusted)"
+    # No mood effect: not trusted, so the raw CI alone decides.
+    flat, flat_canaries, flat_groups = simulated(rng, 6, 0.0)
+    assert math.isnan(mood.stop_half_width(flat, [(c, c) for c in flat_canaries], flat_groups))
+    assert Precision(raw, 1000, 6).reaches == raw and Precision(raw, 1000, 6).stop_word == "target"
+    # Too few processes: no CI counts, adjusted or not.
+    assert math.isnan(Precision(raw, 1000, 3, half).reaches)
+    # A canary record that does not line up with the values is unavailable throughout.
+    assert all(math.isnan(b) for b, _ in mood.canary_pairs([[1.0, 2.0]], 2))
