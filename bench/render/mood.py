@@ -126,7 +126,10 @@ def mood_section(
         *images(figures.get("mood", []), "the mood canary over the run"),
         f"Its spread over the run's {len(canary):,} values: 10th percentile "
         f"{ns(float(p10))}, median {ns(float(p50))}, 90th percentile {ns(float(p90))} per "
-        f"load ({p90 / p10:.2f}× from the 10th to the 90th).",
+        f"load ({p90 / p10:.2f}× from the 10th to the 90th). A case that touches a "
+        "working set of its own evicts part of the canary's buffer, so a case's canary "
+        "level speaks of the case as well as of the machine: read its movement within a "
+        "case, not its level across cases.",
         "",
         "The adjusted figure is the headline only where the canary explains at least "
         f"R² {MIN_CANARY_R2} of a case's variance, its slope's CI lies "
