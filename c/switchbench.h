@@ -176,5 +176,14 @@ struct sb_account {
 int sb_ring_accounted(const char *primitive, uint64_t rings, uint64_t ring_size, uint64_t laps,
                       uint64_t working_set, int processes, int cpu_a, int cpu_b,
                       struct sb_result *out, struct sb_account *account);
+/* The mood canary (canary.c): a random cyclic pointer chase through a
+ * buffer of `bytes` (one pointer per 64-byte line), made once per process.
+ * sb_canary_new returns NULL if it cannot allocate (or bytes < 128). */
+void *sb_canary_new(uint64_t bytes, uint64_t seed);
+/* `loads` dependent loads of the chase, timed, on `cpu` (the calling
+ * thread's affinity is restored after; cpu < 0: where it runs). Returns ns
+ * per load (> 0), or a negative errno if it could not run. */
+double sb_canary_ns(void *canary, uint64_t loads, int cpu);
+void sb_canary_free(void *canary);
 
 #endif

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.analysis.mood import with_mood
 from bench.analysis.stats import median_ci, regression, trust
 from bench.catalogue.cases import BASELINE_CASE, Case
 from bench.catalogue.expect import range_text
@@ -161,7 +162,7 @@ def summarise(
     ]
     if not base.empty:
         summary["ratio_to_go_chan_p1"] = summary["ns_per_switch"] / float(base.iloc[0])
-    return summary
+    return with_mood(summary, samples)
 
 
 def write_summary(summary: pd.DataFrame, out: Path) -> None:

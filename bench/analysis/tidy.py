@@ -4,7 +4,8 @@ Each pyperf value is seconds per switch. The run's metadata carries the
 same samples' getrusage counts, in order, one counted run with the
 perf counters and runs of smaller loop counts (see bench.measure.worker); a count
 that is missing or does not line up is left empty (NaN) — never written as
-0, since 0 is a real and meaningful figure here.
+0, since 0 is a real and meaningful figure here. So is the mood canary beside each
+timed value (canary_before_ns, canary_after_ns): blank where it did not run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from bench.measure.worker import COUNTED_METADATA, COUNTER_FIELDS, COUNTERS_METADATA, SIZED_METADATA
+from bench.analysis.mood import canary_pairs
+from bench.measure.worker import (
+    CANARY_METADATA,
+    COUNTED_METADATA,
+    COUNTER_FIELDS,
+    COUNTERS_METADATA,
+    SIZED_METADATA,
+)
 from bench.native.bridge import COUNTER_NAMES
 from bench.results.schema import SAMPLE_COLUMNS
 from bench.results.write import write_csv
@@ -64,6 +72,8 @@ def _row(
         "involuntary_ctx": math.nan,
         "os_ctx_switches_per_switch": math.nan,
         **dict.fromkeys(COUNTER_NAMES, math.nan),
+        "canary_before_ns": math.nan,
+        "canary_after_ns": math.nan,
     }
     if record is None or record["ops"] != loops:
         return row
@@ -99,10 +109,11 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
             records = [_parse_record(r) for r in raw] if isinstance(raw, list) else []
             if len(records) != len(values):
                 records = [None] * len(values)
+            canaries = canary_pairs(_load(run, CANARY_METADATA), len(values))
             for i, value in enumerate(values):
-                rows.append(
-                    _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
-                )
+                row = _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
+                row["canary_before_ns"], row["canary_after_ns"] = canaries[i]
+                rows.append(row)
             sized = _load(run, SIZED_METADATA)
             for i, record in enumerate(sized if isinstance(sized, list) else []):
                 parsed = _parse_record(record)

@@ -9,6 +9,7 @@ cases are merged into suite.json, pyperf's own suite format.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import select
@@ -24,10 +25,12 @@ from pathlib import Path
 import numpy as np
 import pyperf
 
+from bench.analysis.mood import canary_pairs, stop_half_width
 from bench.analysis.stats import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import usable_cpus
 from bench.catalogue.profiles import Profile, Sampling
+from bench.measure.worker import CANARY_METADATA
 from bench.native.bridge import case_skip_reason
 from bench.native.build import Artifacts
 from bench.results.write import atomic_write_via
@@ -148,13 +151,27 @@ class Precision:
     half_width: float  # the CI's half-width over the median
     loops: int  # the loop count every value times
     processes: int  # worker processes that took values (calibration runs not counted)
+    # The mood-adjusted CI's half-width where the adjustment is trusted (bench.analysis.
+    # mood.stop_half_width), else NaN.
+    adjusted_half_width: float = math.nan
 
     @property
     def reaches(self) -> float:
         """The half-width a CI target may be judged by: NaN (never within a target)
         while fewer than MIN_PROCESSES_FOR_CI processes took values, since until then
-        the CI cannot see how processes differ (bench.analysis.summary says why)."""
-        return self.half_width if self.processes >= MIN_PROCESSES_FOR_CI else math.nan
+        the CI cannot see how processes differ (bench.analysis.summary says why). Where
+        the mood adjustment is trusted its CI counts too (the narrower of the two):
+        the trust rule itself asks for MIN_PROCESSES_FOR_CI processes."""
+        if self.processes < MIN_PROCESSES_FOR_CI:
+            return math.nan
+        known = [h for h in (self.half_width, self.adjusted_half_width) if not math.isnan(h)]
+        return min(known) if known else math.nan
+
+    @property
+    def stop_word(self) -> str:
+        """'target', or 'target (mood-adjusted)' when only the adjusted CI is within it."""
+        adjusted = self.adjusted_half_width < self.half_width
+        return "target (mood-adjusted)" if adjusted else "target"
 
 
 def measured(raw_json: Path) -> Precision:
@@ -163,13 +180,23 @@ def measured(raw_json: Path) -> Precision:
     # Grouped by worker process, as bench.analysis.summary computes the CI the summary shows; a
     # run without values is pyperf's calibration run (warm-ups only), as bench.analysis.tidy
     # skips it when it numbers the processes of samples.csv.
-    runs = [run.values for run in bench.get_runs() if run.values]
+    with_values = [run for run in bench.get_runs() if run.values]
+    runs = [run.values for run in with_values]
     values = np.concatenate([np.asarray(v) for v in runs]) * 1e9
     processes = np.repeat(np.arange(len(runs)), [len(v) for v in runs])
     median, low, high = median_ci(values, processes)
     loops = int(bench.get_runs()[-1].get_metadata()["loops"])
     half = (high - low) / 2 / median if median > 0 else math.nan
-    return Precision(half, loops, len(runs))
+    pairs = [p for run in with_values for p in canary_pairs(_canary_record(run), len(run.values))]
+    return Precision(half, loops, len(runs), stop_half_width(values, pairs, processes))
+
+
+def _canary_record(run: pyperf.Run) -> object:
+    raw = run.get_metadata().get(CANARY_METADATA)
+    try:
+        return json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
 
 
 def precision(raw_json: Path) -> tuple[float, int]:
@@ -221,7 +248,7 @@ def run_case(
     if adaptive and sampling.budget_s > 0:
         batches, stop, now = _sample_on(case, sampling, artifacts, tmp, now, clock, on_start)
     elif now.reaches <= sampling.target_ci:
-        stop = "target"
+        stop = now.stop_word
     tmp.replace(out)
     return CaseOutcome(
         case,
@@ -266,7 +293,7 @@ def _sample_on(
     while True:
         spent = clock.spent()
         if now.reaches <= sampling.target_ci:
-            return batches, "target", now
+            return batches, now.stop_word, now
         # Another batch costs about what the last one did; stop before the budget.
         per_batch = spent / batches * sampling.more_processes / sampling.processes
         if spent + per_batch > sampling.budget_s:

@@ -12,6 +12,8 @@ return the elapsed seconds of the timed region only.
 pyperf keeps only times. The OS context-switch counts of each sample
 travel in the run's metadata through a pyperf hook, in the order of the
 run's values (bench.analysis.tidy reads them back).
+The mood canary (bench.native.canary), timed just before and just after
+each value outside its timed region, travels the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bench.catalogue.cases import get_case
 from bench.catalogue.placement import pin_cpus, usable_cpus
 from bench.native.bridge import COUNTER_NAMES, TimedRun, runner_for
 from bench.native.build import Artifacts
+from bench.native.canary import CHOSEN, SHAPES, canary_for
 
 COUNTERS_HOOK = "switchbench_counters"
 COUNTERS_METADATA = "switchbench_counters"
@@ -50,6 +53,10 @@ COUNTER_ERRORS_METADATA = "switchbench_counter_errors"
 
 # Every timed run of this worker process, in order.
 _timed_runs: list[TimedRun] = []
+# The mood canary (bench.native.canary) just before and just after each of them, in ns
+# per load; None where it could not run. In the run's metadata as [[before, after], ...].
+CANARY_METADATA = "switchbench_canary"
+_canaries: list[tuple[float | None, float | None]] = []
 
 # Each native run has its own deadline: RUN_DEADLINE_FACTOR times what its loop
 # count should take at the slowest rate this worker has seen, and never less than
@@ -126,6 +133,7 @@ class _CountersHook:
     def teardown(self, metadata: dict[str, Any]) -> None:
         runs = _timed_runs[self.first :]
         metadata[COUNTERS_METADATA] = json.dumps([_record(r) for r in runs], separators=(",", ":"))
+        metadata[CANARY_METADATA] = json.dumps(_canaries[self.first :], separators=(",", ":"))
         # Only after the values phase: warm-up and calibration phases need no counting.
         if len(runs) != _values_per_worker or _body is None:
             return
@@ -154,6 +162,11 @@ class _CountersHookEntry:
 
     def load(self) -> type[_CountersHook]:
         return _CountersHook
+
+
+def _shape_text() -> str:
+    shape = SHAPES[CHOSEN]
+    return f"{shape.name}: {shape.bytes} bytes, {shape.loads} loads ({shape.why})"
 
 
 def _add_worker_args(cmd: list[str], args: Any) -> None:
@@ -192,15 +205,28 @@ def main(argv: list[str] | None = None) -> None:
     if case.gomaxprocs is not None:
         metadata["switchbench_gomaxprocs"] = case.gomaxprocs
 
+    metadata["switchbench_canary_shape"] = _shape_text()
+    canary_of_body: list[Any] = []
+
+    def _canary() -> Any:
+        # Made once per process, with the body (its buffer prepared outside any value).
+        if not canary_of_body and _body is not None:
+            canary_of_body.append(canary_for(_body))
+        return canary_of_body[0]
+
     def time_ops(loops: int) -> float:
         global _body
         if _body is None:
             # Started on first use, so only pyperf's workers start native code.
             _body = runner_for(case, artifacts)
             atexit.register(_body.close)
+        canary = _canary()
+        before = canary()
         run = _watched(_body, loops)
+        after = canary()
         run.check()
         _timed_runs.append(run)
+        _canaries.append((before, after))
         return run.elapsed_ns / 1e9
 
     # inner_loops: pyperf divides each sample by loops * inner_loops, so

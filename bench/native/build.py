@@ -31,6 +31,7 @@ C_LIBRARY_SOURCES = [
     "memory.c",
     "latency.c",
     "account.c",
+    "canary.c",
 ]
 C_HEADERS = ["switchbench.h", "common.h", "ring.h", "counters.h", "account.h"]
 C_CHECK_SOURCE = "check_handoffs.c"

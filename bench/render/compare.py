@@ -39,7 +39,7 @@ from bench.analysis.stats import (
 )
 from bench.catalogue.cases import GOROUTINE_CASE, SYSCALL_CASE, THREAD_CASE
 from bench.errors import UsageError
-from bench.render import html, timesplit
+from bench.render import compare_mood, html, timesplit
 from bench.render import ladder as ladder_section
 from bench.render import latency as tail
 from bench.render.compare_figures import plot_memory, plot_ns, plot_ratio, plot_sweep
@@ -275,6 +275,7 @@ def render_markdown(
     lines += images(figures["ns"], "ns per switch on each machine")
     lines += images(figures["ratio"], "ratio to the first run")
     lines += _every_case(runs, table)
+    lines += compare_mood.section_lines(runs, table)
     lines += _normalised(runs, table)
     lines += ladder_section.compare_lines(
         [r.label for r in runs], [r.summary for r in runs], figures.get("ladder", [])

@@ -28,6 +28,8 @@ from bench.render.fmt import code
 from bench.render.fmt import md as _md
 from bench.render.host_facts import host_lines
 from bench.render.memory import memory_headline, memory_section, plot_memory
+from bench.render.mood import FIGURE_STEM as MOOD_STEM
+from bench.render.mood import mood_section, plot_mood
 from bench.render.plot import images
 from bench.render.precision import precision_section, within_process_note
 from bench.render.system import plot_system, system_section
@@ -141,6 +143,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     memory_section,
     lambda data, figures: leaks.section_lines(data.leaks),
     lambda data, figures: system_section(data.system, figures),
+    lambda data, figures: mood_section(data.samples, data.summary, figures),
     lambda data, figures: counter_section(data.summary, data.host),
     lambda data, figures: cases_table.not_measured(data.summary),
     lambda data, figures: cases_table.what_the_cases_are(data.summary),
@@ -164,6 +167,7 @@ FIGURE_STEMS = (FIGURE_STEM, "sweep_pairs", "sweep_ring", "system_ctxt", "memory
 FIGURE_STEMS += (tail.FIGURE_STEM,)
 FIGURE_STEMS += (timesplit.FIGURE_STEM,)
 FIGURE_STEMS += (ladder_section.FIGURE_STEM,)
+FIGURE_STEMS += (MOOD_STEM,)
 OUTPUT_NAMES = (
     *(f"{stem}.{suffix}" for stem in FIGURE_STEMS for suffix in ("png", "svg")),
     "report.md",
@@ -190,6 +194,7 @@ def write_report(folder: Path) -> Path:
         "latency": tail.plot_cdf(folder, data.latency, data.latency_hist),
         "timesplit": timesplit.plot(data.timesplit, folder),
         "ladder": ladder_section.plot(summary, folder),
+        "mood": plot_mood(folder, data.run, data.samples) if not summary.empty else [],
     }
     text = render_markdown(data, figures)
     out = atomic_write(folder / "report.md", text)

@@ -44,6 +44,8 @@ from bench.results.schema import (
     SAMPLE_KINDS,
     SAMPLES_CSV,
     SCHEMA_VERSION,
+    SINCE_CANARY_SAMPLES,
+    SINCE_MOOD,
     SINCE_SCHEMA_2,
     SINCE_SLOPE_RANGE,
     STACK_KINDS,
@@ -105,7 +107,7 @@ def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFram
     """summary.csv, typed and checked; `selected` (run.json's cases) must all be there."""
     path = folder / SUMMARY_CSV
     # A schema-1 folder, or one from before the slope range: not measured then.
-    since = (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE)
+    since = (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE, *SINCE_MOOD)
     frame = checked_csv(path, SUMMARY_COLUMNS, SUMMARY_LIMIT, MAX_CASES, since)
     summary = typed(path, frame, SUMMARY_KINDS)
     cases = frame["case"].astype(str)
@@ -149,7 +151,9 @@ def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFr
     """The timed samples of samples.csv (case, process, ns_per_switch), checked; with
     the summary, each measured case must have exactly as many as it says."""
     path = folder / SAMPLES_CSV
-    frame = checked_csv(path, list(SAMPLE_KINDS), SAMPLES_LIMIT, MAX_SAMPLE_ROWS)
+    frame = checked_csv(
+        path, list(SAMPLE_KINDS), SAMPLES_LIMIT, MAX_SAMPLE_ROWS, SINCE_CANARY_SAMPLES
+    )
     frame = frame[list(SAMPLE_KINDS)]
     timed = frame[frame["kind"] == "timed"].reset_index(drop=True)
     samples = typed(path, timed, SAMPLE_KINDS)

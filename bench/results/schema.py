@@ -45,6 +45,7 @@ from bench.results.checks import (
     COUNT,
     NONNEG,
     NUMBER,
+    POSITIVE,
     TEXT,
 )
 
@@ -87,6 +88,25 @@ SINCE_SCHEMA_2 = (
 # (bench.results.read fills them in as not measured).
 SINCE_SLOPE_RANGE = ("slope_range_low", "slope_range_high", "run_ns")
 
+# summary.csv columns of the mood adjustment (bench.analysis.mood): the median and CI
+# adjusted to one canary level, the canary's slope, its CI and R², the case's median
+# canary and the level adjusted to, whether the adjusted figure is the headline (1/0;
+# blank: no fit, for want of a canary or of values) and why not. Older folders read
+# them as not measured.
+SINCE_MOOD = (
+    "adjusted_ns",
+    "adjusted_ci_low",
+    "adjusted_ci_high",
+    "canary_r2",
+    "canary_beta",
+    "canary_beta_ci_low",
+    "canary_beta_ci_high",
+    "canary_ns",
+    "canary_ref_ns",
+    "mood_adjusted",
+    "mood_note",
+)
+
 SUMMARY_COLUMNS = [
     "case",
     "status",
@@ -114,7 +134,12 @@ SUMMARY_COLUMNS = [
     "ratio_to_go_chan_p1",
     "sweep",
     "sweep_x",
+    *SINCE_MOOD,
 ]
+
+# samples.csv columns of the mood canary (bench.native.canary, ns per load just before
+# and just after each timed value); folders written before it read them as not measured.
+SINCE_CANARY_SAMPLES = ("canary_before_ns", "canary_after_ns")
 
 SAMPLE_COLUMNS = [
     "case",
@@ -128,6 +153,7 @@ SAMPLE_COLUMNS = [
     "involuntary_ctx",
     "os_ctx_switches_per_switch",
     *COUNTER_NAMES,
+    *SINCE_CANARY_SAMPLES,
 ]
 
 MEMORY_COLUMNS = [
@@ -300,11 +326,13 @@ RUN_SPEC: dict[str, Any] = {
 # Columns of words; every other column of SUMMARY_COLUMNS holds numbers.
 SUMMARY_TEXT = {"case", "status", "reason", "description", "unit", "one_op", "trust", "stop"}
 SUMMARY_TEXT |= {"os_ctx_source", "os_ctx_check", "sweep"}
+SUMMARY_TEXT |= {"mood_note"}
 
 
 # Columns that may be negative: a regression's intercept and slope CI can be.
 SUMMARY_SIGNED = ("intercept_ns", "slope_ci_low", "slope_ci_high", "slope_ns_per_switch")
 SUMMARY_SIGNED += ("slope_range_low", "slope_range_high")
+SUMMARY_SIGNED += ("canary_beta", "canary_beta_ci_low", "canary_beta_ci_high", "canary_r2")
 
 
 SUMMARY_COUNTS = ("samples", "processes", "switches_per_op")
@@ -324,9 +352,11 @@ SUMMARY_KINDS = {
 
 # Text columns the report shows as "" rather than "—" when empty.
 SUMMARY_BLANK_TEXT = ("reason", "sweep", "unit", "one_op", "os_ctx_check", "trust", "stop")
+SUMMARY_BLANK_TEXT += ("mood_note",)
 
 
 SAMPLE_KINDS = {"case": TEXT, "process": COUNT, "kind": TEXT, "ns_per_switch": NUMBER}
+SAMPLE_KINDS |= dict.fromkeys(SINCE_CANARY_SAMPLES, POSITIVE)
 
 
 MEMORY_KINDS = {

@@ -11,9 +11,9 @@ from tests.conftest import ROOT
 # The stages in the order data flows through them (bench/DESIGN.md).
 STAGES = ("catalogue", "native", "measure", "results", "analysis", "render", "cli")
 # Modules every stage may use: the result folder's format and writer, and pure leaves
-# that import no later stage: statistics (the runner stops on a CI; the latency step
-# keeps percentiles of its 100,000 hand-offs per case, not the hand-offs themselves),
-# numbers and Markdown in words.
+# that import no later stage: statistics and the mood adjustment (the runner stops on a
+# CI; the latency step keeps percentiles of its 100,000 hand-offs per case, not the
+# hand-offs themselves), numbers and Markdown in words.
 SHARED = {
     "bench.analysis.latency",
     "bench.errors",
@@ -21,6 +21,7 @@ SHARED = {
     "bench.results.write",
     "bench.results.checks",
     "bench.analysis.stats",
+    "bench.analysis.mood",
     "bench.render.fmt",
 }
 # The run's drivers: they finish a run by calling the later stages (summary, report).

@@ -1,0 +1,147 @@
+"""samples.csv's canary, summary.csv's mood columns and run.json → "How noisy was this machine".
+
+The mood canary (bench.native.canary) was timed just before and just after every timed
+value; this section shows it over the run, how far it moved, and for each case how much
+of the case's variance it explained and how much the adjustment (bench.analysis.mood)
+narrowed the CI. A folder without the canary (made before it) shows nothing here.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.analysis.mood import MIN_CANARY_R2, canary_of
+from bench.render.axes import human_axis, ns_label
+from bench.render.fmt import code, md, ns, number
+from bench.render.plot import LANG_COLOURS, images, plt
+from bench.render.plot import save as save_figure
+
+FIGURE_STEM = "mood_canary"
+
+
+def _placed(samples: pd.DataFrame, run: dict[str, Any]) -> pd.DataFrame:
+    """Each timed value with a canary, at a time in the run: samples.csv holds no clock,
+    so a case's values are spread evenly over its span in run.json (start_s to end_s),
+    in their order (process, then value): pyperf runs a case's processes one by one."""
+    timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
+    timed = timed.assign(canary=canary_of(timed)).dropna(subset=["canary"])
+    rows = []
+    spans = run.get("cases") or {}
+    for case, mine in timed.groupby("case", sort=False):
+        span = spans.get(case) or {}
+        start, end = span.get("start_s"), span.get("end_s")
+        if not (isinstance(start, int | float) and isinstance(end, int | float) and end > start):
+            continue
+        order = mine.sort_values(["process", "sample"]) if "sample" in mine else mine
+        at = start + (np.arange(len(order)) + 0.5) / len(order) * (end - start)
+        rows.append(pd.DataFrame({"case": case, "t_s": at, "canary": order["canary"].to_numpy()}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def plot_mood(folder: Path, run: dict[str, Any], samples: pd.DataFrame) -> list[Path]:
+    placed = _placed(samples, run)
+    if placed.empty:
+        return []
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for case_id, span in (run.get("cases") or {}).items():
+        start, end = span.get("start_s"), span.get("end_s")
+        if isinstance(start, int | float) and isinstance(end, int | float) and end > start:
+            colour = LANG_COLOURS.get(str(case_id).split(".")[0], "grey")
+            ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
+    ax.plot(placed["t_s"], placed["canary"], ".", color="black", ms=2)
+    ax.set_yscale("log")
+    human_axis(ax.yaxis, ns_label)
+    ax.set_xlabel("seconds into the run (a case's values spread evenly over its span)")
+    ax.set_ylabel("canary, ns per load")
+    ax.set_title("The mood canary beside every timed value (slower: a busier machine)")
+    from matplotlib.patches import Patch
+
+    ax.legend(
+        handles=[
+            Patch(color=LANG_COLOURS["go"], alpha=0.3, label="Go cases"),
+            Patch(color=LANG_COLOURS["c"], alpha=0.3, label="C cases"),
+        ],
+        loc="upper left",
+        fontsize=8,
+    )
+    ax.grid(alpha=0.3)
+    return save_figure(fig, folder, FIGURE_STEM)
+
+
+def _half_width(median: object, low: object, high: object) -> float:
+    m, lo, hi = number(median), number(low), number(high)
+    return (hi - lo) / 2 / m if m > 0 else math.nan
+
+
+def _with_half_width(median: float, half: float) -> str:
+    """'131 ns ±1.0%'; the median alone where there is no CI, one dash where neither."""
+    return ns(median) if math.isnan(half) else f"{ns(median)} ±{half:.1%}"
+
+
+def _case_row(row: pd.Series) -> str:
+    raw = _half_width(row["ns_per_switch"], row["ci_low"], row["ci_high"])
+    adj = _half_width(row["adjusted_ns"], row["adjusted_ci_low"], row["adjusted_ci_high"])
+    narrowed = f"{raw / adj:.2f}×" if raw > 0 and adj > 0 else "—"
+    r2, beta = number(row["canary_r2"]), number(row["canary_beta"])
+    beta_ci = (number(row["canary_beta_ci_low"]), number(row["canary_beta_ci_high"]))
+    beta_text = "—" if math.isnan(beta) else f"{beta:.2f}"
+    if not math.isnan(beta_ci[0]):
+        beta_text += f" ({beta_ci[0]:.2f} – {beta_ci[1]:.2f})"
+    trusted = number(row["mood_adjusted"]) == 1
+    headline = "adjusted" if trusted else f"raw: {md(row['mood_note'])}"
+    return (
+        f"| {code(row['case'])} | {ns(number(row['canary_ns']))} | "
+        f"{'—' if math.isnan(r2) else f'{r2:.2f}'} | {beta_text} | "
+        f"{_with_half_width(number(row['ns_per_switch']), raw)} | "
+        f"{_with_half_width(number(row['adjusted_ns']), adj)} | {narrowed} | {headline} |"
+    )
+
+
+def mood_section(
+    samples: pd.DataFrame, summary: pd.DataFrame, figures: dict[str, list[Path]]
+) -> list[str]:
+    """The section's lines; none for a folder without the canary."""
+    timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
+    canary = canary_of(timed).dropna()
+    if canary.empty:
+        return []
+    p10, p50, p90 = np.percentile(canary, [10, 50, 90])
+    lines = [
+        "## How noisy was this machine",
+        "",
+        "A short memory-latency pointer chase (the *mood canary*) ran in each case's "
+        "process, on its CPU, just before and just after every timed value. When "
+        "neighbours crowd the caches and memory the machine shares, it slows, and so do "
+        "the switches. Each case's values were regressed on it on a log scale (over all "
+        "its worker processes: the mood moves over seconds, and so sets the levels the "
+        "processes settle at) and moved to one canary level (the run's median, "
+        f"{ns(float(p50))} per load); the adjusted median's CI re-fits the slope in every "
+        "bootstrap draw.",
+        "",
+        *images(figures.get("mood", []), "the mood canary over the run"),
+        f"Its spread over the run's {len(canary):,} values: 10th percentile "
+        f"{ns(float(p10))}, median {ns(float(p50))}, 90th percentile {ns(float(p90))} per "
+        f"load ({p90 / p10:.2f}× from the 10th to the 90th). A case that touches a "
+        "working set of its own evicts part of the canary's buffer, so a case's canary "
+        "level speaks of the case as well as of the machine: read its movement within a "
+        "case, not its level across cases.",
+        "",
+        "The adjusted figure is the headline only where the canary explains at least "
+        f"R² {MIN_CANARY_R2} of a case's variance, its slope's CI lies "
+        "above 0, and the CI rests on 4 processes or more; elsewhere the raw figure stays "
+        "the headline, with the reason. The case tables above show the raw figures "
+        "throughout. *raw ÷ adjusted CI* is how many times narrower the adjusted CI is "
+        "(below 1: wider, as when the fit's own uncertainty outweighs what it explains).",
+        "",
+        "| case | canary (median) | R² | slope (95% CI) | raw median, CI | adjusted median, "
+        "CI | raw ÷ adjusted CI | headline |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    measured = summary[(summary["status"] == "ok") & summary["canary_ns"].notna()]
+    lines += [_case_row(row) for _, row in measured.iterrows()]
+    return [*lines, ""]

@@ -1,0 +1,27 @@
+package main
+
+import "testing"
+
+func TestServeAnswersCanaryRequests(t *testing.T) {
+	status, lines, stderr := driverRun(t, "canary 262144 5000\n3\ncanary 64 10\ncanary x 1\ncanary 262144 5000\n", "-body", "chan", "-serve")
+	if status != 0 || stderr != "" {
+		t.Fatalf("status %d, stderr %q", status, stderr)
+	}
+	if len(lines) != 5 {
+		t.Fatalf("%d answers to 5 lines: %v", len(lines), lines)
+	}
+	for _, i := range []int{0, 4} {
+		ns, _ := lines[i]["canary_ns"].(float64)
+		if !(ns > 0) || lines[i]["error"] != nil {
+			t.Errorf("answer %d: %v, want a positive canary_ns and no error", i, lines[i])
+		}
+	}
+	if lines[1]["ops"] != 3.0 {
+		t.Errorf("a sample between canaries: %v", lines[1])
+	}
+	for _, i := range []int{2, 3} {
+		if _, has := lines[i]["canary_ns"]; has || lines[i]["error"] == nil {
+			t.Errorf("answer %d: %v, want an error and no canary_ns", i, lines[i])
+		}
+	}
+}

@@ -1,0 +1,271 @@
+"""The mood adjustment (bench.analysis.mood), by simulation with a known truth and a known
+mood effect, and the canary's columns in samples.csv and summary.csv.
+
+The simulated run: 4 to 7 worker processes of 6 values. Each process settles at a level
+of its own (lognormal, sd 3%); the machine's mood m (normal, sd 10% on a log scale)
+moves both each value, by beta·m, and its canary, by m; the canary is read with noise
+of its own (sd 3%), and each value scatters around its level (sd 2%). At the canary's
+own centre (mood 0) the population median of a value is TRUTH_NS exactly, so the
+adjusted median at that reference level must recover it, and its 95% CI must hold it
+90-98% of the time.
+
+Everything is seeded, so the figures are the same on every run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.analysis import mood, stats
+from bench.analysis.tidy import samples_from_suite
+from bench.results.schema import SAMPLE_COLUMNS, SINCE_CANARY_SAMPLES
+
+pytestmark = pytest.mark.unit
+
+TRUTH_NS = 130.0
+CANARY_NS = 4.0  # the canary's centre, the reference level
+PROCESS_SD, VALUE_SD, MOOD_SD, CANARY_NOISE_SD = 0.03, 0.02, 0.10, 0.03
+VALUES_PER_PROCESS = 6
+PROCESS_COUNTS = (4, 5, 6, 7)
+COVERAGE_LOW, COVERAGE_HIGH = 0.90, 0.98
+SIMULATIONS = 200
+
+
+def simulated(
+    rng: np.random.Generator, processes: int, beta: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, canaries, process) of one run with mood effect beta."""
+    shape = (processes, VALUES_PER_PROCESS)
+    level = PROCESS_SD * rng.standard_normal(processes)[:, None]
+    m = MOOD_SD * rng.standard_normal(shape)
+    values = TRUTH_NS * np.exp(level + beta * m + VALUE_SD * rng.standard_normal(shape))
+    canaries = CANARY_NS * np.exp(m + CANARY_NOISE_SD * rng.standard_normal(shape))
+    groups = np.repeat(np.arange(1, processes + 1), VALUES_PER_PROCESS)
+    return values.ravel(), canaries.ravel(), groups
+
+
+def test_adjusted_ci_covers_the_truth_at_the_nominal_rate() -> None:
+    rng = np.random.Generator(np.random.PCG64(19))
+    covered, narrower = 0, 0
+    for i in range(SIMULATIONS):
+        values, canaries, groups = simulated(rng, PROCESS_COUNTS[i % len(PROCESS_COUNTS)], 1.0)
+        # Every other run fits one intercept for all processes (pooled): it must cover too.
+        a = mood.adjust(values, canaries, groups, CANARY_NS, seed=i, pooled=i % 2 == 1)
+        covered += a.ci_low <= TRUTH_NS <= a.ci_high
+        _, low, high = stats.median_ci(values, groups, seed=i)
+        narrower += (a.ci_high - a.ci_low) < (high - low)
+    assert COVERAGE_LOW <= covered / SIMULATIONS <= COVERAGE_HIGH
+    # A strong mood effect taken out: the adjusted CI is the narrower one in most runs.
+    assert narrower / SIMULATIONS > 0.8
+
+
+def test_the_estimate_recovers_the_truth_and_the_slope() -> None:
+    rng = np.random.Generator(np.random.PCG64(7))
+    values, canaries, groups = simulated(rng, 40, 1.0)
+    a = mood.adjust(values, canaries, groups, CANARY_NS)
+    assert abs(math.log(a.adjusted_ns / TRUTH_NS)) < 0.02
+    # Noise in the canary pulls the fitted slope towards 0 (by var(m) / var(canary)).
+    attenuation = MOOD_SD**2 / (MOOD_SD**2 + CANARY_NOISE_SD**2)
+    assert a.beta_ci_low <= attenuation <= a.beta_ci_high
+    assert a.trusted and a.note == ""
+    assert a.r2 > mood.MIN_CANARY_R2
+
+
+def test_no_mood_effect_changes_nothing_beyond_noise() -> None:
+    rng = np.random.Generator(np.random.PCG64(3))
+    moved, distrusted = 0, 0
+    for i in range(60):
+        values, canaries, groups = simulated(rng, 5, 0.0)
+        a = mood.adjust(values, canaries, groups, CANARY_NS, seed=i)
+        _, low, high = stats.median_ci(values, groups, seed=i)
+        # The adjusted median stays inside the raw CI: the adjustment moved it no more
+        # than the raw figure's own uncertainty.
+        moved += not (low <= a.adjusted_ns <= high)
+        distrusted += not a.trusted
+    assert moved <= 3
+    # With nothing to explain the rule keeps the raw figure as the headline.
+    assert distrusted >= 55
+
+
+def test_an_unavailable_canary_is_reported_never_zero() -> None:
+    rng = np.random.Generator(np.random.PCG64(5))
+    values, canaries, groups = simulated(rng, 5, 1.0)
+    canaries[3] = math.nan
+    a = mood.adjust(values, canaries, groups, CANARY_NS)
+    assert math.isnan(a.adjusted_ns) and math.isnan(a.r2) and not a.trusted
+    assert "unavailable" in a.note
+    frame = pd.DataFrame(
+        {
+            "case": "x",
+            "kind": "timed",
+            "process": groups,
+            "ns_per_switch": values,
+            "canary_before_ns": math.nan,
+            "canary_after_ns": math.nan,
+        }
+    )
+    row = mood.summary_columns(frame, ["x"]).loc["x"]
+    assert math.isnan(row["adjusted_ns"]) and math.isnan(row["mood_adjusted"])
+    assert math.isnan(row["canary_ns"]) and "unavailable" in row["mood_note"]
+
+
+def test_canary_of_is_the_geometric_mean_and_blank_without_both() -> None:
+    frame = pd.DataFrame(
+        {"canary_before_ns": [2.0, math.nan, 3.0], "canary_after_ns": [8.0, 4.0, 0.0]}
+    )
+    got = mood.canary_of(frame)
+    assert got.iloc[0] == pytest.approx(4.0)
+    assert math.isnan(got.iloc[1]) and math.isnan(got.iloc[2])
+    assert mood.canary_of(pd.DataFrame({"x": [1]})).isna().all()
+
+
+class _Run:
+    def __init__(self, values: list[float], metadata: dict[str, object]) -> None:
+        self.values = values
+        self._metadata = metadata
+
+    def get_metadata(self) -> dict[str, object]:
+        return self._metadata
+
+
+class _Bench:
+    def __init__(self, runs: list[_Run]) -> None:
+        self._runs = runs
+
+    def get_name(self) -> str:
+        return "c.x"
+
+    def get_runs(self) -> list[_Run]:
+        return self._runs
+
+
+class _Suite:
+    def __init__(self, runs: list[_Run]) -> None:
+        self._bench = _Bench(runs)
+
+    def get_benchmarks(self) -> list[_Bench]:
+        return [self._bench]
+
+
+@pytest.mark.parametrize("canary", ["[[3.5,3.7],[null,4.0]]", None, "[[1,2]]"])
+def test_samples_carry_the_canary_where_it_was_measured(canary: str | None) -> None:
+    metadata: dict[str, object] = {"loops": 10, "inner_loops": 2}
+    if canary is not None:
+        metadata["switchbench_canary"] = canary
+    samples = samples_from_suite(_Suite([_Run([1e-7, 2e-7], metadata)]))  # type: ignore[arg-type]
+    assert list(samples.columns) == SAMPLE_COLUMNS
+    assert set(SINCE_CANARY_SAMPLES) <= set(SAMPLE_COLUMNS)
+    before, after = samples["canary_before_ns"].tolist(), samples["canary_after_ns"].tolist()
+    if canary == "[[3.5,3.7],[null,4.0]]":
+        assert before[0] == 3.5 and after[0] == 3.7 and after[1] == 4.0
+        assert math.isnan(before[1])  # a failed canary is blank, not 0
+    else:  # absent, or not one pair per value: unavailable throughout
+        assert all(math.isnan(v) for v in before + after)
+
+
+def _run(label: str, seed: int, cpu: str, canary: bool = True) -> object:
+    from pathlib import Path
+
+    from bench.analysis import comparison
+
+    rng = np.random.Generator(np.random.PCG64(seed))
+    values, canaries, groups = simulated(rng, 5, 1.0)
+    samples = pd.DataFrame(
+        {
+            "case": "go.chan.p1",
+            "kind": "timed",
+            "process": groups,
+            "ns_per_switch": values,
+            "canary_before_ns": canaries if canary else math.nan,
+            "canary_after_ns": canaries if canary else math.nan,
+        }
+    )
+    median, low, high = stats.median_ci(values, groups)
+    row = {"case": "go.chan.p1", "status": "ok", "ns_per_switch": median, "sweep": ""}
+    summary = pd.DataFrame([row | {"ci_low": low, "ci_high": high}])
+    host = {"cpu_model": cpu, "logical_cpus": 2}
+    return comparison.RunData(label, Path(label), host, {}, summary, samples, pd.DataFrame())
+
+
+def test_compare_adjusts_one_machine_only() -> None:
+    from bench.render import compare_mood
+
+    table = pd.DataFrame({"case": ["go.chan.p1"], "status": ["ok"]})
+    same = compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "X")], table)
+    text = "\n".join(same)
+    assert "common canary level" in text and "`go.chan.p1`" in text
+    other = "\n".join(compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "Y")], table))
+    assert "different hardware" in other and "`go.chan.p1`" not in other
+    half = "\n".join(
+        compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "X", False)], table)
+    )
+    assert "Not every run measured the canary" in half
+    # Runs from before the canary: nothing at all (the golden compare stays as it was).
+    none = [_run("a", 1, "X", False), _run("b", 2, "X", False)]
+    assert compare_mood.section_lines(none, table) == []  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("with_canary", [True, False])
+def test_samples_csv_round_trip_with_and_without_the_canary(tmp_path, with_canary) -> None:
+    from bench.errors import UsageError
+    from bench.results.read import load_samples
+    from bench.results.write import write_csv
+
+    rng = np.random.Generator(np.random.PCG64(11))
+    values, canaries, groups = simulated(rng, 4, 1.0)
+    frame = pd.DataFrame(
+        {
+            "case": "c.x",
+            "process": groups,
+            "sample": np.tile(np.arange(1, VALUES_PER_PROCESS + 1), 4),
+            "kind": "timed",
+            "ns_per_switch": values,
+            "canary_before_ns": canaries,
+            "canary_after_ns": canaries * 1.01,
+        }
+    )
+    frame.loc[2, "canary_before_ns"] = math.nan  # one canary that failed
+    if not with_canary:  # a folder from before the canary
+        frame = frame.drop(columns=list(SINCE_CANARY_SAMPLES))
+    write_csv(frame, tmp_path / "samples.csv")
+    back = load_samples(tmp_path)
+    assert back["ns_per_switch"].to_numpy() == pytest.approx(values)
+    if with_canary:
+        assert back["canary_before_ns"].drop(index=2).to_numpy() == pytest.approx(
+            np.delete(canaries, 2)
+        )
+        assert math.isnan(back.loc[2, "canary_before_ns"])
+    else:
+        assert back["canary_before_ns"].isna().all() and back["canary_after_ns"].isna().all()
+    # A canary of 0 is no measurement: the folder is refused, not read as a mood.
+    if with_canary:
+        frame.loc[0, "canary_after_ns"] = 0.0
+        write_csv(frame, tmp_path / "samples.csv")
+        with pytest.raises(UsageError, match="canary_after_ns"):
+            load_samples(tmp_path)
+
+
+def test_the_stopping_rule_counts_the_adjusted_ci_only_where_trusted() -> None:
+    from bench.measure.runner import Precision
+
+    rng = np.random.Generator(np.random.PCG64(23))
+    values, canaries, groups = simulated(rng, 6, 1.0)
+    pairs = [(c, c) for c in canaries]
+    half = mood.stop_half_width(values, pairs, groups)
+    _, low, high = stats.median_ci(values, groups)
+    raw = (high - low) / 2 / float(np.median(values))
+    assert 0 < half < raw  # a strong mood effect, trusted: narrower than the raw CI
+    now = Precision(raw, 1000, 6, half)
+    assert now.reaches == half and now.stop_word == "target (mood-adjusted)"
+    # No mood effect: not trusted, so the raw CI alone decides.
+    flat, flat_canaries, flat_groups = simulated(rng, 6, 0.0)
+    assert math.isnan(mood.stop_half_width(flat, [(c, c) for c in flat_canaries], flat_groups))
+    assert Precision(raw, 1000, 6).reaches == raw and Precision(raw, 1000, 6).stop_word == "target"
+    # Too few processes: no CI counts, adjusted or not.
+    assert math.isnan(Precision(raw, 1000, 3, half).reaches)
+    # A canary record that does not line up with the values is unavailable throughout.
+    assert all(math.isnan(b) for b, _ in mood.canary_pairs([[1.0, 2.0]], 2))
