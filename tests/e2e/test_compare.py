@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from bench.analysis import comparison
 from bench.render import compare
 from tests.conftest import copy_reference, rename_case, scale_times, switchbench
 
@@ -87,3 +89,15 @@ def test_strings_from_a_folder_are_escaped_in_markdown_and_html(tmp_path: Path) 
     md_text = (out / "compare.md").read_text()
     cpu_row = next(line for line in md_text.splitlines() if line.startswith("| CPU |"))
     assert cpu_row.count(" | ") == 3
+
+
+# Whole reference folders compared (about a second each): here rather than in the
+# fast subset, which tests/unit/test_verdicts.py's edge cases cover on synthetic ratios.
+@pytest.mark.parametrize("factor", [0.5, 3.0])
+def test_verdict_follows_the_direction(tmp_path: Path, factor: float) -> None:
+    a, b = copy_reference(tmp_path, "a"), copy_reference(tmp_path, "b")
+    scale_times(b, factor)
+    table = comparison.compare(comparison.load_runs([a, b]))
+    row = table[(table["case"] == "go.chan.p1") & (table["run"] == 1)].iloc[0]
+    assert row["verdict"] == ("faster" if factor < 1 else "slower")
+    assert row["x_go_chan_p1"] == pytest.approx(1.0)
