@@ -7,6 +7,7 @@
 #include "common.h" /* first: it defines _GNU_SOURCE (RUSAGE_THREAD) */
 #include "account.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -77,6 +78,7 @@ void sb_account_begin(struct sb_account *account)
     account->ncpus = ncpus;
     memcpy(account->cpus, cpus, sizeof cpus);
     account->user_hz = sysconf(_SC_CLK_TCK);
+    account->online_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 void sb_account_add(struct sb_account *account, const struct sb_times *before,
@@ -148,4 +150,97 @@ int sb_cpu_ticks(const struct sb_account *account, int64_t ticks[8])
     free(text);
     /* A CPU with no line is offline or not there: its time is not covered. */
     return found == account->ncpus ? 0 : ENOENT;
+}
+
+/* Every numeric entry of a /proc directory, one by one: the pids of /proc, the
+ * tids of /proc/<pid>/task. */
+static long next_number(DIR *dir)
+{
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        char *end;
+        long n = strtol(entry->d_name, &end, 10);
+        if (entry->d_name[0] >= '0' && entry->d_name[0] <= '9' && *end == '\0')
+            return n;
+    }
+    return -1;
+}
+
+static int tasks_push(struct sb_tasks *tasks, int32_t tid, int64_t oncpu_ns)
+{
+    if (tasks->n == tasks->cap) {
+        size_t cap = tasks->cap ? 2 * tasks->cap : 1024;
+        int32_t *tid_grown = realloc(tasks->tid, cap * sizeof *tid_grown);
+        if (!tid_grown)
+            return ENOMEM;
+        tasks->tid = tid_grown;
+        int64_t *ns_grown = realloc(tasks->oncpu_ns, cap * sizeof *ns_grown);
+        if (!ns_grown)
+            return ENOMEM;
+        tasks->oncpu_ns = ns_grown;
+        tasks->cap = cap;
+    }
+    tasks->tid[tasks->n] = tid;
+    tasks->oncpu_ns[tasks->n] = oncpu_ns;
+    tasks->n++;
+    return 0;
+}
+
+int sb_tasks_read(struct sb_tasks *tasks)
+{
+    memset(tasks, 0, sizeof *tasks);
+    DIR *proc = opendir("/proc");
+    if (!proc)
+        return errno;
+    int err = 0;
+    long pid;
+    while (!err && (pid = next_number(proc)) >= 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/task", pid);
+        DIR *task = opendir(path);
+        if (!task)
+            continue; /* the process ended meanwhile */
+        long tid;
+        while (!err && (tid = next_number(task)) >= 0) {
+            char file[96], text[128];
+            int64_t oncpu;
+            snprintf(file, sizeof file, "/proc/%ld/task/%ld/schedstat", pid, tid);
+            if (read_proc(file, text, sizeof text) < 0 ||
+                sscanf(text, "%" SCNd64, &oncpu) != 1)
+                continue; /* ended meanwhile */
+            err = tasks_push(tasks, (int32_t)tid, oncpu);
+        }
+        closedir(task);
+    }
+    closedir(proc);
+    if (!err && tasks->n == 0)
+        err = ENOENT; /* no schedstat at all: the kernel has no CONFIG_SCHED_INFO */
+    return err;
+}
+
+int64_t sb_tasks_gain(const struct sb_tasks *before, const struct sb_tasks *after,
+                      int64_t *counted)
+{
+    int64_t gain = 0;
+    *counted = 0;
+    /* A few hundred tasks: a scan of before per task of after is cheap enough,
+     * and it runs outside every timed loop. */
+    for (size_t i = 0; i < after->n; i++) {
+        int64_t was = 0;
+        for (size_t j = 0; j < before->n; j++)
+            if (before->tid[j] == after->tid[i]) {
+                was = before->oncpu_ns[j];
+                break;
+            }
+        gain += after->oncpu_ns[i] - was;
+        (*counted)++;
+    }
+    return gain;
+}
+
+void sb_tasks_free(struct sb_tasks *tasks)
+{
+    free(tasks->tid);
+    free(tasks->oncpu_ns);
+    memset(tasks, 0, sizeof *tasks);
 }

@@ -29,4 +29,22 @@ void sb_account_add(struct sb_account *account, const struct sb_times *before,
  * into ticks[8]. Returns 0 or an errno (ENOENT: a CPU named has no line). */
 int sb_cpu_ticks(const struct sb_account *account, int64_t ticks[8]);
 
+/* Every task's time on a CPU (schedstat's first field), by thread id, at one
+ * moment. */
+struct sb_tasks {
+    size_t n, cap;
+    int32_t *tid;
+    int64_t *oncpu_ns;
+};
+/* Reads every task of the machine into tasks (which it allocates); returns 0
+ * or an errno. A task that ends while it is read is skipped. */
+int sb_tasks_read(struct sb_tasks *tasks);
+/* The time on a CPU that the tasks of after gained since before (a task not in
+ * before counts from 0; one only in before is left out: the benchmark sides,
+ * joined before after is read, are so left out); *counted is how many tasks
+ * it summed. */
+int64_t sb_tasks_gain(const struct sb_tasks *before, const struct sb_tasks *after,
+                      int64_t *counted);
+void sb_tasks_free(struct sb_tasks *tasks);
+
 #endif

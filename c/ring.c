@@ -371,7 +371,9 @@ static void open_gate_and_join(struct run *r, int start_err)
      * last side is joined: it holds the sides' whole region. */
     int64_t ticks_before[8];
     uint64_t t0 = 0;
+    struct sb_tasks tasks_before = {0};
     if (r->account) {
+        r->account->others_error = sb_tasks_read(&tasks_before);
         r->account->stat_error = sb_cpu_ticks(r->account, ticks_before);
         t0 = sb_now_ns();
     }
@@ -392,7 +394,17 @@ static void open_gate_and_join(struct run *r, int start_err)
         r->account->region_ns = (int64_t)(t1 - t0);
         for (int i = 0; i < 8; i++)
             r->account->cpu_ticks[i] = ticks_after[i] - ticks_before[i];
+        /* Read after the join: the sides have ended, so the sum is the other
+         * tasks' alone (the runner's own thread among them). */
+        struct sb_tasks tasks_after = {0};
+        if (!r->account->others_error)
+            r->account->others_error = sb_tasks_read(&tasks_after);
+        if (!r->account->others_error)
+            r->account->others_oncpu_ns =
+                sb_tasks_gain(&tasks_before, &tasks_after, &r->account->others_tasks);
+        sb_tasks_free(&tasks_after);
     }
+    sb_tasks_free(&tasks_before);
     free(r->threads);
     free(r->children);
     r->threads = NULL;

@@ -169,6 +169,16 @@ struct sb_account {
     /* /proc/stat deltas summed over the CPUs, in this order: user, nice,
      * system, idle, iowait, irq, softirq, steal */
     int64_t cpu_ticks[8];
+    /* Every other task's time on a CPU over the same region, in ns: the sum of
+     * /proc/<pid>/task/<tid>/schedstat over every task of the machine but the
+     * benchmark threads (or processes), read with the /proc/stat lines; a task
+     * born in the region counts from 0, one that ended in it is left out. It
+     * covers every CPU, so it stands for the CPUs' other work only where the
+     * case's CPUs are all of them (online_cpus). */
+    int64_t others_oncpu_ns;
+    int64_t others_tasks;       /* tasks in that sum */
+    int32_t others_error;       /* 0, or the errno that made it unavailable */
+    int64_t online_cpus;        /* sysconf(_SC_NPROCESSORS_ONLN) */
 };
 
 /* sb_ring, with the accounting above filled into account (which must not be

@@ -10,8 +10,9 @@ Parts, in ns per switch, on the CPUs the case ran on:
   CPU-side parts, so it is not one of them);
 - idle: the CPUs' idle + iowait, steal: their steal, irq: their irq + softirq
   (/proc/stat);
-- other: the CPUs' user + nice + system minus the threads' user + kernel: the other
-  tasks on those CPUs, a difference of two measurements.
+- other: the other tasks on those CPUs: where they are all of the machine's CPUs, every
+  other task's schedstat (ns); elsewhere the CPUs' user + nice + system minus the
+  threads' user + kernel, a difference of two measurements (other_source says which).
 The CPU-side parts are user, kernel, other, irq, idle and steal.
 
 Checks: the threads' on-CPU time from schedstat against their user + kernel from
@@ -53,19 +54,40 @@ def _agree(ratio: float) -> str:
     return "yes" if abs(ratio - 1) <= TOLERANCE else "no"
 
 
+# Where "other work" came from (timesplit.csv's other_source).
+OTHER_FROM_TASKS = "every other task's schedstat"
+OTHER_FROM_TICKS = "the CPUs' /proc/stat less the threads' getrusage"
+
+
+def _other_work(row: Mapping[str, object], threads_ns: float) -> tuple[float, str]:
+    """The other tasks' time on the case's CPUs, and its source. Where those CPUs are
+    all of the machine's, it is measured directly: the schedstat (ns) of every task but
+    the benchmark's. Elsewhere the machine-wide sum would count other CPUs' work, so it
+    is the CPUs' user + nice + system (/proc/stat) less the threads' own user + kernel:
+    a difference of two measurements, one of them counted in ticks."""
+    others = _num(row, "others_oncpu_ns")
+    online, ncpus = _num(row, "online_cpus"), _num(row, "ncpus")
+    if not math.isnan(others) and online > 0 and ncpus == online:
+        return others, OTHER_FROM_TASKS
+    busy = sum(_num(row, f"cpu_{f}_ns") for f in ("user", "nice", "system"))
+    return busy - threads_ns, OTHER_FROM_TICKS
+
+
 def derive(row: Mapping[str, object]) -> dict[str, object]:
     """One measured row's parts per switch, user share and checks (DERIVED_COLUMNS);
     all unavailable for a case that was not measured."""
     if row.get("status") != "ok":
-        return {c: "" if c.endswith("_agree") else NAN for c in DERIVED_COLUMNS}
+        return {
+            c: "" if c.endswith("_agree") or c == "other_source" else NAN for c in DERIVED_COLUMNS
+        }
     switches = _num(row, "switches")
     per = (lambda ns: ns / switches) if switches > 0 else (lambda ns: NAN)
     user, kernel = _num(row, "thread_user_ns"), _num(row, "thread_kernel_ns")
-    busy = sum(_num(row, f"cpu_{f}_ns") for f in ("user", "nice", "system"))
+    other, other_source = _other_work(row, user + kernel)
     parts = {
         "user": user,
         "kernel": kernel,
-        "other": busy - (user + kernel),
+        "other": other,
         "irq": _num(row, "cpu_irq_ns") + _num(row, "cpu_softirq_ns"),
         "idle": _num(row, "cpu_idle_ns") + _num(row, "cpu_iowait_ns"),
         "steal": _num(row, "cpu_steal_ns"),
@@ -86,6 +108,7 @@ def derive(row: Mapping[str, object]) -> dict[str, object]:
     out["oncpu_agree"] = _agree(oncpu_ratio)
     out["parts_ratio"] = parts_ratio
     out["parts_agree"] = _agree(parts_ratio)
+    out["other_source"] = other_source
     return out
 
 

@@ -109,6 +109,9 @@ def _row(case: Case, run: TimedRun, acc: Accounts, cpu_view: str) -> dict[str, o
         "runq_wait_ns": maybe(acc.runq_wait_ns),
         "timeslices": maybe(acc.timeslices),
         **{f"cpu_{name}_ns": cpu.get(name, math.nan) for name in CPU_FIELDS},
+        "others_oncpu_ns": maybe(acc.others_oncpu_ns),
+        "others_tasks": acc.others_tasks,
+        "online_cpus": acc.online_cpus,
         "unavailable": "; ".join(f"{k}: {v}" for k, v in acc.unavailable.items()),
     }
 

@@ -4,9 +4,10 @@ The accounted run goes through the same native code as a timed run (sb_ring for 
 driver's serve loop for Go) with the accounting switched on: for C, sb_ring_accounted
 (c/account.c) reads each benchmark thread's getrusage(RUSAGE_THREAD) and
 /proc/thread-self/schedstat over its timed region, and the CPUs' /proc/stat around the
-gate; for Go, the driver's "N account" request (go/cmd/switchdriver/account.go) reads
-every thread's schedstat, getrusage(RUSAGE_SELF) and the /proc/stat of every CPU of
-its affinity around the region. A source that could not be read is None, with why.
+gate, and every other task's schedstat on the machine; for Go, the driver's "N account"
+request (go/cmd/switchdriver/account.go) reads every thread's schedstat,
+getrusage(RUSAGE_SELF), the /proc/stat of every CPU of its affinity and every other
+task's schedstat around the region. A source that could not be read is None, with why.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class Accounts:
     timeslices: int | None  # schedstat: timeslices run
     cpu_ns: dict[str, int] | None  # per CPU_FIELDS, summed over the CPUs
     rusage_source: str  # which getrusage, in words
+    # Every other task's time on a CPU over the region (schedstat of every task of the
+    # machine but the benchmark's), in ns; None where it could not be read.
+    others_oncpu_ns: int | None = None
+    others_tasks: int = 0  # tasks in that sum
+    online_cpus: int = 0  # the machine's CPUs: the sum covers them all
     threads_born: int = 0  # Go: threads there only at the end (counted from 0)
     threads_gone: int = 0  # Go: threads there only at the start (their time is short)
     unavailable: dict[str, str] = field(default_factory=dict)  # source → why
@@ -95,6 +101,7 @@ def accounted_c(body: CBody, ops: int, cpus: list[int]) -> tuple[TimedRun, Accou
             ("getrusage", account.rusage_error),
             ("schedstat", account.schedstat_error),
             ("/proc/stat", account.stat_error),
+            ("other tasks' schedstat", account.others_error),
         )
         if err
     }
@@ -111,6 +118,9 @@ def accounted_c(body: CBody, ops: int, cpus: list[int]) -> tuple[TimedRun, Accou
         cpu_ns=None if account.stat_error else _ticks_ns(list(account.cpu_ticks), hz),
         rusage_source="getrusage(RUSAGE_THREAD) in each benchmark thread"
         + (" and process" if case.processes else ""),
+        others_oncpu_ns=None if account.others_error else int(account.others_oncpu_ns),
+        others_tasks=int(account.others_tasks),
+        online_cpus=int(account.online_cpus),
         unavailable=unavailable,
     )
 
@@ -145,6 +155,7 @@ def accounted_go(body: GoBody, ops: int) -> tuple[TimedRun, Accounts]:
             ("getrusage", "rusage_error"),
             ("schedstat", "schedstat_error"),
             ("/proc/stat", "stat_error"),
+            ("other tasks' schedstat", "others_error"),
         )
         if a.get(key)
     }
@@ -163,6 +174,11 @@ def accounted_go(body: GoBody, ops: int) -> tuple[TimedRun, Accounts]:
         timeslices=int(a["timeslices"]) if sched_ok else None,
         cpu_ns=None if "/proc/stat" in unavailable else _ticks_ns(a["cpu_ticks"], user_hz()),
         rusage_source="getrusage(RUSAGE_SELF): the whole driver process",
+        others_oncpu_ns=None
+        if "other tasks' schedstat" in unavailable
+        else int(a.get("others_oncpu_ns", 0)),
+        others_tasks=int(a.get("others_tasks", 0)),
+        online_cpus=int(a.get("online_cpus", 0)),
         threads_born=int(a.get("threads_born", 0)),
         threads_gone=int(a.get("threads_gone", 0)),
         unavailable=unavailable,

@@ -477,6 +477,9 @@ TIMESPLIT_MEASURED = [
     "cpu_irq_ns",
     "cpu_softirq_ns",
     "cpu_steal_ns",
+    "others_oncpu_ns",
+    "others_tasks",
+    "online_cpus",
     "unavailable",
     "wall_s",
 ]
@@ -496,10 +499,11 @@ TIMESPLIT_DERIVED = [
     "oncpu_agree",
     "parts_ratio",
     "parts_agree",
+    "other_source",
 ]
 TIMESPLIT_COLUMNS = [*TIMESPLIT_MEASURED, *TIMESPLIT_DERIVED]
 TIMESPLIT_TEXT = {"case", "lang", "placement", "status", "reason", "cpu_view", "cpus"}
-TIMESPLIT_TEXT |= {"rusage_source", "unavailable", "oncpu_agree", "parts_agree"}
+TIMESPLIT_TEXT |= {"rusage_source", "unavailable", "oncpu_agree", "parts_agree", "other_source"}
 # other_ns_per_switch is a difference of two measurements: it may come out below 0.
 TIMESPLIT_KINDS = {
     c: TEXT if c in TIMESPLIT_TEXT else NUMBER if c == "other_ns_per_switch" else NONNEG

@@ -189,3 +189,18 @@ def test_go_accounts_are_read_and_a_lost_thread_makes_schedstat_unavailable() ->
     assert acc.user_ns == 9  # getrusage(RUSAGE_SELF) still holds the thread that left
     assert "exited" in acc.unavailable["schedstat"]
     assert acc.unavailable["/proc/stat"] == "no /proc/stat"
+
+
+def test_other_work_is_every_other_tasks_schedstat_where_the_cpus_are_all_of_them() -> None:
+    """On all of the machine's CPUs the other tasks' time is measured (schedstat, ns);
+    on some of them the machine-wide sum would count other CPUs' work, so it is the
+    CPUs' busy ticks less the threads' own."""
+    all_cpus = derive(_row(others_oncpu_ns=150_000, others_tasks=80, online_cpus=2))
+    assert all_cpus["other_source"] == "every other task's schedstat"
+    assert all_cpus["other_ns_per_switch"] == pytest.approx(150.0)
+    some_cpus = derive(_row(others_oncpu_ns=150_000, others_tasks=80, online_cpus=16))
+    assert some_cpus["other_source"] == "the CPUs' /proc/stat less the threads' getrusage"
+    # (200,000 + 0 + 400,000) - (100,000 + 300,000) ns over 1000 switches
+    assert some_cpus["other_ns_per_switch"] == pytest.approx(200.0)
+    unread = derive(_row(others_oncpu_ns=math.nan, online_cpus=2))
+    assert unread["other_source"] == "the CPUs' /proc/stat less the threads' getrusage"

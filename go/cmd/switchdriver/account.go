@@ -47,6 +47,15 @@ type Account struct {
 	// CPUTicks: /proc/stat deltas summed over CPUs, in USER_HZ ticks: user,
 	// nice, system, idle, iowait, irq, softirq, steal.
 	CPUTicks [8]int64 `json:"cpu_ticks"`
+	// OthersOncpuNs: every other task's time on a CPU over the region (the
+	// schedstat of every task of the machine outside this process), read with
+	// the /proc/stat lines; a task born in the region counts from 0, one that
+	// ended in it is left out. It covers every CPU, so it stands for the CPUs'
+	// other work where this process may run on all of them (OnlineCPUs).
+	OthersOncpuNs int64  `json:"others_oncpu_ns"`
+	OthersTasks   int64  `json:"others_tasks"`
+	OthersError   string `json:"others_error"`
+	OnlineCPUs    int    `json:"online_cpus"`
 }
 
 // schedstat is one thread's three schedstat numbers.
@@ -58,6 +67,7 @@ type accountRegion struct {
 	rusage     syscall.Rusage
 	tasks      map[string]schedstat
 	ticks      [8]int64
+	others     map[string]int64
 	start      time.Time
 	startError error
 }
@@ -72,6 +82,9 @@ func (a *accountRegion) begin() {
 		a.out.RusageError = err.Error()
 	}
 	a.tasks, a.startError = readTasks()
+	if a.others, err = readOthers(); err != nil {
+		a.out.OthersError = err.Error()
+	}
 	if a.out.StatError == "" {
 		if a.ticks, err = readCPUTicks(cpus); err != nil {
 			a.out.StatError = err.Error()
@@ -92,6 +105,7 @@ func (a *accountRegion) end() {
 		}
 	}
 	a.out.RegionNs = elapsed.Nanoseconds()
+	a.addOthers()
 	tasks, err := readTasks()
 	if err == nil {
 		err = a.startError
@@ -127,6 +141,67 @@ func (a *accountRegion) addTasks(tasks map[string]schedstat) {
 			a.out.Threads++
 		}
 	}
+}
+
+// addOthers sums what every other task gained on a CPU since begin.
+func (a *accountRegion) addOthers() {
+	a.out.OnlineCPUs = onlineCPUs()
+	if a.out.OthersError != "" {
+		return
+	}
+	after, err := readOthers()
+	if err != nil {
+		a.out.OthersError = err.Error()
+		return
+	}
+	for tid, now := range after {
+		a.out.OthersOncpuNs += now - a.others[tid] // 0 for a task born in the region
+		a.out.OthersTasks++
+	}
+}
+
+// readOthers reads the time on a CPU of every task of the machine outside
+// this process, by thread id. A task that ends while it is read is skipped.
+func readOthers() (map[string]int64, error) {
+	files, err := filepath.Glob("/proc/[0-9]*/task/[0-9]*/schedstat")
+	if err != nil {
+		return nil, err
+	}
+	self := "/proc/" + strconv.Itoa(os.Getpid()) + "/"
+	others := make(map[string]int64, len(files))
+	for _, file := range files {
+		if strings.HasPrefix(file, self) {
+			continue
+		}
+		text, err := os.ReadFile(file)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		var oncpu int64
+		if _, err := fmt.Sscan(string(text), &oncpu); err != nil {
+			continue
+		}
+		others[filepath.Base(filepath.Dir(file))] = oncpu
+	}
+	if len(others) == 0 {
+		return nil, fmt.Errorf("no other task's schedstat could be read")
+	}
+	return others, nil
+}
+
+// onlineCPUs counts the CPU lines of /proc/stat (0 if it cannot be read).
+func onlineCPUs() int {
+	text, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(string(text), "\n") {
+		if len(line) > 3 && strings.HasPrefix(line, "cpu") && line[3] >= '0' && line[3] <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 // readTasks reads every thread's /proc/self/task/TID/schedstat. A thread

@@ -70,3 +70,24 @@ func TestReadCPUTicksRefusesAMissingCPU(t *testing.T) {
 		t.Fatalf("want a missing CPU refused, got %v", err)
 	}
 }
+
+// TestReadOthersLeavesThisProcessOut: the other tasks' sum covers the machine's
+// tasks but never this process's own threads, which the threads' figures hold.
+func TestReadOthersLeavesThisProcessOut(t *testing.T) {
+	others, err := readOthers()
+	if err != nil {
+		t.Skipf("no other task's schedstat here: %v", err)
+	}
+	own, err := readTasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tid := range own {
+		if _, counted := others[tid]; counted {
+			t.Errorf("thread %s of this process is counted among the others", tid)
+		}
+	}
+	if onlineCPUs() < 1 {
+		t.Errorf("onlineCPUs() = %d, want at least 1", onlineCPUs())
+	}
+}
