@@ -7,7 +7,8 @@ pre-period metric): per case, on a log scale,
 
 with one intercept a for the case (POOLED says why), or one for each worker process
 (as bench.analysis.stats.regression fits), when beta is the within-process slope. Each
-value is then moved to one reference canary level, value * (c_ref / canary) ** beta,
+value is then moved to one reference canary level (the case's own median canary in the
+summary, a common level in compare), value * (c_ref / canary) ** beta,
 and the adjusted median's 95% CI comes from the same two-stage bootstrap as
 stats.median_ci (processes, then values within them), with beta re-fitted in every
 draw so that the CI carries the fit's own uncertainty, and the same sqrt(n / (n - 1))
@@ -263,15 +264,21 @@ def summary_columns(
     samples: pd.DataFrame, case_ids: list[str], reference: float | None = None
 ) -> pd.DataFrame:
     """summary.csv's mood columns for each case (index: case id), from its timed samples
-    (with canary columns) at `reference` (default: the run's median canary)."""
+    (with canary columns) at `reference`, or by default at the case's own median canary.
+
+    The case's own level, as CUPED centres on the covariate's own mean: the adjustment
+    then takes out how the machine's mood moved during the case and nothing else. The
+    run's median would also move each case to a level it never ran at, extrapolating
+    with the fitted slope (a case's own working set sets its canary level too), which
+    widens the CI by the slope's uncertainty without making it any more precise."""
     timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
-    level = reference_level(timed) if reference is None else reference
     rows = {}
     for case in case_ids:
         mine = timed[timed["case"] == case]
         if mine.empty:
             rows[case] = {"mood_note": ""}
             continue
+        level = reference_level(mine) if reference is None else reference
         a = adjust(
             mine["ns_per_switch"].to_numpy(float),
             canary_of(mine).to_numpy(float),

@@ -119,9 +119,10 @@ def mood_section(
         "neighbours crowd the caches and memory the machine shares, it slows, and so do "
         "the switches. Each case's values were regressed on it on a log scale (over all "
         "its worker processes: the mood moves over seconds, and so sets the levels the "
-        "processes settle at) and moved to one canary level (the run's median, "
-        f"{ns(float(p50))} per load); the adjusted median's CI re-fits the slope in every "
-        "bootstrap draw.",
+        "processes settle at) and moved to the case's own median canary, so that the "
+        "adjustment takes out how the machine's mood moved during the case and moves no "
+        "case to a level it never ran at; the adjusted median's CI re-fits the slope in "
+        "every bootstrap draw.",
         "",
         *images(figures.get("mood", []), "the mood canary over the run"),
         f"Its spread over the run's {len(canary):,} values: 10th percentile "

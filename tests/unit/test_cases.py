@@ -162,7 +162,7 @@ def test_expectations_split_user_space_from_kernel_switches():
         ("c.condvar.cross-core", 1, 0.5, 1.5),
         ("c.condvar.same-core", 2, 1.5, None),
         ("c.condvar.ring8-*", 2, 1.5, None),
-        ("go.chan.locked.p1", 2, 1.5, 2.5),
+        ("go.chan.locked.p1", 2, 1.5, 3.5),
         ("go.chan.locked.p2", 3, 2.5, 3.5),
         ("go.chan.locked.pN", 3, 2.5, 3.5),
     ],

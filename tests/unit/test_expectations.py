@@ -83,9 +83,10 @@ def test_the_catalogue_expects_what_the_reference_run_measured(measured: pd.Seri
         # one hand-off against a condition variable on one CPU, both ways
         ("c.futex.same-core", "c.condvar.same-core"),
         ("c.condvar.same-core", "c.futex.same-core"),
-        # a locked goroutine with one P against more Ps (wakep's extra thread), both ways
-        ("go.chan.locked.p1", "go.chan.locked.p2"),
-        ("go.chan.locked.pN", "go.chan.locked.p1"),
+        # (Not a locked goroutine with one P against more Ps: wakep's spinning thread
+        # adds a switch with more Ps, but on one P a woken thread preempting its waker
+        # can add as many, and runs of the development VM landed on both sides of 2.5,
+        # so their ranges overlap and cannot tell the two apart.)
         # a locked goroutine is no single blocking hand-off
         ("go.chan.locked.p2", "c.pipe.threads.unpinned"),
     ],

@@ -95,6 +95,16 @@ def _rows(case: str = "go.chan.p1") -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows, columns=schema.LATENCY_COLUMNS), pd.concat(bins)
 
 
+def _without_latency(folder):
+    """The folder as a run without the latency step left it (the reference has one)."""
+    for name in (schema.LATENCY_CSV, schema.LATENCY_HIST_CSV):
+        (folder / name).unlink(missing_ok=True)
+    run = json.loads((folder / schema.RUN_JSON).read_text())
+    run.pop("latency", None)
+    (folder / schema.RUN_JSON).write_text(json.dumps(run))
+    return folder
+
+
 def _with_latency(folder, case: str = "go.chan.p1"):
     rows, hist = _rows(case)
     rows.to_csv(folder / schema.LATENCY_CSV, index=False)
@@ -123,7 +133,7 @@ def test_damaged_latency_csv_is_refused(tmp_path):
 
 
 def test_report_with_and_without_latency(tmp_path):
-    plain = copy_reference(tmp_path, "plain")
+    plain = _without_latency(copy_reference(tmp_path, "plain"))
     assert render_latency.TITLE not in report.render_markdown(read.load(plain), {})
     folder = copy_reference(tmp_path, "tail")
     _with_latency(folder, case=HOSTILE)
@@ -140,7 +150,7 @@ def test_report_with_and_without_latency(tmp_path):
 
 
 def test_report_says_when_the_step_did_not_finish(tmp_path):
-    folder = copy_reference(tmp_path, "run")
+    folder = _without_latency(copy_reference(tmp_path, "run"))
     run = json.loads((folder / schema.RUN_JSON).read_text())
     (folder / schema.RUN_JSON).write_text(json.dumps({**run, "latency": True}))
     text = report.render_markdown(read.load(folder), {})
@@ -149,6 +159,7 @@ def test_report_says_when_the_step_did_not_finish(tmp_path):
 
 def test_compare_sets_the_tails_side_by_side(tmp_path):
     a, b, c = (copy_reference(tmp_path, n) for n in ("a", "b", "c"))
+    _without_latency(c)
     _with_latency(a)
     _with_latency(b)
     figures = render_latency.plot_compare_cdf(["a", "b", "c"], [a, b, c], tmp_path)

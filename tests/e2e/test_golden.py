@@ -2,7 +2,7 @@
 unless a commit means it to. A move of code (issue 16's restructure) keeps every one
 byte for byte; a deliberate change of output rewrites them in the same commit with
 
-    SWITCHBENCH_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+    SWITCHBENCH_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/e2e/test_golden.py
 
 and its message says why.
 
@@ -29,7 +29,6 @@ from bench.analysis import summary as analyse
 from bench.analysis import tidy
 from bench.catalogue import cases
 from bench.render import compare, report
-from bench.results import schema
 from tests.conftest import ROOT, scale_times
 
 REFERENCE = ROOT / "results" / "reference"
@@ -98,29 +97,12 @@ def test_samples_and_summary_are_derived_again_unchanged(tmp_path: Path) -> None
         analyse.write_summary(frame, tmp_path / name)  # the suite's one CSV writer
         derived = (tmp_path / name).read_text()
         committed = (REFERENCE / name).read_text()
-        derived = _without_unmeasured_new_columns(derived, committed)
         if UPDATE:
             continue  # the reference's own files are rewritten by a run, not here
         assert derived == committed, (
             f"{name} derived from suite.json differs from results/reference/{name}: "
             f"{_first_difference(derived, committed)}"
         )
-
-
-def _without_unmeasured_new_columns(derived: str, committed: str) -> str:
-    """derived less the mood columns (SINCE_CANARY_SAMPLES, SINCE_MOOD) that the committed
-    reference predates, each checked to be blank there: a folder without the canary
-    derives them as not measured, and nothing else may differ."""
-    new = (*schema.SINCE_CANARY_SAMPLES, *schema.SINCE_MOOD)
-    left = pd.read_csv(io.StringIO(derived), dtype=str, keep_default_na=False)
-    have = set(pd.read_csv(io.StringIO(committed), nrows=0).columns)
-    extra = [c for c in new if c in left.columns and c not in have]
-    if not extra:
-        return derived
-    assert (left[extra] == "").all().all(), f"{extra} derived with values from no canary"
-    buffer = io.StringIO()
-    left.drop(columns=extra).to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
 
 
 def _first_difference(a: str, b: str) -> str:
