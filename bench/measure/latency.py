@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ import pandas as pd
 from bench.analysis import latency as stats
 from bench.catalogue.cases import Case, get_case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
+from bench.measure.programs import NotMeasured, json_lines
 from bench.native.build import Artifacts
 from bench.results.schema import LATENCY_COLUMNS, LATENCY_HIST_COLUMNS
 
@@ -51,12 +51,7 @@ CLOCK_PAIRS = 10_000  # back-to-back clock reads timed per C worker (the Go driv
 START_S, PER_HANDOFF_S = 30.0, 1e-3
 
 
-class _Failed(Exception):
-    """A case that could not be measured; its row says why (status, reason)."""
-
-    def __init__(self, reason: str, status: str = "failed") -> None:
-        super().__init__(reason)
-        self.status = status
+_Failed = NotMeasured  # a case that could not be measured: its row says why
 
 
 @dataclass
@@ -65,25 +60,6 @@ class _Measured:
     clock_gaps: np.ndarray
     sched: list[dict] = field(default_factory=list)  # the Go runtime's buckets, all runs
     sched_error: str = ""
-
-
-def _json_lines(argv: list[str], timeout: float) -> list[dict]:
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise _Failed(f"{Path(argv[0]).name} ran past {timeout:.0f} s and was killed") from None
-    except OSError as e:
-        raise _Failed(f"{Path(argv[0]).name} could not be started: {e}") from None
-    said = done.stderr.strip().splitlines()
-    if done.returncode != 0:
-        raise _Failed(said[-1] if said else f"exit status {done.returncode}")
-    try:
-        lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    except ValueError:
-        raise _Failed(f"{Path(argv[0]).name} printed something that is not JSON") from None
-    if not lines or not all(isinstance(x, dict) for x in lines):
-        raise _Failed(f"{Path(argv[0]).name} printed no result")
-    return lines
 
 
 def _checked(values: object, handoffs: int) -> np.ndarray:
@@ -102,7 +78,7 @@ def _measure_c(case: Case, artifacts: Artifacts, runs: int, handoffs: int) -> _M
     argv = [sys.executable, "-m", "bench.measure.latency", str(artifacts.c_library)]
     argv += [case.c_primitive, str(int(case.processes)), str(cpu_a), str(cpu_b)]
     argv += [str(handoffs), str(runs)]
-    (result,) = _json_lines(argv, START_S + PER_HANDOFF_S * runs * handoffs)[-1:]
+    (result,) = json_lines(argv, START_S + PER_HANDOFF_S * runs * handoffs)[-1:]
     if result.get("error"):
         raise _Failed(str(result["error"]))
     per_run = [_checked(r, handoffs) for r in result.get("runs", [])]
@@ -116,7 +92,7 @@ def _measure_go(case: Case, artifacts: Artifacts, runs: int, handoffs: int) -> _
     argv += ["-gomaxprocs", str(case.gomaxprocs)]
     measured = _Measured([], np.array([], dtype=np.int64))
     for _ in range(runs):
-        (result,) = _json_lines(argv, START_S + PER_HANDOFF_S * handoffs)[-1:]
+        (result,) = json_lines(argv, START_S + PER_HANDOFF_S * handoffs)[-1:]
         measured.runs.append(_checked(result.get("latency_ns"), handoffs))
         gaps = np.asarray(result.get("clock_gap_ns", []), dtype=np.int64)
         measured.clock_gaps = np.concatenate([measured.clock_gaps, gaps])

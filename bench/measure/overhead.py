@@ -26,9 +26,7 @@ Writes overhead.csv into the result folder; section_lines() renders it.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,7 @@ import pandas as pd
 from bench.analysis.stats import median_ci
 from bench.catalogue.cases import GOROUTINE_CASE, THREAD_CASE, get_case
 from bench.catalogue.placement import pin_cpus, usable_cpus
+from bench.measure.programs import NotMeasured, json_lines
 from bench.native.bridge import case_skip_reason
 from bench.native.build import Artifacts
 from bench.results.schema import OVERHEAD_COLUMNS, OVERHEAD_CSV
@@ -87,12 +86,7 @@ LOOPS = (
 )
 
 
-class _Failed(Exception):
-    """A measurement that could not be made; its row says why (status, reason)."""
-
-    def __init__(self, reason: str, status: str = "failed") -> None:
-        super().__init__(reason)
-        self.status = status
+_Failed = NotMeasured  # a measurement that could not be made: its row says why
 
 
 def _row(case: str, kind: str, what: str, suite_case: str = "") -> dict:
@@ -114,25 +108,9 @@ def _program(artifacts: Artifacts, lang: str) -> Path:
 
 
 def _run(argv: list[str], timeout: float) -> list[dict]:
-    """The program's JSON lines; _Failed with its last word when it fails."""
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise _Failed(f"{Path(argv[0]).name} ran past {timeout:.0f} s and was killed") from None
-    except OSError as e:
-        raise _Failed(f"{Path(argv[0]).name} could not be started: {e}") from None
-    said = done.stderr.strip().splitlines()
-    if done.returncode != 0:
-        why = said[-1] if said else f"exit status {done.returncode}"
-        # Exit status 3 is c/minimal.c's "pinning refused": the machine's doing.
-        raise _Failed(why, "skipped" if done.returncode == 3 else "failed")
-    try:
-        lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
-    except ValueError:
-        raise _Failed(f"{Path(argv[0]).name} printed something that is not JSON") from None
-    if not lines or not all(isinstance(x, dict) for x in lines):
-        raise _Failed(f"{Path(argv[0]).name} printed no result")
-    return lines
+    """The program's JSON lines. Exit status 3 is c/minimal.c's "pinning refused": the
+    machine's doing, so the loop is skipped rather than failed."""
+    return json_lines(argv, timeout, skipped_exit=3)
 
 
 def _loop_argv(program: Path, loop: Loop, n: int, repeats: int, cpu: int) -> list[str]:

@@ -103,36 +103,35 @@ class RunState:
         )
 
 
-# Words of --only that name a step of the run, not cases.
+# Words of --only that name a step of the run, not cases (RunState has a flag of each).
 STEPS = ("memory", "leaks", "overhead", "agreement", "latency", "timesplit")
+# What each step runs, and so needs built.
+STEP_BUILDS: dict[str, set[str]] = {
+    "memory": {"c", "go"},
+    "leaks": {"go"},
+    "overhead": {"c", "go"},
+    "agreement": {"c"},
+    "latency": {"c", "go"},  # the tail of C and Go cases, whatever else was picked
+    "timesplit": {"c", "go"},  # likewise
+}
 
 
 def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
     profile = PROFILES[args.profile]
-    # "memory", "leaks", "overhead" and "agreement" in --only name those steps, not cases.
+    # The words of STEPS in --only name those steps, not cases; without --only every
+    # step runs but the time split, which the profile decides.
     words = [p.strip() for p in (args.only or "").split(",")]
-    wants_memory = not args.only or "memory" in words
-    wants_leaks = not args.only or "leaks" in words
-    wants_overhead = not args.only or "overhead" in words
-    wants_agreement = not args.only or "agreement" in words
-    wants_latency = not args.only or "latency" in words
-    wants_timesplit = ("timesplit" in words) if args.only else profile.timesplit is not None
+    steps = {step: not args.only or step in words for step in STEPS}
+    steps["timesplit"] = ("timesplit" in words) if args.only else profile.timesplit is not None
     patterns = ",".join(p for p in words if p not in STEPS)
     selected = cases.select(patterns) if patterns or not args.only else []
     if not args.only:
         selected = [c for c in selected if profile.includes(c)]
-    if wants_memory:
+    if steps["memory"]:
         memory_budget()  # fail early on a bad SWITCHBENCH_MEMORY_BUDGET_MB
     if args.compare:
         comparison.load_runs([Path(args.compare)])  # a bad reference fails now, not after the run
-    artifacts = _artifacts(
-        selected,
-        wants_memory,
-        wants_leaks,
-        wants_overhead,
-        wants_agreement,
-        wants_latency or wants_timesplit,
-    )
+    artifacts = _artifacts(selected, steps)
     out = Path(args.out) if args.out else default_out()
     create_out(out)
     (out / "raw").mkdir()
@@ -153,12 +152,7 @@ def new_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         [],
         started,
         repeat=args.repeat,
-        memory=wants_memory,
-        leaks=wants_leaks,
-        overhead=wants_overhead,
-        agreement=wants_agreement,
-        latency=wants_latency,
-        timesplit=wants_timesplit,
+        **steps,
     )
     return run, artifacts
 
@@ -202,20 +196,8 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
                 int(record.get("passes", 1)),
             )
         )
-    wants_memory = bool(state.get("memory", False))
-    wants_leaks = bool(state.get("leaks", False))
-    wants_overhead = bool(state.get("overhead", False))
-    wants_agreement = bool(state.get("agreement", False))
-    wants_latency = bool(state.get("latency", False))
-    wants_timesplit = bool(state.get("timesplit", False))
-    artifacts = _artifacts(
-        selected,
-        wants_memory,
-        wants_leaks,
-        wants_overhead,
-        wants_agreement,
-        wants_latency or wants_timesplit,
-    )
+    steps = {step: bool(state.get(step, False)) for step in STEPS}
+    artifacts = _artifacts(selected, steps)
     # A folder of `run --go`: its own toolchain's programs (bench.native.toolchains).
     artifacts = toolchains.resumed_artifacts(out, artifacts)
     run = RunState(
@@ -226,34 +208,19 @@ def resumed_run(args: argparse.Namespace) -> tuple[RunState, Artifacts]:
         state.get("started_utc", ""),
         float(state.get("wall_s", 0.0)),
         repeat=int(state.get("repeat", 1)),
-        memory=wants_memory,
-        leaks=wants_leaks,
-        overhead=wants_overhead,
-        agreement=wants_agreement,
         agreement_unavailable=str(state.get("agreement_unavailable", "")),
-        latency=wants_latency,
-        timesplit=wants_timesplit,
+        **steps,
     )
     return run, artifacts
 
 
-def _artifacts(
-    selected: list[cases.Case],
-    memory: bool,
-    leaks: bool,
-    overhead: bool,
-    agreement: bool,
-    c_and_go: bool,
-) -> Artifacts:
-    """What a run of these cases and steps needs built; c_and_go: a step that runs C and
-    Go cases whatever else was picked (latency, timesplit)."""
-    return build(
-        {c.lang for c in selected}
-        | ({"c", "go"} if memory or c_and_go else set())
-        | ({"go"} if leaks else set())
-        | ({"c", "go"} if overhead else set())
-        | ({"c"} if agreement else set())
-    )
+def _artifacts(selected: list[cases.Case], steps: dict[str, bool]) -> Artifacts:
+    """What a run of these cases and steps (STEPS: whether each runs) needs built."""
+    langs = {c.lang for c in selected}
+    for step, needs in STEP_BUILDS.items():
+        if steps.get(step):
+            langs |= needs
+    return build(langs)
 
 
 def measure_case(

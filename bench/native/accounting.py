@@ -16,7 +16,14 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from bench.native.bridge import CBody, GoBody, NativeError, TimedRun
+from bench.native.bridge import (
+    CBody,
+    GoBody,
+    NativeError,
+    TimedRun,
+    timed_run_from_result,
+    timed_run_from_sample,
+)
 
 # The /proc/stat fields sb_account.cpu_ticks and the driver's cpu_ticks hold, in order.
 CPU_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
@@ -86,15 +93,7 @@ def accounted_c(body: CBody, ops: int, cpus: list[int]) -> tuple[TimedRun, Accou
         account,
     ):  # fmt: skip
         raise NativeError(ffi.string(out.message).decode(errors="replace"))
-    run = TimedRun(
-        ops=ops,
-        elapsed_ns=out.elapsed_ns,
-        handoffs=out.handoffs,
-        expected_handoffs=out.expected_handoffs,
-        order_errors=out.order_errors,
-        voluntary_ctx=out.voluntary_ctx,
-        involuntary_ctx=out.involuntary_ctx,
-    )
+    run = timed_run_from_result(ops, out)
     unavailable = {
         name: _why(err)
         for name, err in (
@@ -140,15 +139,7 @@ def accounted_go(body: GoBody, ops: int) -> tuple[TimedRun, Accounts]:
     a = sample.get("account")
     if not isinstance(a, dict):
         raise NativeError("the Go driver answered an accounted run without its account")
-    run = TimedRun(
-        ops=sample["ops"],
-        elapsed_ns=sample["elapsed_ns"],
-        handoffs=sample["handoffs"],
-        expected_handoffs=sample["expected_handoffs"],
-        order_errors=sample["order_errors"],
-        voluntary_ctx=sample["voluntary_ctx"],
-        involuntary_ctx=sample["involuntary_ctx"],
-    )
+    run = timed_run_from_sample(sample)
     unavailable = {
         name: str(a[key])
         for name, key in (

@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import pin_cpus, skip_reason, usable_cpus
@@ -69,6 +70,33 @@ class TimedRun:
             )
         if self.elapsed_ns <= 0:
             raise NativeError(f"the timed loop reported {self.elapsed_ns} ns")
+
+
+def timed_run_from_result(ops: int, out: object) -> TimedRun:
+    """A C run's TimedRun from its struct sb_result (a counter that was not read is None,
+    with why)."""
+    r: Any = out
+    n = len(COUNTER_NAMES)
+    return TimedRun(
+        ops=ops,
+        elapsed_ns=r.elapsed_ns,
+        handoffs=r.handoffs,
+        expected_handoffs=r.expected_handoffs,
+        order_errors=r.order_errors,
+        voluntary_ctx=r.voluntary_ctx,
+        involuntary_ctx=r.involuntary_ctx,
+        counters=tuple(None if r.counter_error[i] else r.counter[i] for i in range(n)),
+        counter_errors=tuple(_errno_text(r.counter_error[i]) for i in range(n)),
+    )
+
+
+def timed_run_from_sample(sample: dict[str, Any]) -> TimedRun:
+    """A Go run's TimedRun from the driver's JSON line, which names TimedRun's fields
+    (its counters come as lists)."""
+    given = {f.name: sample[f.name] for f in fields(TimedRun)}
+    given["counters"] = tuple(given["counters"])
+    given["counter_errors"] = tuple(given["counter_errors"])
+    return TimedRun(**given)
 
 
 def _errno_text(err: int) -> str:
@@ -157,21 +185,7 @@ class CBody:
         self.lib.sb_set_perf_counting(int(count_perf))
         if self._call(ops, out) != 0:
             raise NativeError(self.ffi.string(out.message).decode(errors="replace"))
-        return TimedRun(
-            ops=ops,
-            elapsed_ns=out.elapsed_ns,
-            handoffs=out.handoffs,
-            expected_handoffs=out.expected_handoffs,
-            order_errors=out.order_errors,
-            voluntary_ctx=out.voluntary_ctx,
-            involuntary_ctx=out.involuntary_ctx,
-            counters=tuple(
-                None if out.counter_error[i] else out.counter[i] for i in range(len(COUNTER_NAMES))
-            ),
-            counter_errors=tuple(
-                _errno_text(out.counter_error[i]) for i in range(len(COUNTER_NAMES))
-            ),
-        )
+        return timed_run_from_result(ops, out)
 
     def close(self) -> None:
         pass
@@ -204,11 +218,7 @@ class GoBody:
         sample = json.loads(line)
         if sample.get("error"):
             raise NativeError(f"Go driver: {sample['error']}")
-        # The driver's JSON names TimedRun's fields; the counters come as lists.
-        given = {f.name: sample[f.name] for f in fields(TimedRun)}
-        given["counters"] = tuple(given["counters"])
-        given["counter_errors"] = tuple(given["counter_errors"])
-        return TimedRun(**given)
+        return timed_run_from_sample(sample)
 
     def close(self) -> None:
         if self.proc.stdin:

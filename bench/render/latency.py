@@ -49,6 +49,20 @@ def _runtime_cell(row: pd.Series) -> str:
     return f"≤ {ns(p50)} / ≤ {ns(p99)}{count}"
 
 
+def _percentile_cells(row: pd.Series) -> list[str]:
+    """p50 (CI), p90, p99 (CI), p99.9, p99.99, max and one clock read: the cells the
+    report's table and compare's share."""
+    return [
+        _with_ci(row, "p50"),
+        ns(number(row.get("p90_ns"))),
+        _with_ci(row, "p99"),
+        ns(number(row.get("p99_9_ns"))),
+        ns(number(row.get("p99_99_ns"))),
+        ns(number(row.get("max_ns"))),
+        ns(number(row.get("clock_ns"))),
+    ]
+
+
 def _table(latency: pd.DataFrame) -> list[str]:
     lines = [
         "| case | hand-offs (runs) | p50 (95% CI) | p90 | p99 (95% CI) | p99.9 | p99.99 | max "
@@ -65,18 +79,7 @@ def _table(latency: pd.DataFrame) -> list[str]:
         handoffs, runs = number(row.get("handoffs")), number(row.get("runs"))
         count = "—" if missing(handoffs) else f"{handoffs:,.0f}"
         count += "" if missing(runs) else f" ({runs:.0f})"
-        cells = [
-            code(row.get("case")),
-            count,
-            _with_ci(row, "p50"),
-            ns(number(row.get("p90_ns"))),
-            _with_ci(row, "p99"),
-            ns(number(row.get("p99_9_ns"))),
-            ns(number(row.get("p99_99_ns"))),
-            ns(number(row.get("max_ns"))),
-            ns(number(row.get("clock_ns"))),
-            _runtime_cell(row),
-        ]
+        cells = [code(row.get("case")), count, *_percentile_cells(row), _runtime_cell(row)]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -250,15 +253,7 @@ def compare_lines(labels: list[str], folders: list[Path], figures: list[Path]) -
                     f"{md(row.get('reason'))} | | | | | | |"
                 )
                 continue
-            cells = [
-                _with_ci(row, "p50"),
-                ns(number(row.get("p90_ns"))),
-                _with_ci(row, "p99"),
-                ns(number(row.get("p99_9_ns"))),
-                ns(number(row.get("p99_99_ns"))),
-                ns(number(row.get("max_ns"))),
-                ns(number(row.get("clock_ns"))),
-            ]
+            cells = _percentile_cells(row)
             lines.append(f"| {code(case)} | {md(label)} | " + " | ".join(cells) + " |")
     without = [label for label, table in loaded if table is None or table.empty]
     lines.append("")

@@ -18,7 +18,7 @@ import pandas as pd
 from bench.analysis.mood import MIN_CANARY_R2, canary_of
 from bench.render.axes import human_axis, ns_label
 from bench.render.fmt import code, md, ns, number
-from bench.render.plot import LANG_COLOURS, images, plt
+from bench.render.plot import case_spans, images, plt
 from bench.render.plot import save as save_figure
 
 FIGURE_STEM = "mood_canary"
@@ -48,27 +48,13 @@ def plot_mood(folder: Path, run: dict[str, Any], samples: pd.DataFrame) -> list[
     if placed.empty:
         return []
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    for case_id, span in (run.get("cases") or {}).items():
-        start, end = span.get("start_s"), span.get("end_s")
-        if isinstance(start, int | float) and isinstance(end, int | float) and end > start:
-            colour = LANG_COLOURS.get(str(case_id).split(".")[0], "grey")
-            ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
     ax.plot(placed["t_s"], placed["canary"], ".", color="black", ms=2)
     ax.set_yscale("log")
     human_axis(ax.yaxis, ns_label)
     ax.set_xlabel("seconds into the run (a case's values spread evenly over its span)")
     ax.set_ylabel("canary, ns per load")
     ax.set_title("The mood canary beside every timed value (slower: a busier machine)")
-    from matplotlib.patches import Patch
-
-    ax.legend(
-        handles=[
-            Patch(color=LANG_COLOURS["go"], alpha=0.3, label="Go cases"),
-            Patch(color=LANG_COLOURS["c"], alpha=0.3, label="C cases"),
-        ],
-        loc="upper left",
-        fontsize=8,
-    )
+    case_spans(ax, run)
     ax.grid(alpha=0.3)
     return save_figure(fig, folder, FIGURE_STEM)
 

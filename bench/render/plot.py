@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -19,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from bench.results.write import atomic_write  # noqa: E402
 
-__all__ = ["LANG_COLOURS", "images", "plt", "save"]
+__all__ = ["LANG_COLOURS", "case_spans", "images", "plt", "save"]
 
 LANG_COLOURS = {"go": "#00add8", "c": "#d1495b"}
 
@@ -41,3 +42,24 @@ def save(fig: plt.Figure, out_dir: Path, stem: str, dpi: int = 120) -> list[Path
 def images(paths: list[Path], alt: str) -> list[str]:
     """Markdown showing the PNG of each figure saved."""
     return [f"![{alt}]({p.name})\n" for p in paths if p.suffix == ".png"]
+
+
+def case_spans(ax: plt.Axes, run: dict[str, Any]) -> None:
+    """Shade each case's span of the run (run.json's start_s, end_s) in its language's
+    colour, with a legend of the two: the run-long figures (system, canary) show which
+    case was running when."""
+    from matplotlib.patches import Patch
+
+    for case_id, span in (run.get("cases") or {}).items():
+        start, end = span.get("start_s"), span.get("end_s")
+        if isinstance(start, int | float) and isinstance(end, int | float) and end > start:
+            colour = LANG_COLOURS.get(str(case_id).split(".")[0], "grey")
+            ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
+    ax.legend(
+        handles=[
+            Patch(color=LANG_COLOURS["go"], alpha=0.3, label="Go cases"),
+            Patch(color=LANG_COLOURS["c"], alpha=0.3, label="C cases"),
+        ],
+        loc="upper left",
+        fontsize=8,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from bench.render.axes import count_label, human_axis
-from bench.render.plot import LANG_COLOURS, images, plt
+from bench.render.plot import case_spans, images, plt
 from bench.render.plot import save as save_figure
 
 
@@ -36,27 +36,13 @@ def plot_system(folder: Path, run: dict[str, Any], system: pd.DataFrame | None) 
     if rates.empty:
         return []
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    for case_id, span in (run.get("cases") or {}).items():
-        start, end = span.get("start_s"), span.get("end_s")
-        if isinstance(start, int | float) and isinstance(end, int | float) and end > start:
-            colour = LANG_COLOURS.get(str(case_id).split(".")[0], "grey")
-            ax.axvspan(start, end, color=colour, alpha=0.15, lw=0)
     ax.plot(rates["t_s"], rates["ctxt_per_s"], color="black", lw=1)
     ax.set_yscale("symlog", linthresh=1000)
     human_axis(ax.yaxis, count_label)
     ax.set_xlabel("seconds into the run")
     ax.set_ylabel("context switches / s (whole machine)")
     ax.set_title("System context switches over the run (/proc/stat ctxt, as vmstat's cs)")
-    from matplotlib.patches import Patch
-
-    ax.legend(
-        handles=[
-            Patch(color=LANG_COLOURS["go"], alpha=0.3, label="Go cases"),
-            Patch(color=LANG_COLOURS["c"], alpha=0.3, label="C cases"),
-        ],
-        loc="upper left",
-        fontsize=8,
-    )
+    case_spans(ax, run)
     ax.grid(alpha=0.3)
     return save_figure(fig, folder, "system_ctxt")
 
