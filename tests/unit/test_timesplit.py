@@ -10,6 +10,7 @@ import pytest
 
 from bench.analysis.timesplit import derive, with_derived
 from bench.errors import UsageError
+from bench.native.bridge import COUNTER_NAMES
 from bench.render import timesplit as render
 from bench.results import read
 from bench.results.schema import TIMESPLIT_COLUMNS, TIMESPLIT_CSV, TIMESPLIT_MEASURED
@@ -170,6 +171,9 @@ def _go_answer(**account: object) -> dict[str, object]:
     base |= {"cpu_ticks": [1, 0, 0, 1, 0, 0, 0, 0]}
     base |= account
     sample = {"ops": 5, "elapsed_ns": 19, "handoffs": 10, "expected_handoffs": 10}
+    # Every line of the driver carries the perf counters (none read in an accounted run).
+    sample |= {"counters": [None] * len(COUNTER_NAMES)}
+    sample |= {"counter_errors": ["not counted in this run"] * len(COUNTER_NAMES)}
     return sample | {"order_errors": 0, "voluntary_ctx": 0, "involuntary_ctx": 0, "account": base}
 
 
