@@ -74,7 +74,7 @@ void sb_canary_free(void *canary)
     free(c);
 }
 
-double sb_canary_ns(void *canary, uint64_t loads, int cpu)
+double sb_canary_ns(void *canary, uint64_t warm, uint64_t loads, int cpu)
 {
     struct sb_canary *c = canary;
     if (!c || loads < 1)
@@ -96,6 +96,8 @@ double sb_canary_ns(void *canary, uint64_t loads, int cpu)
         restore = 1;
     }
     void *volatile *p = c->at;
+    for (uint64_t i = 0; i < warm; i++)
+        p = (void *volatile *)*p;
     uint64_t start = sb_now_ns();
     for (uint64_t i = 0; i < loads; i++)
         p = (void *volatile *)*p;

@@ -34,23 +34,36 @@ class Shape:
     # A mix: these shapes in turn, each with a 1/len(parts) share of its loads, and the
     # geometric mean of their ns per load (bytes and loads are then 0).
     parts: tuple[str, ...] = ()
+    # Walk the whole buffer once, untimed, before the timed loads: between two chases
+    # the case and pyperf run, and evict as much of the buffer as their own working set
+    # takes, so an unwarmed chase measures that refill (3.3 ns per load before a
+    # same-core futex value, 13-20 ns after it, in the committed reference) as much as
+    # the machine. Warmed, the chase before and the chase after a value time the same
+    # thing: the buffer's cache level as the machine lets it be now. Not for llc, whose
+    # buffer is bigger than the caches it is named past (a lap would take ~25 ms).
+    warm: bool = True
+
+    @property
+    def warm_loads(self) -> int:
+        return self.bytes // LINE_BYTES if self.warm else 0
 
 
+LINE_BYTES = 64  # one pointer per cache line, as c/canary.c and go/canary lay them out
 # The loads of each are set so that one chase takes roughly 0.1-0.3 ms on this
 # project's development VM, a percent or two of a 25 ms value with one before and
 # one after it. The buffers would sit inside the cache level they are named for on
 # that VM (L1d 48 KiB, L2 1 MiB, L3 32 MiB shared), except llc, which is bigger than
-# any L2 and so reaches the shared L3 and memory past it. Between values the case and
-# pyperf run, so a chase starts with its buffer partly evicted: l2 and l2full measure
-# refilling from L3 and memory as much as L2 itself, and l2full visits only about a
-# third of its lines per chase (it goes on from where the last one stopped).
+# any L2 and so reaches the shared L3 and memory past it. Each but llc is warmed by one
+# untimed lap first (Shape.warm).
 SHAPES = {
     s.name: s
     for s in (
         Shape("l1", 32 << 10, 200_000, "32 KiB: inside L1d"),
         Shape("l2", 256 << 10, 30_000, "256 KiB: past L1d, inside L2"),
         Shape("l2full", 1 << 20, 5_000, "1 MiB: about the whole L2"),
-        Shape("llc", 16 << 20, 1_500, "16 MiB: past L2, into the shared L3 and memory"),
+        Shape(
+            "llc", 16 << 20, 1_500, "16 MiB: past L2, into the shared L3 and memory", warm=False
+        ),
         Shape(
             "mix",
             0,
@@ -77,7 +90,7 @@ def _c_canary(body: CBody, shape: Shape) -> Canary:
         return lambda: None
 
     def measure() -> float | None:
-        ns = float(lib.sb_canary_ns(handle, shape.loads, cpu))
+        ns = float(lib.sb_canary_ns(handle, shape.warm_loads, shape.loads, cpu))
         return ns if ns > 0 and math.isfinite(ns) else None
 
     return measure
@@ -88,7 +101,7 @@ def _go_canary(body: GoBody, shape: Shape) -> Canary:
         proc = body.proc
         if proc.stdin is None or proc.stdout is None:
             return None
-        proc.stdin.write(f"canary {shape.bytes} {shape.loads}\n")
+        proc.stdin.write(f"canary {shape.bytes} {shape.warm_loads} {shape.loads}\n")
         proc.stdin.flush()
         line = proc.stdout.readline()
         try:
@@ -120,7 +133,9 @@ def canary_for(body: CBody | GoBody, shape: Shape | None = None) -> Canary:
         parts = [SHAPES[name] for name in shape.parts]
         return _mix(
             [
-                canary_for(body, Shape(p.name, p.bytes, max(1, p.loads // share), p.why))
+                canary_for(
+                    body, Shape(p.name, p.bytes, max(1, p.loads // share), p.why, warm=p.warm)
+                )
                 for p in parts
             ]
         )

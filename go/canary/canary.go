@@ -50,15 +50,20 @@ func New(bytes int, seed uint64) (*Chase, error) {
 	return &Chase{buf: buf, at: order[0] * lineWords}, nil
 }
 
-// NsPerLoad times loads dependent loads of the chase on the calling
-// goroutine, locked to its OS thread for the while, and returns ns per load.
-func (c *Chase) NsPerLoad(loads int) (float64, error) {
+// NsPerLoad walks warm dependent loads of the chase untimed (to bring the
+// buffer back into cache, as c/canary.c does), then times loads more on the
+// calling goroutine, locked to its OS thread for the while, and returns ns
+// per load.
+func (c *Chase) NsPerLoad(warm, loads int) (float64, error) {
 	if loads < 1 {
 		return 0, errors.New("canary: loads must be at least 1")
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	buf, at := c.buf, c.at
+	for i := 0; i < warm; i++ {
+		at = buf[at]
+	}
 	start := time.Now()
 	for i := 0; i < loads; i++ {
 		at = buf[at]

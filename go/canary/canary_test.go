@@ -26,7 +26,7 @@ func TestNsPerLoadIsPositive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := c.NsPerLoad(10000)
+	ns, err := c.NsPerLoad(4096, 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestRefusesTooSmall(t *testing.T) {
 		t.Fatal("a one-line buffer was accepted")
 	}
 	c, _ := New(1024, 1)
-	if _, err := c.NsPerLoad(0); err == nil {
+	if _, err := c.NsPerLoad(0, 0); err == nil {
 		t.Fatal("zero loads were accepted")
 	}
 }

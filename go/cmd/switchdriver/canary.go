@@ -8,7 +8,7 @@ import (
 	"switchbench/go/canary"
 )
 
-// CanaryAnswer is the answer to a "canary BYTES LOADS" request: the mood
+// CanaryAnswer is the answer to a "canary BYTES WARM LOADS" request: the mood
 // canary's ns per load, or why it could not run (then no figure: the
 // orchestrator records it as unavailable, never as 0).
 type CanaryAnswer struct {
@@ -25,16 +25,18 @@ func isCanaryRequest(line string) bool {
 	return strings.HasPrefix(strings.TrimSpace(line), "canary")
 }
 
-// answer runs "canary BYTES LOADS".
+// answer runs "canary BYTES WARM LOADS": WARM untimed loads, then LOADS timed.
 func (c canaries) answer(line string) CanaryAnswer {
+	const want = "want \"canary BYTES WARM LOADS\", got %q"
 	fields := strings.Fields(line)
-	if len(fields) != 3 {
-		return CanaryAnswer{Error: fmt.Sprintf("want \"canary BYTES LOADS\", got %q", line)}
+	if len(fields) != 4 {
+		return CanaryAnswer{Error: fmt.Sprintf(want, line)}
 	}
 	bytes, errB := strconv.Atoi(fields[1])
-	loads, errL := strconv.Atoi(fields[2])
-	if errB != nil || errL != nil {
-		return CanaryAnswer{Error: fmt.Sprintf("want \"canary BYTES LOADS\", got %q", line)}
+	warm, errW := strconv.Atoi(fields[2])
+	loads, errL := strconv.Atoi(fields[3])
+	if errB != nil || errW != nil || errL != nil || warm < 0 {
+		return CanaryAnswer{Error: fmt.Sprintf(want, line)}
 	}
 	chase := c[bytes]
 	if chase == nil {
@@ -44,7 +46,7 @@ func (c canaries) answer(line string) CanaryAnswer {
 		}
 		c[bytes] = chase
 	}
-	ns, err := chase.NsPerLoad(loads)
+	ns, err := chase.NsPerLoad(warm, loads)
 	if err != nil {
 		return CanaryAnswer{Error: err.Error()}
 	}
