@@ -36,11 +36,12 @@ class Shape:
     parts: tuple[str, ...] = ()
     # Walk the whole buffer once, untimed, before the timed loads: between two chases
     # the case and pyperf run, and evict as much of the buffer as their own working set
-    # takes, so an unwarmed chase measures that refill (3.3 ns per load before a
-    # same-core futex value, 13-20 ns after it, in the committed reference) as much as
-    # the machine. Warmed, the chase before and the chase after a value time the same
-    # thing: the buffer's cache level as the machine lets it be now. Not for llc, whose
-    # buffer is bigger than the caches it is named past (a lap would take ~25 ms).
+    # takes, so an unwarmed chase measures that refill (the chase just after a value
+    # slower than the one just before it, by how much the case evicted) as much as the
+    # machine (tests/native/test_canary.py shows the refill). Warmed, the chase before
+    # and the chase after a value time the same thing: the buffer's cache level as the
+    # machine lets it be now. Not for llc, whose buffer is bigger than the caches it is
+    # named past (a lap through it would cost far more than the timed loads).
     warm: bool = True
 
     @property
@@ -61,9 +62,7 @@ SHAPES = {
         Shape("l1", 32 << 10, 200_000, "32 KiB: inside L1d"),
         Shape("l2", 256 << 10, 30_000, "256 KiB: past L1d, inside L2"),
         Shape("l2full", 1 << 20, 5_000, "1 MiB: about the whole L2"),
-        Shape(
-            "llc", 16 << 20, 1_500, "16 MiB: past L2, into the shared L3 and memory", warm=False
-        ),
+        Shape("llc", 16 << 20, 1_500, "16 MiB: past L2, into the shared L3 and memory", warm=False),
         Shape(
             "mix",
             0,
