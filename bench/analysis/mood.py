@@ -1,40 +1,43 @@
-"""Timed samples with their mood canary → mood-adjusted medians, their CIs, and their trust.
+"""Timed samples with their mood covariates → mood-adjusted medians, their CIs, and trust.
 
-A regression adjustment on a covariate measured beside each value (as CUPED does with a
+A regression adjustment on covariates measured beside each value (as CUPED does with a
 pre-period metric): per case, on a log scale,
 
-    log(value) = a + beta * log(canary) + noise,
+    log(value) = a + sum_k beta_k * log(x_k) + noise,
 
 with one intercept a for the case (POOLED says why), or one for each worker process
-(as bench.analysis.stats.regression fits), when beta is the within-process slope. Each
-value is then moved to one reference canary level (the case's own median canary in the
-summary, a common level in compare), value * (c_ref / canary) ** beta,
-and the adjusted median's 95% CI comes from the same two-stage bootstrap as
-stats.median_ci (processes, then values within them), with beta re-fitted in every
-draw so that the CI carries the fit's own uncertainty, and the same sqrt(n / (n - 1))
-widening on a log scale. The raw median and CI are never replaced:
-the adjusted ones stand beside them, and `trusted` says which is the headline.
+(as bench.analysis.stats.regression fits), when the betas are within-process slopes.
+The covariates (COVARIATES) are the mood canary (a memory-latency chase just before and
+just after the value) and, where the case keeps one CPU busy throughout, the CPU share
+(the share of the value's wall time the case's process was on a CPU). Each value is
+then moved to one reference level (the case's own medians in the summary, common levels
+in compare), value * prod_k (x_ref_k / x_k) ** beta_k, and the adjusted median's 95% CI
+comes from the same two-stage bootstrap as stats.median_ci (processes, then values
+within them; the same draws, so that with nothing to adjust the two CIs coincide), with
+the betas re-fitted in every draw so that the CI carries the fit's own uncertainty, and
+the same sqrt(n / (n - 1)) widening on a log scale. The raw median and CI are never
+replaced: the adjusted ones stand beside them, and `trusted` says which is the headline.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from bench.analysis.stats import BOOTSTRAP_RESAMPLES, MIN_PROCESSES_FOR_CI, percentile_ci
-from bench.results.schema import SINCE_MOOD
+from bench.analysis import mood_fit
+from bench.analysis.stats import MIN_PROCESSES_FOR_CI, percentile_ci
+from bench.results.schema import SINCE_MOOD, SINCE_MOOD_SHARE
 
 CANARY_COLUMNS = ("canary_before_ns", "canary_after_ns")
-# The adjustment is the headline only if the canary explains at least this share of
-# the within-process variance of log(value). An adjustment by a covariate that explains
-# R² of the variance narrows the spread by sqrt(1 - R²): below 0.2 that is under 10%,
-# about what the bootstrap's CI itself wobbles by between two runs of the same data, so
-# a gain that small could not be told from luck while the fitted slope still adds its
-# own error. The slope's CI must also lie above 0: a busier memory hierarchy can only
-# slow a switch, so a slope of 0 or less means the canary is not seeing this case's mood.
+SHARE_COLUMN = "cpu_share"
+# The adjustment is the headline only if the covariates explain at least this share of
+# the variance of log(value). An adjustment by covariates that explain R² of the
+# variance narrows the spread by sqrt(1 - R²): below 0.2 that is under 10%, about what
+# the bootstrap's CI itself wobbles by between two runs of the same data, so a gain that
+# small could not be told from luck while the fitted slopes still add their own error.
 MIN_CANARY_R2 = 0.2
 # The summary fits one intercept for all of a case's processes (adjust's `pooled`), not
 # one each, measured so: the mood moves over seconds, so within one worker process (4
@@ -42,17 +45,47 @@ MIN_CANARY_R2 = 0.2
 # 0.00-0.44, most under 0.1, over 20 cases of two default runs on the shared VM),
 # while it does track the levels the processes settled at (correlation of process means
 # up to 0.6-0.8 for the C cases), and those levels are what the CI's process resampling
-# is wide for. A level that differs for a reason the canary does not see stays in the
+# is wide for. A level that differs for a reason the covariates do not see stays in the
 # residual, and the bootstrap (processes first) still carries it.
 POOLED = True
-# Values with a canary needed before a slope is fitted at all (two per parameter, at
+# Values with covariates needed before slopes are fitted at all (two per parameter, at
 # least, beside one intercept per process).
 MIN_VALUES_FOR_FIT = 8
+# The CPU share is a covariate only where the case keeps one CPU busy throughout: its
+# median share within this of 1. There the CPU's time goes to the case or is taken from
+# it (other tasks, the hypervisor's steal), which is the machine's mood. A case that
+# sleeps or spreads over CPUs has a share of its own making (a slow wake-up leaves a CPU
+# idle and lowers the share with the value): adjusting for that would take out the
+# case's own variation, not the machine's.
+ONE_CPU_SHARE = 0.05
+# ... and only where it varied by more than this (sd of its log): undisturbed it sits at
+# 1 within the clock reads' own jitter, and a covariate that cannot move the values
+# would only add the fit's uncertainty (with the slope of -1 a saturated CPU implies, a
+# spread of 0.1% moves the values by 0.1%, a tenth of the narrowest CIs a run reaches).
+MIN_SHARE_SD = 0.001
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """One mood covariate: its column in covariates_of's frame and the sign its slope
+    must have (on a log scale) for the adjustment to be believed."""
+
+    name: str
+    sign: int
+    why: str
+
+
+COVARIATES = (
+    Covariate("canary", 1, "a busier memory hierarchy can only slow a switch"),
+    Covariate(SHARE_COLUMN, -1, "less of the wall time on a CPU can only make it longer"),
+)
 
 
 @dataclass(frozen=True)
 class Adjusted:
-    """One case's mood adjustment; NaN where it could not be computed (then `note`)."""
+    """One case's mood adjustment; NaN where it could not be computed (then `note`).
+    beta and its CI are the canary's slope; share_beta the CPU share's (NaN where that
+    covariate was not in the fit); r2 the whole fit's, canary_r2 the canary's alone."""
 
     adjusted_ns: float = math.nan
     ci_low: float = math.nan
@@ -60,8 +93,13 @@ class Adjusted:
     beta: float = math.nan
     beta_ci_low: float = math.nan
     beta_ci_high: float = math.nan
+    share_beta: float = math.nan
+    share_beta_ci_low: float = math.nan
+    share_beta_ci_high: float = math.nan
     r2: float = math.nan
+    canary_r2: float = math.nan
     canary_ns: float = math.nan  # the case's median canary
+    cpu_share: float = math.nan  # the case's median CPU share
     trusted: bool = False
     note: str = "canary unavailable"
 
@@ -77,24 +115,38 @@ def canary_pairs(raw: object, count: int) -> list[tuple[float, float]]:
     for pair in raw:
         if not isinstance(pair, list) or len(pair) != 2:
             return missing
-        before, after = (
-            float(v) if isinstance(v, int | float) and math.isfinite(v) and v > 0 else math.nan
-            for v in pair
-        )
+        before, after = (_positive(v) for v in pair)
         pairs.append((before, after))
     return pairs
 
 
+def share_values(raw: object, count: int) -> list[float]:
+    """A worker process's CPU-share record (one share per value) as `count` floats; NaN
+    where it was not measured (null, 0, negative) or the record does not line up."""
+    if not isinstance(raw, list) or len(raw) != count:
+        return [math.nan] * count
+    return [_positive(v) for v in raw]
+
+
+def _positive(v: object) -> float:
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+    return float(v) if ok else math.nan  # type: ignore[arg-type]
+
+
 def stop_half_width(
-    values: np.ndarray, pairs: list[tuple[float, float]], groups: np.ndarray
+    values: np.ndarray,
+    pairs: list[tuple[float, float]],
+    groups: np.ndarray,
+    shares: list[float] | None = None,
 ) -> float:
     """The half-width (over the median) of the adjusted CI at the case's own median
-    canary, where the adjustment is trusted; NaN where it is not. The runner's stopping
-    rule may stop on it: at the case's own level the fit extrapolates least, and the
-    run's level (the summary's) is not known until every case has run."""
+    covariates, where the adjustment is trusted; NaN where it is not. The runner's
+    stopping rule may stop on it: at the case's own levels the fit extrapolates least,
+    and the run's levels (compare's) are not known until every case has run."""
     canary = np.array([math.sqrt(b * a) for b, a in pairs], dtype=float)
-    level = float(np.nanmedian(canary)) if np.isfinite(canary).any() else math.nan
-    a = adjust(values, canary, groups, level, pooled=POOLED)
+    share = np.array(shares if shares is not None else [math.nan] * len(pairs), dtype=float)
+    x = np.column_stack([canary, share])
+    a = adjust(values, x, groups, own_levels(x), pooled=POOLED)
     if not a.trusted:
         return math.nan
     return (a.ci_high - a.ci_low) / 2 / a.adjusted_ns
@@ -111,235 +163,270 @@ def canary_of(samples: pd.DataFrame) -> pd.Series:
     return np.sqrt(before * after).where(both, math.nan)
 
 
+def covariates_of(samples: pd.DataFrame) -> np.ndarray:
+    """Each value's covariates in COVARIATES' order (canary, CPU share), NaN where not
+    measured: an (n, 2) array."""
+    if SHARE_COLUMN in samples.columns:
+        share = pd.to_numeric(samples[SHARE_COLUMN], errors="coerce")
+        share = share.where(share > 0, math.nan)
+    else:
+        share = pd.Series(math.nan, index=samples.index)
+    return np.column_stack([canary_of(samples).to_numpy(float), share.to_numpy(float)])
+
+
+def own_levels(x: np.ndarray) -> np.ndarray:
+    """The median of each covariate's column over the values that have it (NaN if none)."""
+    out = np.full(x.shape[1], math.nan)
+    for k in range(x.shape[1]):
+        have = x[:, k][np.isfinite(x[:, k])]
+        if len(have):
+            out[k] = float(np.median(have))
+    return out
+
+
 def reference_level(samples: pd.DataFrame) -> float:
     """The run's median canary over every timed value of every case (NaN if none)."""
     canary = canary_of(samples).dropna()
     return float(canary.median()) if len(canary) else math.nan
 
 
-def _slopes(
-    x: np.ndarray, y: np.ndarray, valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Within-group least-squares slope of y on x over the last two axes (groups,
-    points), and x and y less their group's mean (0 where not valid); vectorised over
-    leading axes (the bootstrap's draws)."""
-    n = valid.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dx = np.where(valid, x - np.where(valid, x, 0).sum(-1, keepdims=True) / n, 0)
-        dy = np.where(valid, y - np.where(valid, y, 0).sum(-1, keepdims=True) / n, 0)
-        beta = (dx * dy).sum(axis=(-2, -1)) / (dx * dx).sum(axis=(-2, -1))
-    return beta, dx, dy
-
-
-def _fit(
-    x: np.ndarray, y: np.ndarray, valid: np.ndarray, pooled: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """_slopes with one intercept per process, or with one for all (pooled): then the
-    processes' rows are joined into one before fitting."""
-    if not pooled:
-        return _slopes(x, y, valid)
-    lead = x.shape[:-2]
-    joined = (*lead, 1, x.shape[-2] * x.shape[-1])
-    return _slopes(x.reshape(joined), y.reshape(joined), valid.reshape(joined))
-
-
-def _table(
-    x: np.ndarray, y: np.ndarray, groups: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each process's points as one row padded to the largest, in a canonical order (so
-    the result depends on the points, not their order or labels), and the valid mask."""
-    rows = []
-    for key in np.unique(groups):
-        mine = groups == key
-        order = np.lexsort((x[mine], y[mine]))
-        rows.append((x[mine][order], y[mine][order]))
-    rows.sort(key=lambda r: (len(r[0]), r[1].tolist(), r[0].tolist()))
-    width = max(len(r[0]) for r in rows)
-    tx, ty = np.zeros((len(rows), width)), np.zeros((len(rows), width))
-    valid = np.zeros((len(rows), width), dtype=bool)
-    for i, (rx, ry) in enumerate(rows):
-        tx[i, : len(rx)], ty[i, : len(ry)], valid[i, : len(rx)] = rx, ry, True
-    return tx, ty, valid
-
-
-def _medians(adjusted: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Median of the valid entries of each draw (leading axis); invalid ones sort last."""
-    flat = np.sort(np.where(valid, adjusted, np.inf).reshape(len(adjusted), -1), axis=1)
-    counts = valid.reshape(len(valid), -1).sum(axis=1)
-    rows = np.arange(len(flat))
-    return (flat[rows, (counts - 1) // 2] + flat[rows, counts // 2]) / 2
-
-
-def _not_fitted(note: str, canary_ns: float = math.nan) -> Adjusted:
-    return Adjusted(canary_ns=canary_ns, note=note)
+def _usable(
+    x: np.ndarray, have_values: np.ndarray, reference: np.ndarray
+) -> tuple[list[int], list[str]]:
+    """Which covariates enter the fit, and why each other one does not (decided from the
+    covariates alone, never from how well they would explain the values)."""
+    used, left_out = [], []
+    for k, covariate in enumerate(COVARIATES[: x.shape[1]]):
+        column = x[:, k]
+        have = np.isfinite(column) & (column > 0)
+        name = covariate.name.replace("_", " ")
+        if not have.any():
+            left_out.append(f"{name} unavailable")
+        elif not have[have_values].all():
+            missing = int((~have[have_values]).sum())
+            left_out.append(f"{name} unavailable for {missing} of {int(have_values.sum())} values")
+        elif not (math.isfinite(reference[k]) and reference[k] > 0):
+            left_out.append(f"no reference {name} level")
+        elif covariate.name == SHARE_COLUMN and abs(np.median(column) - 1) > ONE_CPU_SHARE:
+            left_out.append(f"cpu share {np.median(column):.2f}: not one busy CPU")
+        elif covariate.name == SHARE_COLUMN and np.std(np.log(column)) < MIN_SHARE_SD:
+            left_out.append("cpu share did not vary")
+        else:
+            used.append(k)
+    return used, left_out
 
 
 def adjust(
     values: np.ndarray,
-    canary: np.ndarray,
+    covariates: np.ndarray,
     groups: np.ndarray,
-    reference: float,
+    reference: float | np.ndarray,
     seed: int = 0,
     pooled: bool = False,
 ) -> Adjusted:
-    """The mood-adjusted median of one case's values at canary level `reference`, its
-    bootstrap 95% CI (beta re-fitted in every draw), beta and its CI, R², and whether the
-    adjustment is to be trusted (trust_note says why not). The slope is fitted within
-    processes (an intercept each), or with `pooled` across them (one intercept): then
-    the canary may explain why processes settled at different levels, too, and R² is
-    the share of the whole variance of log(value) it accounts for."""
-    values, canary = np.asarray(values, float), np.asarray(canary, float)
-    groups = np.asarray(groups)
-    have = np.isfinite(canary) & (canary > 0) & np.isfinite(values) & (values > 0)
-    median_canary = float(np.median(canary[have])) if have.any() else math.nan
-    if not have.all():
-        missing = int((~have).sum())
-        return _not_fitted(
-            f"canary unavailable for {missing} of {len(values)} values", median_canary
-        )
-    if not (math.isfinite(reference) and reference > 0):
-        return _not_fitted("no reference canary level", median_canary)
+    """The mood-adjusted median of one case's values at the covariates' reference
+    levels, its bootstrap 95% CI (slopes re-fitted in every draw), the slopes and their
+    CIs, R², and whether the adjustment is to be trusted (trust_note says why not).
+    `covariates` is one canary per value, or an (n, k) array in COVARIATES' order, with
+    one reference level each. The slopes are fitted within processes (an intercept
+    each), or with `pooled` across them (one intercept): then the covariates may explain
+    why processes settled at different levels, too."""
+    values, groups = np.asarray(values, float), np.asarray(groups)
+    x = np.asarray(covariates, float).reshape(len(values), -1)
+    ref = np.broadcast_to(np.asarray(reference, float), (x.shape[1],))
+    medians = own_levels(np.where(x > 0, x, math.nan))
+    median_canary = float(medians[0])
+    median_share = float(medians[1]) if x.shape[1] > 1 else math.nan
+    have_values = np.isfinite(values) & (values > 0)
+    if not have_values.all():
+        return Adjusted(canary_ns=median_canary, cpu_share=median_share, note="values missing")
+    used, left_out = _usable(x, have_values, ref)
+    none = Adjusted(canary_ns=median_canary, cpu_share=median_share)
+    if not used:
+        return replace(none, note="; ".join(left_out))
     if len(values) < MIN_VALUES_FOR_FIT:
-        return _not_fitted(f"{len(values)} values < {MIN_VALUES_FOR_FIT}", median_canary)
-    tx, ty, valid = _table(np.log(canary), np.log(values), groups)
-    fit, dx0, dy0 = _fit(tx, ty, valid, pooled)
-    beta = float(fit)
-    if not math.isfinite(beta):
-        return _not_fitted("the canary did not vary within any process", median_canary)
-    # R²: the share of log(value)'s variance about each process's own mean (or, pooled,
-    # about the mean of all) that the canary accounts for.
-    total = float((dy0**2).sum())
-    r2 = 1 - float(((dy0 - beta * dx0) ** 2).sum()) / total if total > 0 else math.nan
-    log_ref = math.log(reference)
-    estimate = float(np.exp(np.median(ty[valid] - beta * (tx[valid] - log_ref))))
-
-    rng = np.random.default_rng(seed)
-    processes, width = tx.shape
-    sizes = valid.sum(axis=1)
-    picked = rng.integers(0, processes, size=(BOOTSTRAP_RESAMPLES, processes))
-    within = rng.random((BOOTSTRAP_RESAMPLES, processes, width)) * sizes[picked][..., None]
-    within = within.astype(int)
-    drawn_valid = np.arange(width)[None, None, :] < sizes[picked][..., None]
-    dx, dy = tx[picked[..., None], within], ty[picked[..., None], within]
-    betas = _fit(dx, dy, drawn_valid, pooled)[0]
-    fitted = np.isfinite(betas)
-    betas = np.where(fitted, betas, beta)  # a draw whose canary never varied: the fit's beta
-    medians = _medians(dy - betas[:, None, None] * (dx - log_ref), drawn_valid)
-    low, high = percentile_ci(math.log(estimate), medians)
-    beta_low, beta_high = percentile_ci(beta, betas[fitted]) if fitted.any() else (math.nan,) * 2
+        return replace(none, note=f"{len(values)} values < {MIN_VALUES_FOR_FIT}")
+    tx, ty, valid = mood_fit.table(np.log(x[:, used]), np.log(values), groups)
+    beta, dx0, dy0 = mood_fit.fit(tx, ty, valid, pooled)
+    beta = beta.reshape(-1)
+    if not np.isfinite(beta).all():
+        return replace(none, note="the covariates did not vary within any process")
+    r2 = mood_fit.r_squared(beta, dx0, dy0)
+    canary_r2 = _alone_r2(dx0, dy0, used)
+    log_ref = np.log(ref[used])
+    log_est = float(np.median(ty[valid] - (tx[valid] - log_ref) @ beta))
+    drawn, betas, fitted = mood_fit.bootstrap(tx, ty, valid, beta, log_ref, pooled, seed)
+    low, high = percentile_ci(log_est, drawn)
     # The bootstrap takes the n processes it has for the whole population: widened by
     # sqrt(n / (n - 1)) on the log scale, as stats.median_ci does.
+    processes = len(ty)
     widen = math.sqrt(processes / (processes - 1)) if processes > 1 else 1.0
-    log_est = math.log(estimate)
-    ci_low = math.exp(log_est - (log_est - low) * widen)
-    ci_high = math.exp(log_est + (high - log_est) * widen)
-    note = trust_note(processes, len(values), r2, beta_low)
+    slopes = {}
+    for j, k in enumerate(used):
+        ci = percentile_ci(beta[j], betas[fitted, j]) if fitted.any() else (math.nan,) * 2
+        slopes[COVARIATES[k].name] = (float(beta[j]), *ci)
+    doubts = trust_note(processes, len(values), r2, slopes)
+    canary = slopes.get("canary", (math.nan,) * 3)
+    share = slopes.get(SHARE_COLUMN, (math.nan,) * 3)
     return Adjusted(
-        adjusted_ns=estimate,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        beta=beta,
-        beta_ci_low=beta_low,
-        beta_ci_high=beta_high,
+        adjusted_ns=math.exp(log_est),
+        ci_low=math.exp(log_est - (log_est - low) * widen),
+        ci_high=math.exp(log_est + (high - log_est) * widen),
+        beta=canary[0],
+        beta_ci_low=canary[1],
+        beta_ci_high=canary[2],
+        share_beta=share[0],
+        share_beta_ci_low=share[1],
+        share_beta_ci_high=share[2],
         r2=r2,
+        canary_r2=canary_r2,
         canary_ns=median_canary,
-        trusted=note == "",
-        note=note,
+        cpu_share=median_share,
+        trusted=doubts == "",
+        note="; ".join(n for n in (doubts, *left_out) if n),
     )
 
 
-def trust_note(processes: int, values: int, r2: float, beta_ci_low: float) -> str:
-    """'' when the adjusted figure may be the headline; else why the raw one stays."""
+def _alone_r2(dx: np.ndarray, dy: np.ndarray, used: list[int]) -> float:
+    """R² of the canary alone (NaN where it is not in the fit)."""
+    if 0 not in used:
+        return math.nan
+    x, y = dx[..., used.index(0)].ravel(), dy.ravel()
+    sxx, syy = float(x @ x), float(y @ y)
+    return float((x @ y) ** 2 / (sxx * syy)) if sxx > 0 and syy > 0 else math.nan
+
+
+def trust_note(
+    processes: int, values: int, r2: float, slopes: dict[str, tuple[float, float, float]]
+) -> str:
+    """'' when the adjusted figure may be the headline; else why the raw one stays. Each
+    slope's CI must lie on its covariate's side of 0 (Covariate.sign): a slope of the
+    other sign, or one that may be 0, means the covariate is not seeing this case's
+    mood, and adjusting by it would only add the fit's error."""
     doubts = []
     if processes < MIN_PROCESSES_FOR_CI:
         doubts.append(f"{processes} processes < {MIN_PROCESSES_FOR_CI}")
     if not (math.isfinite(r2) and r2 >= MIN_CANARY_R2):
-        doubts.append(f"canary R² {r2:.2f} < {MIN_CANARY_R2}")
-    if not (math.isfinite(beta_ci_low) and beta_ci_low > 0):
-        doubts.append("slope's CI reaches 0")
+        doubts.append(f"R² {r2:.2f} < {MIN_CANARY_R2}")
+    for covariate in COVARIATES:
+        if covariate.name not in slopes:
+            continue
+        _, low, high = slopes[covariate.name]
+        side = low > 0 if covariate.sign > 0 else high < 0
+        if not (math.isfinite(low) and side):
+            doubts.append(f"{covariate.name.replace('_', ' ')} slope's CI reaches 0")
     return "; ".join(doubts)
 
 
+def _columns(a: Adjusted, levels: np.ndarray) -> dict[str, object]:
+    fitted = math.isfinite(a.adjusted_ns)
+    return {
+        "adjusted_ns": a.adjusted_ns,
+        "adjusted_ci_low": a.ci_low,
+        "adjusted_ci_high": a.ci_high,
+        "canary_r2": a.canary_r2,
+        "canary_beta": a.beta,
+        "canary_beta_ci_low": a.beta_ci_low,
+        "canary_beta_ci_high": a.beta_ci_high,
+        "canary_ns": a.canary_ns,
+        "canary_ref_ns": levels[0] if fitted and math.isfinite(a.beta) else math.nan,
+        # 1 or 0 where a fit was made; blank where none could be (no canary, too few values).
+        "mood_adjusted": float(a.trusted) if fitted else math.nan,
+        "mood_note": a.note,
+        "mood_r2": a.r2,
+        "cpu_share": a.cpu_share,
+        "cpu_share_ref": levels[1] if fitted and math.isfinite(a.share_beta) else math.nan,
+        "share_beta": a.share_beta,
+        "share_beta_ci_low": a.share_beta_ci_low,
+        "share_beta_ci_high": a.share_beta_ci_high,
+    }
+
+
+def _timed(samples: pd.DataFrame) -> pd.DataFrame:
+    return samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
+
+
 def summary_columns(
-    samples: pd.DataFrame, case_ids: list[str], reference: float | None = None
+    samples: pd.DataFrame, case_ids: list[str], reference: np.ndarray | None = None
 ) -> pd.DataFrame:
     """summary.csv's mood columns for each case (index: case id), from its timed samples
-    (with canary columns) at `reference`, or by default at the case's own median canary.
+    (with covariate columns) at `reference` levels, or by default at the case's own
+    medians.
 
-    The case's own level, as CUPED centres on the covariate's own mean: the adjustment
+    The case's own levels, as CUPED centres on the covariate's own mean: the adjustment
     then takes out how the machine's mood moved during the case and nothing else. The
-    run's median would also move each case to a level it never ran at, extrapolating
-    with the fitted slope (a case's own working set sets its canary level too), which
-    widens the CI by the slope's uncertainty without making it any more precise."""
-    timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
+    run's medians would also move each case to a level it never ran at, extrapolating
+    with the fitted slopes (a case's own working set sets its canary level too), which
+    widens the CI by the slopes' uncertainty without making it any more precise."""
+    timed = _timed(samples)
     rows = {}
     for case in case_ids:
         mine = timed[timed["case"] == case]
         if mine.empty:
             rows[case] = {"mood_note": ""}
             continue
-        level = reference_level(mine) if reference is None else reference
+        x = covariates_of(mine)
+        levels = own_levels(x) if reference is None else reference
         a = adjust(
             mine["ns_per_switch"].to_numpy(float),
-            canary_of(mine).to_numpy(float),
+            x,
             mine["process"].to_numpy(),
-            level,
+            levels,
             pooled=POOLED,
         )
-        rows[case] = {
-            "adjusted_ns": a.adjusted_ns,
-            "adjusted_ci_low": a.ci_low,
-            "adjusted_ci_high": a.ci_high,
-            "canary_r2": a.r2,
-            "canary_beta": a.beta,
-            "canary_beta_ci_low": a.beta_ci_low,
-            "canary_beta_ci_high": a.beta_ci_high,
-            "canary_ns": a.canary_ns,
-            "canary_ref_ns": level if math.isfinite(a.adjusted_ns) else math.nan,
-            # 1 or 0 where a fit was made; blank where none could be (no canary, too few values).
-            "mood_adjusted": float(a.trusted) if math.isfinite(a.adjusted_ns) else math.nan,
-            "mood_note": a.note,
-        }
+        rows[case] = _columns(a, levels)
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def with_mood(summary: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
-    """summary with its mood columns (SINCE_MOOD) filled in for the measured cases; a
-    case without its canary says so in mood_note, while a run without any (one made
-    before the canary) leaves them all blank."""
+    """summary with its mood columns (SINCE_MOOD, SINCE_MOOD_SHARE) filled in for the
+    measured cases; a case without its covariates says so in mood_note, while a run
+    without any (one made before them) leaves them all blank."""
     out = summary.copy()
     ok = out.loc[out["status"] == "ok", "case"].astype(str).tolist()
-    timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
-    if not ok or canary_of(timed).isna().all():
-        return out  # a run that measured no canary at all: its columns stay not measured
+    if not ok or np.isnan(covariates_of(_timed(samples))).all():
+        return out  # a run that measured no covariate at all: its columns stay not measured
     mood = summary_columns(samples, ok)
-    for column in SINCE_MOOD:
+    for column in (*SINCE_MOOD, *SINCE_MOOD_SHARE):
         if column in mood.columns:
             values = out["case"].map(mood[column])
             out[column] = values.where(out["status"] == "ok", out[column])
     return out
 
 
-def adjusted_at(samples: pd.DataFrame, case: str, level: float) -> Adjusted:
-    """One case's adjustment (as the summary makes it) at a canary level of the caller's:
-    compare's common level for two runs of one machine."""
-    timed = samples[samples["kind"] == "timed"] if "kind" in samples.columns else samples
-    mine = timed[timed["case"] == case]
+def adjusted_at(samples: pd.DataFrame, case: str, levels: np.ndarray) -> Adjusted:
+    """One case's adjustment (as the summary makes it) at covariate levels of the
+    caller's: compare's common levels for two runs of one machine."""
+    mine = _timed(samples)[_timed(samples)["case"] == case]
     if mine.empty:
-        return _not_fitted("not measured")
+        return Adjusted(note="not measured")
     return adjust(
         mine["ns_per_switch"].to_numpy(float),
-        canary_of(mine).to_numpy(float),
+        covariates_of(mine),
         mine["process"].to_numpy(),
-        level,
+        levels,
         pooled=POOLED,
     )
 
 
-def common_level(samples: list[pd.DataFrame]) -> float:
-    """The median canary over every timed value of several runs (NaN if one has none:
-    a level the runs do not all share is no common level)."""
-    levels = [reference_level(s) for s in samples]
-    if not levels or any(math.isnan(x) for x in levels):
-        return math.nan
-    return reference_level(pd.concat(samples, ignore_index=True))
+def common_levels(samples: list[pd.DataFrame], case: str) -> np.ndarray:
+    """One case's median covariates over the timed values of several runs; a covariate
+    that one run lacks gets NaN (a level the runs do not all share is no common level).
+    The canary's is the runs' median over every case (reference_level), as compare
+    names it once; the CPU share's is this case's own (it is a property of the case)."""
+    canary = [reference_level(s) for s in samples]
+    level_canary = (
+        reference_level(pd.concat(samples, ignore_index=True))
+        if canary and not any(math.isnan(x) for x in canary)
+        else math.nan
+    )
+    shares = []
+    for s in samples:
+        mine = _timed(s)[_timed(s)["case"] == case]
+        shares.append(covariates_of(mine)[:, 1])
+    level_share = (
+        float(np.nanmedian(np.concatenate(shares)))
+        if shares and all(np.isfinite(x).any() for x in shares)
+        else math.nan
+    )
+    return np.array([level_canary, level_share])

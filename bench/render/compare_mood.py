@@ -14,7 +14,7 @@ import math
 import pandas as pd
 
 from bench.analysis.comparison import RunData, metadata_diff, point_cases
-from bench.analysis.mood import adjusted_at, common_level, reference_level
+from bench.analysis.mood import adjusted_at, common_levels, reference_level
 from bench.render.fmt import code, md, ns
 
 # The host facts that make two runs "the same machine" for the canary: what sets its
@@ -56,20 +56,23 @@ def section_lines(runs: list[RunData], table: pd.DataFrame) -> list[str]:
             "is itself a hardware difference: the runs are not adjusted to one level.",
             "",
         ]
-    level = common_level([r.samples for r in runs])
+    samples = [r.samples for r in runs]
+    level = reference_level(pd.concat(samples, ignore_index=True))
     lines += [
         f"One machine: each case's values moved to the runs' common canary level, "
-        f"{ns(level)} per load: the adjusted median and its CI's half-width in **bold** "
-        "where the adjustment is trusted for that run; elsewhere the raw median, with the "
-        "adjusted figure in brackets.",
+        f"{ns(level)} per load (and, where the CPU share is in a case's fit, to the "
+        "case's median share over the runs): the adjusted median and its CI's half-width "
+        "in **bold** where the adjustment is trusted for that run; elsewhere the raw "
+        "median, with the adjusted figure in brackets.",
         "",
         "| case | " + " | ".join(md(r.label) for r in runs) + " |",
         "|---|" + "---|" * len(runs),
     ]
     for case in point_cases(table, runs):
         cells = []
+        levels = common_levels(samples, case)
         for run in runs:
-            a = adjusted_at(run.samples, case, level)
+            a = adjusted_at(run.samples, case, levels)
             adjusted = _half(a.adjusted_ns, a.ci_low, a.ci_high)
             raw = ns(run.median(case))
             cells.append(f"**{adjusted}**" if a.trusted else f"{raw} raw ({adjusted}, not trusted)")

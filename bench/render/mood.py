@@ -69,23 +69,46 @@ def _with_half_width(median: float, half: float) -> str:
     return ns(median) if math.isnan(half) else f"{ns(median)} ±{half:.1%}"
 
 
+def _slope(name: str, beta: float, low: float, high: float) -> str:
+    """'canary 0.05 (0.01 to 0.09)' in the table's dashes; '' where not in the fit."""
+    if math.isnan(beta):
+        return ""
+    ci = "" if math.isnan(low) else f" ({low:.2f} – {high:.2f})"
+    return f"{name} {beta:.2f}{ci}"
+
+
 def _case_row(row: pd.Series) -> str:
     raw = _half_width(row["ns_per_switch"], row["ci_low"], row["ci_high"])
     adj = _half_width(row["adjusted_ns"], row["adjusted_ci_low"], row["adjusted_ci_high"])
     narrowed = f"{raw / adj:.2f}×" if raw > 0 and adj > 0 else "—"
-    r2, beta = number(row["canary_r2"]), number(row["canary_beta"])
-    beta_ci = (number(row["canary_beta_ci_low"]), number(row["canary_beta_ci_high"]))
-    beta_text = "—" if math.isnan(beta) else f"{beta:.2f}"
-    if not math.isnan(beta_ci[0]):
-        beta_text += f" ({beta_ci[0]:.2f} – {beta_ci[1]:.2f})"
+    # The fit's R²; a folder from before the CPU share has only the canary's, which was
+    # then the fit's.
+    r2 = number(row.get("mood_r2", math.nan))
+    r2 = number(row["canary_r2"]) if math.isnan(r2) else r2
+    slopes = [
+        _slope("canary", *(number(row[c]) for c in ("canary_beta", *BETA_CI["canary"]))),
+        _slope(
+            "share",
+            *(number(row.get(c, math.nan)) for c in ("share_beta", *BETA_CI["share"])),
+        ),
+    ]
+    share = number(row.get("cpu_share", math.nan))
     trusted = number(row["mood_adjusted"]) == 1
     headline = "adjusted" if trusted else f"raw: {md(row['mood_note'])}"
     return (
         f"| {code(row['case'])} | {ns(number(row['canary_ns']))} | "
-        f"{'—' if math.isnan(r2) else f'{r2:.2f}'} | {beta_text} | "
+        f"{'—' if math.isnan(share) else f'{share:.3f}'} | "
+        f"{'—' if math.isnan(r2) else f'{r2:.2f}'} | "
+        f"{'; '.join(s for s in slopes if s) or '—'} | "
         f"{_with_half_width(number(row['ns_per_switch']), raw)} | "
         f"{_with_half_width(number(row['adjusted_ns']), adj)} | {narrowed} | {headline} |"
     )
+
+
+BETA_CI = {
+    "canary": ("canary_beta_ci_low", "canary_beta_ci_high"),
+    "share": ("share_beta_ci_low", "share_beta_ci_high"),
+}
 
 
 def mood_section(
@@ -101,14 +124,18 @@ def mood_section(
         "## How noisy was this machine",
         "",
         "A short memory-latency pointer chase (the *mood canary*) ran in each case's "
-        "process, on its CPU, just before and just after every timed value. When "
-        "neighbours crowd the caches and memory the machine shares, it slows, and so do "
-        "the switches. Each case's values were regressed on it on a log scale (over all "
-        "its worker processes: the mood moves over seconds, and so sets the levels the "
-        "processes settle at) and moved to the case's own median canary, so that the "
+        "process, on its CPU, just before and just after every timed value, after one "
+        "untimed lap that brings its buffer back into cache. When neighbours crowd the "
+        "caches and memory the machine shares, it slows, and so do the switches. Beside "
+        "it, the *CPU share*: how much of each value's wall time the case's process was "
+        "on a CPU; where a case keeps one CPU busy, what is missing was taken by other "
+        "tasks or by the hypervisor. Each case's values were regressed on both on a log "
+        "scale (the share only where the case keeps one CPU busy and the share moved; "
+        "over all its worker processes: the mood moves over seconds, and so sets the "
+        "levels the processes settle at) and moved to the case's own medians, so that the "
         "adjustment takes out how the machine's mood moved during the case and moves no "
-        "case to a level it never ran at; the adjusted median's CI re-fits the slope in "
-        "every bootstrap draw.",
+        "case to a level it never ran at; the adjusted median's CI re-fits the slopes in "
+        "every bootstrap draw, from the same draws as the raw CI.",
         "",
         *images(figures.get("mood", []), "the mood canary over the run"),
         f"Its spread over the run's {len(canary):,} values: 10th percentile "
@@ -118,16 +145,17 @@ def mood_section(
         "level speaks of the case as well as of the machine: read its movement within a "
         "case, not its level across cases.",
         "",
-        "The adjusted figure is the headline only where the canary explains at least "
-        f"R² {MIN_CANARY_R2} of a case's variance, its slope's CI lies "
-        "above 0, and the CI rests on 4 processes or more; elsewhere the raw figure stays "
+        "The adjusted figure is the headline only where the fit explains at least "
+        f"R² {MIN_CANARY_R2} of a case's variance, each slope's CI lies on its side of 0 "
+        "(above for the canary, below for the share), and the CI rests on 4 processes or "
+        "more; elsewhere the raw figure stays "
         "the headline, with the reason. The case tables above show the raw figures "
         "throughout. *raw ÷ adjusted CI* is how many times narrower the adjusted CI is "
         "(below 1: wider, as when the fit's own uncertainty outweighs what it explains).",
         "",
-        "| case | canary (median) | R² | slope (95% CI) | raw median, CI | adjusted median, "
-        "CI | raw ÷ adjusted CI | headline |",
-        "|---|---|---|---|---|---|---|---|",
+        "| case | canary (median) | CPU share (median) | R² | slopes (95% CI) | raw median, "
+        "CI | adjusted median, CI | raw ÷ adjusted CI | headline |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     measured = summary[(summary["status"] == "ok") & summary["canary_ns"].notna()]
     lines += [_case_row(row) for _, row in measured.iterrows()]

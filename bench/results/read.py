@@ -46,6 +46,7 @@ from bench.results.schema import (
     SCHEMA_VERSION,
     SINCE_CANARY_SAMPLES,
     SINCE_MOOD,
+    SINCE_MOOD_SHARE,
     SINCE_SCHEMA_2,
     SINCE_SLOPE_RANGE,
     STACK_KINDS,
@@ -107,7 +108,7 @@ def load_summary(folder: Path, selected: list[str] | None = None) -> pd.DataFram
     """summary.csv, typed and checked; `selected` (run.json's cases) must all be there."""
     path = folder / SUMMARY_CSV
     # A schema-1 folder, or one from before the slope range: not measured then.
-    since = (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE, *SINCE_MOOD)
+    since = (*SINCE_SCHEMA_2, *SINCE_SLOPE_RANGE, *SINCE_MOOD, *SINCE_MOOD_SHARE)
     frame = checked_csv(path, SUMMARY_COLUMNS, SUMMARY_LIMIT, MAX_CASES, since)
     summary = typed(path, frame, SUMMARY_KINDS)
     cases = frame["case"].astype(str)

@@ -107,6 +107,20 @@ SINCE_MOOD = (
     "mood_note",
 )
 
+# summary.csv columns of the mood adjustment's second covariate, the CPU share (the share
+# of each value's wall time the case's process was on a CPU), and the R² of the whole fit
+# (canary_r2 is then the canary's alone): its median, the level adjusted to, its slope
+# and the slope's CI. Older folders read them as not measured (their fit was the
+# canary's alone, so their canary_r2 is the fit's).
+SINCE_MOOD_SHARE = (
+    "mood_r2",
+    "cpu_share",
+    "cpu_share_ref",
+    "share_beta",
+    "share_beta_ci_low",
+    "share_beta_ci_high",
+)
+
 SUMMARY_COLUMNS = [
     "case",
     "status",
@@ -135,6 +149,7 @@ SUMMARY_COLUMNS = [
     "sweep",
     "sweep_x",
     *SINCE_MOOD,
+    *SINCE_MOOD_SHARE,
 ]
 
 # samples.csv columns of the mood canary (bench.native.canary, ns per load just before
@@ -333,6 +348,7 @@ SUMMARY_TEXT |= {"mood_note"}
 SUMMARY_SIGNED = ("intercept_ns", "slope_ci_low", "slope_ci_high", "slope_ns_per_switch")
 SUMMARY_SIGNED += ("slope_range_low", "slope_range_high")
 SUMMARY_SIGNED += ("canary_beta", "canary_beta_ci_low", "canary_beta_ci_high", "canary_r2")
+SUMMARY_SIGNED += ("share_beta", "share_beta_ci_low", "share_beta_ci_high", "mood_r2")
 
 
 SUMMARY_COUNTS = ("samples", "processes", "switches_per_op")
