@@ -203,8 +203,9 @@ class CBody:
         self.lib.sb_set_perf_counting(int(count_perf))
         # The CPU share's bracket: as close around the native call as Python gets, so that
         # it covers the case's threads (all in this process) and little else. The wall
-        # clock is read outside the CPU clock, so that a process on one CPU cannot show
-        # more CPU time than wall time.
+        # clock is read outside the CPU clock, so that the wall bracket holds the CPU one.
+        # The share can still pass 1 a little for a one-CPU case: the process's other
+        # threads (the calling one, a thread before it is pinned) count too.
         wall_before = time.perf_counter_ns()
         cpu_before = time.clock_gettime_ns(time.CLOCK_PROCESS_CPUTIME_ID)
         status = self._call(ops, out)

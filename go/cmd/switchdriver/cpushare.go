@@ -10,8 +10,9 @@ import (
 // wall clock around a region. Their ratio tells how much of the region's wall time
 // the process was on a CPU: steal time and other tasks on the case's CPUs lower it,
 // so the analysis can use it as a per-value covariate of CPU contention.
-// The wall clock is read outside the CPU clock, so that a process that held one
-// CPU cannot show more CPU time than wall time.
+// The wall clock is read outside the CPU clock, so that the wall bracket holds
+// the CPU one; with one P the share may still pass 1 a little, since the runtime's
+// other threads (sysmon, GC workers) count too.
 type cpuShare struct {
 	wallStart, wallEnd time.Time
 	cpuStart, cpuEnd   unix.Timespec
