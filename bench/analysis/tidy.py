@@ -5,7 +5,8 @@ same samples' getrusage counts, in order, one counted run with the
 perf counters and runs of smaller loop counts (see bench.measure.worker); a count
 that is missing or does not line up is left empty (NaN) — never written as
 0, since 0 is a real and meaningful figure here. So is the mood canary beside each
-timed value (canary_before_ns, canary_after_ns): blank where it did not run.
+timed value (canary_before_ns, canary_after_ns): blank where it did not run, and each
+timed value's CPU share (cpu_share): blank where it was not measured.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bench.measure.worker import (
     COUNTED_METADATA,
     COUNTER_FIELDS,
     COUNTERS_METADATA,
+    CPU_SHARE_METADATA,
     SIZED_METADATA,
 )
 from bench.native.bridge import COUNTER_NAMES
@@ -38,6 +40,20 @@ def _parse_record(raw: object) -> dict[str, int | None] | None:
     if isinstance(raw, list) and len(raw) == len(COUNTER_FIELDS):
         return dict(zip(COUNTER_FIELDS, raw, strict=True))
     return None
+
+
+def cpu_shares(raw: object, count: int) -> list[float]:
+    """A worker process's CPU-share record (one number or null per value) as `count`
+    floats; NaN where it was not measured (null, not a finite number, negative) or the
+    record does not line up with the values. Never 0 for a missing one."""
+    if not isinstance(raw, list) or len(raw) != count:
+        return [math.nan] * count
+    return [
+        float(v)
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        else math.nan
+        for v in raw
+    ]
 
 
 def _load(run: pyperf.Run, key: str) -> object:
@@ -74,6 +90,7 @@ def _row(
         **dict.fromkeys(COUNTER_NAMES, math.nan),
         "canary_before_ns": math.nan,
         "canary_after_ns": math.nan,
+        "cpu_share": math.nan,
     }
     if record is None or record["ops"] != loops:
         return row
@@ -110,9 +127,11 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
             if len(records) != len(values):
                 records = [None] * len(values)
             canaries = canary_pairs(_load(run, CANARY_METADATA), len(values))
+            shares = cpu_shares(_load(run, CPU_SHARE_METADATA), len(values))
             for i, value in enumerate(values):
                 row = _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
                 row["canary_before_ns"], row["canary_after_ns"] = canaries[i]
+                row["cpu_share"] = shares[i]
                 rows.append(row)
             sized = _load(run, SIZED_METADATA)
             for i, record in enumerate(sized if isinstance(sized, list) else []):

@@ -13,7 +13,8 @@ pyperf keeps only times. The OS context-switch counts of each sample
 travel in the run's metadata through a pyperf hook, in the order of the
 run's values (bench.analysis.tidy reads them back).
 The mood canary (bench.native.canary), timed just before and just after
-each value outside its timed region, travels the same way.
+each value outside its timed region, travels the same way, and so does each value's
+CPU share (the process's CPU time over the run's wall time).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ _timed_runs: list[TimedRun] = []
 # per load; None where it could not run. In the run's metadata as [[before, after], ...].
 CANARY_METADATA = "switchbench_canary"
 _canaries: list[tuple[float | None, float | None]] = []
+# Each timed run's CPU share (TimedRun.cpu_share: the process's CPU time over the wall
+# time of the run), in the values' order; null where it was not measured.
+CPU_SHARE_METADATA = "switchbench_cpu_share"
 
 # Each native run has its own deadline: RUN_DEADLINE_FACTOR times what its loop
 # count should take at the slowest rate this worker has seen, and never less than
@@ -134,6 +138,8 @@ class _CountersHook:
         runs = _timed_runs[self.first :]
         metadata[COUNTERS_METADATA] = json.dumps([_record(r) for r in runs], separators=(",", ":"))
         metadata[CANARY_METADATA] = json.dumps(_canaries[self.first :], separators=(",", ":"))
+        shares = [r.cpu_share for r in runs]
+        metadata[CPU_SHARE_METADATA] = json.dumps(shares, separators=(",", ":"))
         # Only after the values phase: warm-up and calibration phases need no counting.
         if len(runs) != _values_per_worker or _body is None:
             return

@@ -14,7 +14,8 @@ import errno
 import json
 import os
 import subprocess
-from dataclasses import dataclass, fields
+import time
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,18 @@ class TimedRun:
     # and then the reason in counter_errors.
     counters: tuple[int | None, ...] = (None,) * len(COUNTER_NAMES)
     counter_errors: tuple[str, ...] = ("not read",) * len(COUNTER_NAMES)
+    # The process's CPU time (CLOCK_PROCESS_CPUTIME_ID) over the run and the wall time
+    # of that same bracket, in ns; None where not measured. Their ratio is the run's CPU
+    # share, a per-value measure of CPU contention (steal, another task on the CPU).
+    cpu_ns: int | None = None
+    wall_ns: int | None = None
+
+    @property
+    def cpu_share(self) -> float | None:
+        """cpu_ns / wall_ns, or None where either was not measured."""
+        if self.cpu_ns is None or self.wall_ns is None or self.wall_ns <= 0:
+            return None
+        return self.cpu_ns / self.wall_ns
 
     def check(self) -> None:
         if (
@@ -92,8 +105,13 @@ def timed_run_from_result(ops: int, out: object) -> TimedRun:
 
 def timed_run_from_sample(sample: dict[str, Any]) -> TimedRun:
     """A Go run's TimedRun from the driver's JSON line, which names TimedRun's fields
-    (its counters come as lists)."""
-    given = {f.name: sample[f.name] for f in fields(TimedRun)}
+    (its counters come as lists). cpu_ns and wall_ns are optional: drivers built before
+    them leave them out, and then they are not measured (None)."""
+    optional = {"cpu_ns", "wall_ns"}
+    given = {
+        f.name: sample.get(f.name) if f.name in optional else sample[f.name]
+        for f in fields(TimedRun)
+    }
     given["counters"] = tuple(given["counters"])
     given["counter_errors"] = tuple(given["counter_errors"])
     return TimedRun(**given)
@@ -183,9 +201,23 @@ class CBody:
     def __call__(self, ops: int, count_perf: bool = False) -> TimedRun:
         out = self.ffi.new("struct sb_result *")
         self.lib.sb_set_perf_counting(int(count_perf))
-        if self._call(ops, out) != 0:
+        # The CPU share's bracket: as close around the native call as Python gets, so that
+        # it covers the case's threads (all in this process) and little else. The wall
+        # clock is read outside the CPU clock, so that the wall bracket holds the CPU one.
+        # The share can still pass 1 a little for a one-CPU case: the process's other
+        # threads (the calling one, a thread before it is pinned) count too.
+        wall_before = time.perf_counter_ns()
+        cpu_before = time.clock_gettime_ns(time.CLOCK_PROCESS_CPUTIME_ID)
+        status = self._call(ops, out)
+        cpu_after = time.clock_gettime_ns(time.CLOCK_PROCESS_CPUTIME_ID)
+        wall_after = time.perf_counter_ns()
+        if status != 0:
             raise NativeError(self.ffi.string(out.message).decode(errors="replace"))
-        return timed_run_from_result(ops, out)
+        return replace(
+            timed_run_from_result(ops, out),
+            cpu_ns=cpu_after - cpu_before,
+            wall_ns=wall_after - wall_before,
+        )
 
     def close(self) -> None:
         pass

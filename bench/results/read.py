@@ -45,6 +45,7 @@ from bench.results.schema import (
     SAMPLES_CSV,
     SCHEMA_VERSION,
     SINCE_CANARY_SAMPLES,
+    SINCE_CPU_SHARE_SAMPLES,
     SINCE_MOOD,
     SINCE_MOOD_SHARE,
     SINCE_SCHEMA_2,
@@ -152,9 +153,8 @@ def load_samples(folder: Path, summary: pd.DataFrame | None = None) -> pd.DataFr
     """The timed samples of samples.csv (case, process, ns_per_switch), checked; with
     the summary, each measured case must have exactly as many as it says."""
     path = folder / SAMPLES_CSV
-    frame = checked_csv(
-        path, list(SAMPLE_KINDS), SAMPLES_LIMIT, MAX_SAMPLE_ROWS, SINCE_CANARY_SAMPLES
-    )
+    since = (*SINCE_CANARY_SAMPLES, *SINCE_CPU_SHARE_SAMPLES)
+    frame = checked_csv(path, list(SAMPLE_KINDS), SAMPLES_LIMIT, MAX_SAMPLE_ROWS, since)
     frame = frame[list(SAMPLE_KINDS)]
     timed = frame[frame["kind"] == "timed"].reset_index(drop=True)
     samples = typed(path, timed, SAMPLE_KINDS)

@@ -17,6 +17,8 @@ Format history (host.json's schema_version):
   figures beside each minimal loop (OVERHEAD_SUITE_COLUMNS) are computed from summary.csv
   when the report is built, so the file is written once. In older folders those columns
   are dropped on reading and computed again the same way.
+- 3, later: samples.csv gained cpu_share (SINCE_CPU_SHARE_SAMPLES), each timed value's
+  process CPU time over its wall time; older folders read it as not measured.
 
 A result folder holds:
 
@@ -155,6 +157,9 @@ SUMMARY_COLUMNS = [
 # samples.csv columns of the mood canary (bench.native.canary, ns per load just before
 # and just after each timed value); folders written before it read them as not measured.
 SINCE_CANARY_SAMPLES = ("canary_before_ns", "canary_after_ns")
+# samples.csv's CPU share of each timed value (bench.native.bridge.TimedRun.cpu_share);
+# folders written before it read it as not measured.
+SINCE_CPU_SHARE_SAMPLES = ("cpu_share",)
 
 SAMPLE_COLUMNS = [
     "case",
@@ -169,6 +174,7 @@ SAMPLE_COLUMNS = [
     "os_ctx_switches_per_switch",
     *COUNTER_NAMES,
     *SINCE_CANARY_SAMPLES,
+    *SINCE_CPU_SHARE_SAMPLES,
 ]
 
 MEMORY_COLUMNS = [
@@ -373,6 +379,7 @@ SUMMARY_BLANK_TEXT += ("mood_note",)
 
 SAMPLE_KINDS = {"case": TEXT, "process": COUNT, "kind": TEXT, "ns_per_switch": NUMBER}
 SAMPLE_KINDS |= dict.fromkeys(SINCE_CANARY_SAMPLES, POSITIVE)
+SAMPLE_KINDS |= dict.fromkeys(SINCE_CPU_SHARE_SAMPLES, NONNEG)
 
 
 MEMORY_KINDS = {

@@ -46,6 +46,11 @@ type Sample struct {
 	Error         string              `json:"error,omitempty"`
 	// Account: where the region's time went (account.go), for "N account" only.
 	Account *Account `json:"account,omitempty"`
+	// CPUNs: the process's CPU time (CLOCK_PROCESS_CPUTIME_ID) over the region, and
+	// WallNs the wall time of that same bracket (just outside it); null where the CPU
+	// clock could not be read. Their ratio is the run's CPU share (cpushare.go).
+	CPUNs  *int64 `json:"cpu_ns"`
+	WallNs *int64 `json:"wall_ns"`
 }
 
 // rusageRegion times the region and counts the OS context switches of the
@@ -61,6 +66,7 @@ type rusageRegion struct {
 	before, after       syscall.Rusage
 	beforeErr, afterErr error
 	account             *accountRegion // nil: no accounting (every timed sample)
+	share               cpuShare
 }
 
 func (r *rusageRegion) Start() {
@@ -69,11 +75,13 @@ func (r *rusageRegion) Start() {
 	}
 	r.perf = perfcount.Start(r.countPerf)
 	r.beforeErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.before)
+	r.share.begin()
 	r.start = time.Now()
 }
 
 func (r *rusageRegion) Stop() {
 	r.elapsed = time.Since(r.start)
+	r.share.end()
 	r.afterErr = syscall.Getrusage(syscall.RUSAGE_SELF, &r.after)
 	r.counted = r.perf.Stop()
 	if r.account != nil {
@@ -101,6 +109,7 @@ func runAccounted(body switching.Body, params switching.Params, ops int, countPe
 		s.Account = &r.account.out
 	}
 	s.ElapsedNs = r.elapsed.Nanoseconds()
+	s.CPUNs, s.WallNs = r.share.result()
 	s.Handoffs, s.ExpectedHandoffs, s.OrderErrors = h.Count, h.Expected, h.OrderErrors
 	s.VoluntaryCtx = r.after.Nvcsw - r.before.Nvcsw
 	s.InvoluntaryCtx = r.after.Nivcsw - r.before.Nivcsw
