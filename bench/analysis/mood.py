@@ -27,8 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from bench.analysis import mood_fit
-from bench.analysis.stats import MIN_PROCESSES_FOR_CI, percentile_ci
+from bench.analysis import mood_fit, stats
 from bench.results.schema import SINCE_MOOD, SINCE_MOOD_SHARE
 
 CANARY_COLUMNS = ("canary_before_ns", "canary_after_ns")
@@ -121,11 +120,18 @@ def canary_pairs(raw: object, count: int) -> list[tuple[float, float]]:
 
 
 def share_values(raw: object, count: int) -> list[float]:
-    """A worker process's CPU-share record (one share per value) as `count` floats; NaN
-    where it was not measured (null, 0, negative) or the record does not line up."""
+    """A worker process's CPU-share record (one number or null per value) as `count`
+    floats; NaN where it was not measured (null, not a finite number, negative) or the
+    record does not line up with the values. Never 0 for a missing one (a measured 0
+    stays 0 in samples.csv; covariates_of does not take it, having no log)."""
     if not isinstance(raw, list) or len(raw) != count:
         return [math.nan] * count
-    return [_positive(v) for v in raw]
+    return [
+        float(v)
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        else math.nan
+        for v in raw
+    ]
 
 
 def _positive(v: object) -> float:
@@ -190,6 +196,13 @@ def reference_level(samples: pd.DataFrame) -> float:
     return float(canary.median()) if len(canary) else math.nan
 
 
+def _capped(share: np.ndarray) -> np.ndarray:
+    """The CPU share as the fit takes it: at most 1. A one-CPU case's process gets above
+    1 only when threads of its own beside the case ran too (the Go runtime's, pyperf's),
+    which is no mood; what the machine took from it shows as a share below 1."""
+    return np.minimum(share, 1.0)
+
+
 def _usable(
     x: np.ndarray, have_values: np.ndarray, reference: np.ndarray
 ) -> tuple[list[int], list[str]]:
@@ -209,7 +222,7 @@ def _usable(
             left_out.append(f"no reference {name} level")
         elif covariate.name == SHARE_COLUMN and abs(np.median(column) - 1) > ONE_CPU_SHARE:
             left_out.append(f"cpu share {np.median(column):.2f}: not one busy CPU")
-        elif covariate.name == SHARE_COLUMN and np.std(np.log(column)) < MIN_SHARE_SD:
+        elif covariate.name == SHARE_COLUMN and np.std(np.log(_capped(column))) < MIN_SHARE_SD:
             left_out.append("cpu share did not vary")
         else:
             used.append(k)
@@ -246,32 +259,45 @@ def adjust(
         return replace(none, note="; ".join(left_out))
     if len(values) < MIN_VALUES_FOR_FIT:
         return replace(none, note=f"{len(values)} values < {MIN_VALUES_FOR_FIT}")
-    tx, ty, valid = mood_fit.table(np.log(x[:, used]), np.log(values), groups)
+    share = [COVARIATES[k].name == SHARE_COLUMN for k in used]
+    x = np.where(share, _capped(x[:, used]), x[:, used])
+    ref = np.where(share, _capped(ref[used]), ref[used])
+    tx, ty, valid = mood_fit.table(np.log(x), np.log(values), groups)
     beta, dx0, dy0 = mood_fit.fit(tx, ty, valid, pooled)
     beta = beta.reshape(-1)
     if not np.isfinite(beta).all():
         return replace(none, note="the covariates did not vary within any process")
     r2 = mood_fit.r_squared(beta, dx0, dy0)
     canary_r2 = _alone_r2(dx0, dy0, used)
-    log_ref = np.log(ref[used])
+    log_ref = np.log(ref)
     log_est = float(np.median(ty[valid] - (tx[valid] - log_ref) @ beta))
     drawn, betas, fitted = mood_fit.bootstrap(tx, ty, valid, beta, log_ref, pooled, seed)
-    low, high = percentile_ci(log_est, drawn)
+    low, high = stats.percentile_ci(log_est, drawn)
     # The bootstrap takes the n processes it has for the whole population: widened by
     # sqrt(n / (n - 1)) on the log scale, as stats.median_ci does.
     processes = len(ty)
     widen = math.sqrt(processes / (processes - 1)) if processes > 1 else 1.0
     slopes = {}
     for j, k in enumerate(used):
-        ci = percentile_ci(beta[j], betas[fitted, j]) if fitted.any() else (math.nan,) * 2
+        ci = stats.percentile_ci(beta[j], betas[fitted, j]) if fitted.any() else (math.nan,) * 2
         slopes[COVARIATES[k].name] = (float(beta[j]), *ci)
-    doubts = trust_note(processes, len(values), r2, slopes)
+    ci_low = math.exp(log_est - (log_est - low) * widen)
+    ci_high = math.exp(log_est + (high - log_est) * widen)
+    # The raw CI as the summary gives it: stats.median_ci draws the same resamples.
+    raw_median, raw_low, raw_high = stats.median_ci(values, groups, seed)
+    doubts = trust_note(
+        processes,
+        r2,
+        slopes,
+        (ci_high - ci_low) / 2 / math.exp(log_est),
+        (raw_high - raw_low) / 2 / raw_median,
+    )
     canary = slopes.get("canary", (math.nan,) * 3)
     share = slopes.get(SHARE_COLUMN, (math.nan,) * 3)
     return Adjusted(
         adjusted_ns=math.exp(log_est),
-        ci_low=math.exp(log_est - (log_est - low) * widen),
-        ci_high=math.exp(log_est + (high - log_est) * widen),
+        ci_low=ci_low,
+        ci_high=ci_high,
         beta=canary[0],
         beta_ci_low=canary[1],
         beta_ci_high=canary[2],
@@ -297,24 +323,36 @@ def _alone_r2(dx: np.ndarray, dy: np.ndarray, used: list[int]) -> float:
 
 
 def trust_note(
-    processes: int, values: int, r2: float, slopes: dict[str, tuple[float, float, float]]
+    processes: int,
+    r2: float,
+    slopes: dict[str, tuple[float, float, float]],
+    adjusted_half: float,
+    raw_half: float,
 ) -> str:
-    """'' when the adjusted figure may be the headline; else why the raw one stays. Each
-    slope's CI must lie on its covariate's side of 0 (Covariate.sign): a slope of the
-    other sign, or one that may be 0, means the covariate is not seeing this case's
-    mood, and adjusting by it would only add the fit's error."""
+    """'' when the adjusted figure may be the headline; else why the raw one stays.
+
+    - The CI must rest on stats.MIN_PROCESSES_FOR_CI processes, as the raw one must.
+    - The fit must explain R² ≥ MIN_CANARY_R2 of the variance.
+    - No slope's CI may lie wholly on the wrong side of 0 (Covariate.sign): a covariate
+      that clearly moves the other way is not seeing this case's mood. (One whose CI
+      holds 0 may stay: it costs the fit its uncertainty, which the next rule weighs.)
+    - The adjusted CI must be narrower than the raw one. Both come from the same
+      bootstrap draws, and the adjusted one re-fits the slopes in each, so this asks
+      whether what the fit explains outweighs the fit's own uncertainty on this data.
+      (The slopes' own percentile CIs are no guard here: with 4 processes, one draw in
+      eight holds processes from one side of the mood only, where the slope is a guess,
+      and the slope's CI then reaches 0 even when the adjusted median's CI narrows.)"""
     doubts = []
-    if processes < MIN_PROCESSES_FOR_CI:
-        doubts.append(f"{processes} processes < {MIN_PROCESSES_FOR_CI}")
+    if processes < stats.MIN_PROCESSES_FOR_CI:
+        doubts.append(f"{processes} processes < {stats.MIN_PROCESSES_FOR_CI}")
     if not (math.isfinite(r2) and r2 >= MIN_CANARY_R2):
         doubts.append(f"R² {r2:.2f} < {MIN_CANARY_R2}")
     for covariate in COVARIATES:
-        if covariate.name not in slopes:
-            continue
-        _, low, high = slopes[covariate.name]
-        side = low > 0 if covariate.sign > 0 else high < 0
-        if not (math.isfinite(low) and side):
-            doubts.append(f"{covariate.name.replace('_', ' ')} slope's CI reaches 0")
+        _, low, high = slopes.get(covariate.name, (math.nan,) * 3)
+        if (high < 0) if covariate.sign > 0 else (low > 0):
+            doubts.append(f"{covariate.name.replace('_', ' ')} slope clearly of the wrong sign")
+    if not adjusted_half < raw_half:
+        doubts.append(f"adjusted CI ±{adjusted_half:.1%} not narrower than raw ±{raw_half:.1%}")
     return "; ".join(doubts)
 
 

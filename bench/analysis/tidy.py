@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyperf
 
-from bench.analysis.mood import canary_pairs
+from bench.analysis.mood import canary_pairs, share_values
 from bench.measure.worker import (
     CANARY_METADATA,
     COUNTED_METADATA,
@@ -40,20 +40,6 @@ def _parse_record(raw: object) -> dict[str, int | None] | None:
     if isinstance(raw, list) and len(raw) == len(COUNTER_FIELDS):
         return dict(zip(COUNTER_FIELDS, raw, strict=True))
     return None
-
-
-def cpu_shares(raw: object, count: int) -> list[float]:
-    """A worker process's CPU-share record (one number or null per value) as `count`
-    floats; NaN where it was not measured (null, not a finite number, negative) or the
-    record does not line up with the values. Never 0 for a missing one."""
-    if not isinstance(raw, list) or len(raw) != count:
-        return [math.nan] * count
-    return [
-        float(v)
-        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
-        else math.nan
-        for v in raw
-    ]
 
 
 def _load(run: pyperf.Run, key: str) -> object:
@@ -127,7 +113,7 @@ def samples_from_suite(suite: pyperf.BenchmarkSuite) -> pd.DataFrame:
             if len(records) != len(values):
                 records = [None] * len(values)
             canaries = canary_pairs(_load(run, CANARY_METADATA), len(values))
-            shares = cpu_shares(_load(run, CPU_SHARE_METADATA), len(values))
+            shares = share_values(_load(run, CPU_SHARE_METADATA), len(values))
             for i, value in enumerate(values):
                 row = _row(name, process, i + 1, "timed", loops, switches, value * 1e9, records[i])
                 row["canary_before_ns"], row["canary_after_ns"] = canaries[i]

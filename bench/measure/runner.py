@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import pyperf
 
-from bench.analysis.mood import canary_pairs, stop_half_width
+from bench.analysis.mood import canary_pairs, share_values, stop_half_width
 from bench.analysis.stats import MIN_PROCESSES_FOR_CI, median_ci
 from bench.catalogue.cases import Case
 from bench.catalogue.placement import usable_cpus
 from bench.catalogue.profiles import Profile, Sampling
-from bench.measure.worker import CANARY_METADATA
+from bench.measure.worker import CANARY_METADATA, CPU_SHARE_METADATA
 from bench.native.bridge import case_skip_reason
 from bench.native.build import Artifacts
 from bench.results.write import atomic_write_via
@@ -187,12 +187,16 @@ def measured(raw_json: Path) -> Precision:
     median, low, high = median_ci(values, processes)
     loops = int(bench.get_runs()[-1].get_metadata()["loops"])
     half = (high - low) / 2 / median if median > 0 else math.nan
-    pairs = [p for run in with_values for p in canary_pairs(_canary_record(run), len(run.values))]
-    return Precision(half, loops, len(runs), stop_half_width(values, pairs, processes))
+    pairs, shares = [], []
+    for run in with_values:
+        pairs += canary_pairs(_record(run, CANARY_METADATA), len(run.values))
+        shares += share_values(_record(run, CPU_SHARE_METADATA), len(run.values))
+    adjusted = stop_half_width(values, pairs, processes, shares)
+    return Precision(half, loops, len(runs), adjusted)
 
 
-def _canary_record(run: pyperf.Run) -> object:
-    raw = run.get_metadata().get(CANARY_METADATA)
+def _record(run: pyperf.Run, key: str) -> object:
+    raw = run.get_metadata().get(key)
     try:
         return json.loads(raw) if isinstance(raw, str) else None
     except ValueError:

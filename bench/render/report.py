@@ -143,7 +143,7 @@ SECTIONS: tuple[Callable[[read.Folder, Figures], list[str]], ...] = (
     memory_section,
     lambda data, figures: leaks.section_lines(data.leaks),
     lambda data, figures: system_section(data.system, figures),
-    lambda data, figures: mood_section(data.samples, data.summary, figures),
+    lambda data, figures: mood_section(data.samples, data.summary, figures, data.run),
     lambda data, figures: counter_section(data.summary, data.host),
     lambda data, figures: cases_table.not_measured(data.summary),
     lambda data, figures: cases_table.what_the_cases_are(data.summary),

@@ -269,3 +269,119 @@ def test_the_stopping_rule_counts_the_adjusted_ci_only_where_trusted() -> None:
     assert math.isnan(Precision(raw, 1000, 3, half).reaches)
     # A canary record that does not line up with the values is unavailable throughout.
     assert all(math.isnan(b) for b, _ in mood.canary_pairs([[1.0, 2.0]], 2))
+
+
+def test_the_adjusted_and_raw_cis_draw_the_same_resamples() -> None:
+    # With slopes of 0 the adjusted draws are the raw ones, draw for draw: the two CIs
+    # then differ only by what the adjustment does, not by the luck of the draws.
+    from bench.analysis import mood_fit
+
+    rng = np.random.Generator(np.random.PCG64(29))
+    values, canaries, groups = simulated(rng, 5, 1.0)
+    # 5 values in each of 5 processes: every draw holds 25, an odd count, so that its
+    # median is one value on either scale (the adjusted one is taken on a log scale).
+    keep = np.tile(np.arange(VALUES_PER_PROCESS) < 5, 5)
+    values, canaries, groups = values[keep], canaries[keep], groups[keep]
+    tx, ty, valid = mood_fit.table(np.log(canaries)[:, None] * 0, np.log(values), groups)
+    drawn, _, fitted = mood_fit.bootstrap(tx, ty, valid, np.zeros(1), np.zeros(1), True, 3)
+    assert not fitted.any()  # a covariate that never varies: no draw could fit a slope
+    assert np.exp(drawn) == pytest.approx(
+        stats.bootstrap_medians(values, groups, seed=3), rel=1e-12
+    )
+
+
+def contended(
+    rng: np.random.Generator, processes: int, stolen: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, covariates, process) of a one-CPU case from which the machine takes a
+    share of each value's time (exponential, mean `stolen`): the wall time grows by
+    1 / share, and the process's CPU share is that share, read exactly."""
+    shape = (processes, VALUES_PER_PROCESS)
+    level = PROCESS_SD * rng.standard_normal(processes)[:, None]
+    share = 1 - np.minimum(rng.exponential(stolen, shape), 0.5)
+    values = TRUTH_NS * np.exp(level + VALUE_SD * rng.standard_normal(shape)) / share
+    canary = CANARY_NS * np.exp(CANARY_NOISE_SD * rng.standard_normal(shape))
+    groups = np.repeat(np.arange(1, processes + 1), VALUES_PER_PROCESS)
+    return values.ravel(), np.column_stack([canary.ravel(), share.ravel()]), groups
+
+
+def test_the_cpu_share_takes_out_time_the_machine_took() -> None:
+    rng = np.random.Generator(np.random.PCG64(31))
+    values, x, groups = contended(rng, 40, 0.05)
+    # At the level of no contention (share 1), the adjusted median is the truth.
+    a = mood.adjust(values, x, groups, np.array([CANARY_NS, 1.0]), pooled=True)
+    assert abs(math.log(a.adjusted_ns / TRUTH_NS)) < 0.02
+    assert a.share_beta_ci_low <= -1 <= a.share_beta_ci_high  # wall time ∝ 1 / share
+    assert a.trusted and a.r2 > mood.MIN_CANARY_R2
+    _, low, high = stats.median_ci(values, groups)
+    assert (a.ci_high - a.ci_low) / a.adjusted_ns < (high - low) / float(np.median(values))
+
+
+def test_the_cpu_share_enters_only_where_one_cpu_is_kept_busy_and_it_moved() -> None:
+    rng = np.random.Generator(np.random.PCG64(37))
+    values, x, groups = contended(rng, 6, 0.05)
+    reference = np.array([CANARY_NS, 1.0])
+    # A case that sleeps (or spreads over CPUs) has a share of its own making.
+    asleep = x.copy()
+    asleep[:, 1] *= 0.6
+    a = mood.adjust(values, asleep, groups, reference, pooled=True)
+    assert math.isnan(a.share_beta) and "not one busy CPU" in a.note
+    # Undisturbed, the share sits at 1 within the clocks' jitter: it would only add the
+    # fit's uncertainty. Above 1 (the process's own other threads) counts as 1.
+    still = x.copy()
+    still[:, 1] = 1 + 0.002 * rng.random(len(values))
+    a = mood.adjust(values, still, groups, reference, pooled=True)
+    assert math.isnan(a.share_beta) and "did not vary" in a.note
+    # A share that was not measured for every value is left out and said so, never 0.
+    gap = x.copy()
+    gap[2, 1] = math.nan
+    a = mood.adjust(values, gap, groups, reference, pooled=True)
+    assert math.isnan(a.share_beta) and "cpu share unavailable for 1 of" in a.note
+
+
+def test_no_covariate_that_explains_nothing_is_trusted_however_the_cis_fall() -> None:
+    # With no mood at all, the adjusted CI still comes out narrower than the raw one in
+    # about half the runs (the slopes re-fitted in each draw chase its luck); the trust
+    # rule's R² keeps the raw figure the headline in all but a few.
+    rng = np.random.Generator(np.random.PCG64(41))
+    narrower, trusted = 0, 0
+    for i in range(60):
+        values, canaries, groups = simulated(rng, 4, 0.0)
+        a = mood.adjust(values, canaries, groups, CANARY_NS, seed=i, pooled=True)
+        _, low, high = stats.median_ci(values, groups, seed=i)
+        narrower += (a.ci_high - a.ci_low) / a.adjusted_ns < (high - low) / np.median(values)
+        trusted += a.trusted
+    assert 10 <= narrower <= 50
+    assert trusted <= 3
+
+
+def test_the_precision_line_counts_one_cpu_cases_by_their_headline_ci() -> None:
+    from bench.render.mood import precision_line
+
+    def row(case: str, raw: float, adjusted: float, trusted: float) -> dict[str, object]:
+        return {
+            "case": case,
+            "status": "ok",
+            "ns_per_switch": 100.0,
+            "ci_low": 100 - raw,
+            "ci_high": 100 + raw,
+            "adjusted_ns": 100.0,
+            "adjusted_ci_low": 100 - adjusted,
+            "adjusted_ci_high": 100 + adjusted,
+            "mood_adjusted": trusted,
+        }
+
+    summary = pd.DataFrame(
+        [
+            row("go.chan.p1", 4.0, 2.0, 1.0),  # only its adjusted CI reaches ±3%: trusted
+            row("c.futex.same-core", 2.0, 2.5, 0.0),
+            row("c.condvar.same-core", 5.0, 2.0, 0.0),  # narrower adjusted, not trusted
+            row("c.futex.cross-core", 9.0, 1.0, 1.0),  # spread over CPUs: not counted
+        ]
+    )
+    run = {"profile_settings": {"cases": {"target_ci": 0.03}}}
+    line = precision_line(summary, run)
+    assert line.startswith("On one CPU (3 cases")
+    assert "1 reached the ±3% target with the raw CI and 2 with the headline" in line
+    assert "trusted: 1 cases" in line and "narrower than the raw one for 2 of them" in line
+    assert precision_line(summary, {}) == ""  # no target known: no line
