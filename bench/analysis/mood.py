@@ -22,7 +22,7 @@ replaced: the adjusted ones stand beside them, and `trusted` says which is the h
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -101,6 +101,9 @@ class Adjusted:
     cpu_share: float = math.nan  # the case's median CPU share
     trusted: bool = False
     note: str = "canary unavailable"
+    # The bootstrap's adjusted log medians, before the sqrt(n / (n - 1)) widening: for
+    # a ratio's CI between two runs (bench.analysis.mood_compare), as ratio_ci draws.
+    drawn: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def canary_pairs(raw: object, count: int) -> list[tuple[float, float]]:
@@ -263,7 +266,8 @@ def adjust(
     x = np.where(share, _capped(x[:, used]), x[:, used])
     ref = np.where(share, _capped(ref[used]), ref[used])
     tx, ty, valid = mood_fit.table(np.log(x), np.log(values), groups)
-    beta, dx0, dy0 = mood_fit.fit(tx, ty, valid, pooled)
+    signs = np.array([COVARIATES[k].sign for k in used])
+    beta, dx0, dy0 = mood_fit.fit(tx, ty, valid, pooled, signs)
     beta = beta.reshape(-1)
     if not np.isfinite(beta).all():
         return replace(none, note="the covariates did not vary within any process")
@@ -271,7 +275,7 @@ def adjust(
     canary_r2 = _alone_r2(dx0, dy0, used)
     log_ref = np.log(ref)
     log_est = float(np.median(ty[valid] - (tx[valid] - log_ref) @ beta))
-    drawn, betas, fitted = mood_fit.bootstrap(tx, ty, valid, beta, log_ref, pooled, seed)
+    drawn, betas, fitted = mood_fit.bootstrap(tx, ty, valid, beta, log_ref, pooled, seed, signs)
     low, high = stats.percentile_ci(log_est, drawn)
     # The bootstrap takes the n processes it has for the whole population: widened by
     # sqrt(n / (n - 1)) on the log scale, as stats.median_ci does.
@@ -288,7 +292,6 @@ def adjust(
     doubts = trust_note(
         processes,
         r2,
-        slopes,
         (ci_high - ci_low) / 2 / math.exp(log_est),
         (raw_high - raw_low) / 2 / raw_median,
     )
@@ -310,6 +313,7 @@ def adjust(
         cpu_share=median_share,
         trusted=doubts == "",
         note="; ".join(n for n in (doubts, *left_out) if n),
+        drawn=drawn,
     )
 
 
@@ -325,7 +329,6 @@ def _alone_r2(dx: np.ndarray, dy: np.ndarray, used: list[int]) -> float:
 def trust_note(
     processes: int,
     r2: float,
-    slopes: dict[str, tuple[float, float, float]],
     adjusted_half: float,
     raw_half: float,
 ) -> str:
@@ -333,9 +336,6 @@ def trust_note(
 
     - The CI must rest on stats.MIN_PROCESSES_FOR_CI processes, as the raw one must.
     - The fit must explain R² ≥ MIN_CANARY_R2 of the variance.
-    - No slope's CI may lie wholly on the wrong side of 0 (Covariate.sign): a covariate
-      that clearly moves the other way is not seeing this case's mood. (One whose CI
-      holds 0 may stay: it costs the fit its uncertainty, which the next rule weighs.)
     - The adjusted CI must be narrower than the raw one. Both come from the same
       bootstrap draws, and the adjusted one re-fits the slopes in each, so this asks
       whether what the fit explains outweighs the fit's own uncertainty on this data.
@@ -347,10 +347,6 @@ def trust_note(
         doubts.append(f"{processes} processes < {stats.MIN_PROCESSES_FOR_CI}")
     if not (math.isfinite(r2) and r2 >= MIN_CANARY_R2):
         doubts.append(f"R² {r2:.2f} < {MIN_CANARY_R2}")
-    for covariate in COVARIATES:
-        _, low, high = slopes.get(covariate.name, (math.nan,) * 3)
-        if (high < 0) if covariate.sign > 0 else (low > 0):
-            doubts.append(f"{covariate.name.replace('_', ' ')} slope clearly of the wrong sign")
     if not adjusted_half < raw_half:
         doubts.append(f"adjusted CI ±{adjusted_half:.1%} not narrower than raw ±{raw_half:.1%}")
     return "; ".join(doubts)
@@ -432,7 +428,7 @@ def with_mood(summary: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def adjusted_at(samples: pd.DataFrame, case: str, levels: np.ndarray) -> Adjusted:
+def adjusted_at(samples: pd.DataFrame, case: str, levels: np.ndarray, seed: int = 0) -> Adjusted:
     """One case's adjustment (as the summary makes it) at covariate levels of the
     caller's: compare's common levels for two runs of one machine."""
     mine = _timed(samples)[_timed(samples)["case"] == case]
@@ -443,28 +439,23 @@ def adjusted_at(samples: pd.DataFrame, case: str, levels: np.ndarray) -> Adjuste
         covariates_of(mine),
         mine["process"].to_numpy(),
         levels,
+        seed=seed,
         pooled=POOLED,
     )
 
 
 def common_levels(samples: list[pd.DataFrame], case: str) -> np.ndarray:
-    """One case's median covariates over the timed values of several runs; a covariate
-    that one run lacks gets NaN (a level the runs do not all share is no common level).
-    The canary's is the runs' median over every case (reference_level), as compare
-    names it once; the CPU share's is this case's own (it is a property of the case)."""
-    canary = [reference_level(s) for s in samples]
-    level_canary = (
-        reference_level(pd.concat(samples, ignore_index=True))
-        if canary and not any(math.isnan(x) for x in canary)
-        else math.nan
-    )
-    shares = []
+    """One case's common covariate levels over several runs: the median of each over the
+    case's timed values in all of them (NaN where one run lacks it: a level the runs do
+    not all share is no common level). The case's own, not the runs' over every case:
+    a case's working set sets its canary level too, and moving a case to a level it
+    never ran at would extrapolate with the fitted slopes."""
+    columns = []
     for s in samples:
         mine = _timed(s)[_timed(s)["case"] == case]
-        shares.append(covariates_of(mine)[:, 1])
-    level_share = (
-        float(np.nanmedian(np.concatenate(shares)))
-        if shares and all(np.isfinite(x).any() for x in shares)
-        else math.nan
-    )
-    return np.array([level_canary, level_share])
+        columns.append(covariates_of(mine))
+    joined = np.concatenate(columns) if columns else np.full((0, len(COVARIATES)), math.nan)
+    levels = own_levels(np.where(joined > 0, joined, math.nan))
+    for x in columns:
+        levels[~np.isfinite(x).any(axis=0)] = math.nan
+    return levels

@@ -11,6 +11,8 @@ and cost the fit nine times the time, so the plain fit stays.)
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from bench.analysis.stats import BOOTSTRAP_RESAMPLES
@@ -36,13 +38,20 @@ def table(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray,
 
 
 def fit(
-    x: np.ndarray, y: np.ndarray, valid: np.ndarray, pooled: bool
+    x: np.ndarray, y: np.ndarray, valid: np.ndarray, pooled: bool, signs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Least-squares slopes of y on the covariates x over the axes (groups, points,
-    covariate), with one intercept per group (process), or one for all (pooled: the
-    groups' rows joined into one first); and x and y less their intercept's mean (0
-    where not valid). Vectorised over leading axes (the bootstrap's draws). A draw
-    whose covariates did not vary enough to be told apart gets NaN slopes."""
+    covariate), each held to its side of 0 (`signs`: +1 at least 0, -1 at most 0), with
+    one intercept per group (process), or one for all (pooled: the groups' rows joined
+    into one first); and x and y less their intercept's mean (0 where not valid).
+    Vectorised over leading axes (the bootstrap's draws). A draw whose covariates did
+    not vary at all gets NaN slopes.
+
+    Held to a side because a covariate can only slow a switch one way: a busier memory
+    hierarchy, less of the CPU. A slope of the other sign is the fit chasing noise, and
+    would move the values by it. Sign-constrained least squares over so few covariates
+    is the best of the unconstrained fits on each subset of them (0 elsewhere) whose
+    slopes keep their sides."""
     if pooled:
         lead = y.shape[:-2]
         joined = (*lead, 1, y.shape[-2] * y.shape[-1])
@@ -55,16 +64,38 @@ def fit(
     dy = np.where(valid, y - np.nan_to_num(mean_y), 0)
     xtx = np.einsum("...gpi,...gpj->...ij", dx, dx)
     xty = np.einsum("...gpi,...gp->...i", dx, dy)
+    k = x.shape[-1]
+    best = np.zeros((*xty.shape[:-1], k))
+    gain = np.zeros(xty.shape[:-1])  # what the fit takes off the residual sum of squares
+    solvable = np.zeros(xty.shape[:-1], dtype=bool)
+    for subset in itertools.chain.from_iterable(
+        itertools.combinations(range(k), size) for size in range(1, k + 1)
+    ):
+        cols = list(subset)
+        beta, ok = _solve(xtx[..., cols, :][..., :, cols], xty[..., cols])
+        solvable |= ok
+        keeps_side = (beta * signs[cols] >= 0).all(axis=-1)
+        subset_gain = np.einsum("...i,...i->...", beta, xty[..., cols])
+        better = ok & keeps_side & (subset_gain > gain)
+        full = np.zeros_like(best)
+        full[..., cols] = beta
+        best = np.where(better[..., None], full, best)
+        gain = np.where(better, subset_gain, gain)
+    return np.where(solvable[..., None], best, np.nan), dx, dy
+
+
+def _solve(xtx: np.ndarray, xty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The normal equations' solution where they are well posed (judged on the
+    correlation scale, so that "too little variation to fit" does not depend on the
+    covariates' units), 0 and False elsewhere."""
     scale = np.sqrt(np.einsum("...ii->...i", xtx))
-    # Judged on the correlation scale, so that "too little variation to fit" does not
-    # depend on the covariates' units; singular or nearly so: no fit in that draw.
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = xtx / (scale[..., :, None] * scale[..., None, :])
     ok = np.isfinite(corr).all(axis=(-2, -1)) & (scale > 0).all(axis=-1)
     ok &= np.linalg.det(np.where(ok[..., None, None], corr, 1.0)) > 1e-9
-    safe = np.where(ok[..., None, None], xtx, np.eye(x.shape[-1]))
+    safe = np.where(ok[..., None, None], xtx, np.eye(xtx.shape[-1]))
     beta = np.linalg.solve(safe, np.where(ok[..., None], xty, 0)[..., None])[..., 0]
-    return np.where(ok[..., None], beta, np.nan), dx, dy
+    return np.where(ok[..., None], beta, 0.0), ok
 
 
 def r_squared(beta: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> float:
@@ -91,6 +122,7 @@ def bootstrap(
     log_ref: np.ndarray,
     pooled: bool,
     seed: int,
+    signs: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """BOOTSTRAP_RESAMPLES two-stage draws (processes, then values within them: the
     same draws stats.bootstrap_medians makes from the same seed and table), with the
@@ -104,7 +136,7 @@ def bootstrap(
     within = within.astype(int)
     drawn_valid = np.arange(width)[None, None, :] < sizes[picked][..., None]
     dx, dy = tx[picked[..., None], within], ty[picked[..., None], within]
-    betas = fit(dx, dy, drawn_valid, pooled)[0].reshape(BOOTSTRAP_RESAMPLES, -1)
+    betas = fit(dx, dy, drawn_valid, pooled, signs)[0].reshape(BOOTSTRAP_RESAMPLES, -1)
     fitted = np.isfinite(betas).all(axis=1)
     betas = np.where(fitted[:, None], betas, beta)
     moved = np.einsum("bgpi,bi->bgp", dx - log_ref, betas)

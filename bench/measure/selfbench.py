@@ -24,10 +24,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyperf
 
+from bench.analysis import mood_compare
+from bench.analysis.comparison import load_runs
 from bench.analysis.stats import AGREE_WITHIN
 from bench.catalogue import profiles
 from bench.catalogue.cases import get_case
@@ -202,7 +205,7 @@ def profile_rows(label: str, profile: str, run_dir: Path, wall_s: float) -> tupl
     return row, cases
 
 
-def _agreement(a: Path, b: Path, out: Path) -> dict[str, int]:
+def _agreement(a: Path, b: Path, out: Path) -> dict[str, Any]:
     """How many cases of two runs agree: CIs that overlap, and compare's verdict."""
     compare.write_comparison([a, b], out)
     table = pd.read_csv(out / COMPARE_CSV)
@@ -213,11 +216,53 @@ def _agreement(a: Path, b: Path, out: Path) -> dict[str, int]:
         second.loc[both, "ci_low"] <= first.loc[both, "ci_high"]
     )
     significant = second.loc[both, "significant"].astype(str) == "True"
+    # The same two runs at one mood level (bench.analysis.mood_compare): how many cases
+    # each band calls the same, raw and at one level, and the narrowest band that calls
+    # SUPPORTED_SHARE of them the same.
+    ratios = mood_compare.headline_ratios(load_runs([a, b]), table)
+    by_band = mood_compare.agreement_by_band(ratios) if not ratios.empty else pd.DataFrame()
     return {
         "cases": len(both),
         "cis_overlap": int(overlap.sum()),
         "not_significant": int((~significant).sum()),
+        "adjusted_in_both": int(ratios["adjusted"].sum()) if not ratios.empty else 0,
+        "by_band": by_band.to_dict(orient="records"),
+        "supported_band_raw": _band(by_band, "raw"),
+        "supported_band_at_one_level": _band(by_band, "headline"),
     }
+
+
+def _band(by_band: pd.DataFrame, column: str) -> float | None:
+    band = mood_compare.supported_band(by_band, column) if not by_band.empty else math.nan
+    return None if math.isnan(band) else band
+
+
+def band_lines(agree: dict[str, object]) -> list[str]:
+    """self.md's lines on the bands two default runs support, raw and at one level."""
+    rows = agree.get("by_band") or []
+    if not isinstance(rows, list) or not rows:
+        return []
+    lines = [
+        "Cases called the same at each noise band, by the raw medians and at one mood "
+        f"level ({agree['adjusted_in_both']} cases adjusted in both runs; README: "
+        "*How noisy was this machine*):",
+        "",
+        "| band | raw | at one level |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| ±{r['band']:.0%} | {r['raw']} | {r['headline']} |" for r in rows]
+    shown = {
+        key: "none of them" if agree.get(key) is None else f"±{agree[key]:.0%}"
+        for key in ("supported_band_raw", "supported_band_at_one_level")
+    }
+    lines += [
+        "",
+        f"The narrowest band that calls at least {mood_compare.SUPPORTED_SHARE:.0%} of the "
+        f"cases the same: {shown['supported_band_raw']} raw, "
+        f"{shown['supported_band_at_one_level']} at one level.",
+        "",
+    ]
+    return lines
 
 
 def gotest_lines(paired: pd.DataFrame, go_count: int) -> list[str]:
@@ -302,6 +347,7 @@ def selfbench(
             f"{agree['not_significant']} not significantly different "
             f"(details: {md(a)}-vs-{md(b)}/compare.md).",
             "",
+            *band_lines(agree),
         ]
 
     if go_rounds > 0:

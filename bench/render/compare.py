@@ -275,7 +275,7 @@ def render_markdown(
     lines += images(figures["ns"], "ns per switch on each machine")
     lines += images(figures["ratio"], "ratio to the first run")
     lines += _every_case(runs, table)
-    lines += compare_mood.section_lines(runs, table)
+    lines += compare_mood.section_lines(runs, table, noise_band)
     lines += _normalised(runs, table)
     lines += ladder_section.compare_lines(
         [r.label for r in runs], [r.summary for r in runs], figures.get("ladder", [])

@@ -194,10 +194,20 @@ def _run(label: str, seed: int, cpu: str, canary: bool = True) -> object:
 def test_compare_adjusts_one_machine_only() -> None:
     from bench.render import compare_mood
 
-    table = pd.DataFrame({"case": ["go.chan.p1"], "status": ["ok"]})
+    table = pd.DataFrame(
+        {
+            "case": ["go.chan.p1"] * 2,
+            "run": [0, 1],
+            "status": ["ok"] * 2,
+            "ratio_to_first": [math.nan, 1.01],
+            "ratio_ci_low": [math.nan, 0.99],
+            "ratio_ci_high": [math.nan, 1.03],
+        }
+    )
     same = compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "X")], table)
     text = "\n".join(same)
-    assert "common canary level" in text and "`go.chan.p1`" in text
+    assert "common levels" in text and "`go.chan.p1`" in text
+    assert "| band | raw | at one level |" in text  # how far apart the runs are, by band
     other = "\n".join(compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "Y")], table))
     assert "different hardware" in other and "`go.chan.p1`" not in other
     half = "\n".join(
@@ -283,7 +293,9 @@ def test_the_adjusted_and_raw_cis_draw_the_same_resamples() -> None:
     keep = np.tile(np.arange(VALUES_PER_PROCESS) < 5, 5)
     values, canaries, groups = values[keep], canaries[keep], groups[keep]
     tx, ty, valid = mood_fit.table(np.log(canaries)[:, None] * 0, np.log(values), groups)
-    drawn, _, fitted = mood_fit.bootstrap(tx, ty, valid, np.zeros(1), np.zeros(1), True, 3)
+    drawn, _, fitted = mood_fit.bootstrap(
+        tx, ty, valid, np.zeros(1), np.zeros(1), True, 3, np.ones(1)
+    )
     assert not fitted.any()  # a covariate that never varies: no draw could fit a slope
     assert np.exp(drawn) == pytest.approx(
         stats.bootstrap_medians(values, groups, seed=3), rel=1e-12
@@ -385,3 +397,30 @@ def test_the_precision_line_counts_one_cpu_cases_by_their_headline_ci() -> None:
     assert "1 reached the ±3% target with the raw CI and 2 with the headline" in line
     assert "trusted: 1 cases" in line and "narrower than the raw one for 2 of them" in line
     assert precision_line(summary, {}) == ""  # no target known: no line
+
+
+def test_the_band_two_runs_support_is_the_narrowest_that_calls_nine_in_ten_the_same() -> None:
+    from bench.analysis import mood_compare
+
+    # Ten cases whose runs differ by 0.5%..9.5% (raw) with tight CIs; adjusted, by a
+    # quarter of that. At a band narrower than a difference, its tight CI calls it.
+    diffs = np.arange(10) / 100 + 0.005
+    ratios = pd.DataFrame(
+        {
+            "raw_ratio": 1 + diffs,
+            "raw_low": 1 + diffs - 0.002,
+            "raw_high": 1 + diffs + 0.002,
+            "ratio": 1 + diffs / 4,
+            "low": 1 + diffs / 4 - 0.002,
+            "high": 1 + diffs / 4 + 0.002,
+            "adjusted": True,
+        }
+    )
+    by_band = mood_compare.agreement_by_band(ratios)
+    at = by_band.set_index("band")
+    assert at.loc[0.10, "raw"] == 10 and at.loc[0.05, "raw"] == 5
+    assert at.loc[0.03, "headline"] == 10 and at.loc[0.02, "headline"] == 8
+    assert mood_compare.supported_band(by_band, "raw") == 0.10
+    assert mood_compare.supported_band(by_band, "headline") == 0.03
+    mid, p90 = mood_compare.spread(ratios, "raw_ratio")
+    assert 0.04 < mid < 0.06 and p90 > mid
