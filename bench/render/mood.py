@@ -171,21 +171,22 @@ def mood_section(
         "levels the processes settle at) and moved to the case's own medians, so that the "
         "adjustment takes out how the machine's mood moved during the case and moves no "
         "case to a level it never ran at; the adjusted median's CI re-fits the slopes in "
-        "every bootstrap draw, from the same draws as the raw CI.",
+        "every bootstrap draw, from the same draws as the raw CI. Each slope is held to "
+        "its side of 0 (at or above for the canary, at or below for the share): a "
+        "busier memory hierarchy or less of the CPU can only slow a switch.",
         "",
         *images(figures.get("mood", []), "the mood canary over the run"),
         f"Its spread over the run's {len(canary):,} values: 10th percentile "
         f"{ns(float(p10))}, median {ns(float(p50))}, 90th percentile {ns(float(p90))} per "
-        f"load ({p90 / p10:.2f}× from the 10th to the 90th). A case that touches a "
-        "working set of its own evicts part of the canary's buffer, so a case's canary "
-        "level speaks of the case as well as of the machine: read its movement within a "
-        "case, not its level across cases.",
+        f"load ({p90 / p10:.2f}× from the 10th to the 90th). The untimed lap puts back "
+        "what the case evicted, but a case still leaves the caches and the CPU as it "
+        "leaves them: read the canary's movement within a case, not its level across "
+        "cases.",
         "",
         "The adjusted figure is the headline only where the fit explains at least "
-        f"R² {MIN_CANARY_R2} of a case's variance, no slope's CI lies wholly on the wrong "
-        "side of 0 (below for the canary, above for the share), the adjusted CI is "
-        "narrower than the raw one (both from the same bootstrap draws), and the CI rests "
-        "on 4 processes or more; elsewhere the raw figure stays "
+        f"R² {MIN_CANARY_R2} of a case's variance, the adjusted CI is narrower than the "
+        "raw one (both from the same bootstrap draws), and the CI rests on 4 processes or "
+        "more; elsewhere the raw figure stays "
         "the headline, with the reason. The case tables above show the raw figures "
         "throughout. *raw ÷ adjusted CI* is how many times narrower the adjusted CI is "
         "(below 1: wider, as when the fit's own uncertainty outweighs what it explains).",
