@@ -216,20 +216,29 @@ def _agreement(a: Path, b: Path, out: Path) -> dict[str, Any]:
         second.loc[both, "ci_low"] <= first.loc[both, "ci_high"]
     )
     significant = second.loc[both, "significant"].astype(str) == "True"
-    # The same two runs at one mood level (bench.analysis.mood_compare): how many cases
+    # The same two runs at one canary level (bench.analysis.mood_compare): how many cases
     # each band calls the same, raw and at one level, and the narrowest band that calls
-    # SUPPORTED_SHARE of them the same.
+    # SUPPORTED_SHARE of them the same; over every case, and over the cases on one CPU
+    # (the ones set at one level).
     ratios = mood_compare.headline_ratios(load_runs([a, b]), table)
-    by_band = mood_compare.agreement_by_band(ratios) if not ratios.empty else pd.DataFrame()
-    return {
+    agree: dict[str, Any] = {
         "cases": len(both),
         "cis_overlap": int(overlap.sum()),
         "not_significant": int((~significant).sum()),
-        "adjusted_in_both": int(ratios["adjusted"].sum()) if not ratios.empty else 0,
-        "by_band": by_band.to_dict(orient="records"),
-        "supported_band_raw": _band(by_band, "raw"),
-        "supported_band_at_one_level": _band(by_band, "headline"),
+        "canary_slope": ratios.attrs.get("beta") if not ratios.empty else None,
     }
+    subsets = {"all": ratios}
+    if not ratios.empty:
+        subsets["one_cpu"] = ratios[ratios["adjusted"]]
+    for name, subset in subsets.items():
+        by_band = mood_compare.agreement_by_band(subset) if not subset.empty else pd.DataFrame()
+        agree[f"bands_{name}"] = {
+            "cases": len(subset),
+            "by_band": by_band.to_dict(orient="records"),
+            "supported_raw": _band(by_band, "raw"),
+            "supported_at_one_level": _band(by_band, "headline"),
+        }
+    return agree
 
 
 def _band(by_band: pd.DataFrame, column: str) -> float | None:
@@ -237,31 +246,50 @@ def _band(by_band: pd.DataFrame, column: str) -> float | None:
     return None if math.isnan(band) else band
 
 
-def band_lines(agree: dict[str, object]) -> list[str]:
+def default_pair_lines(a: str, b: str, agree: dict[str, Any]) -> list[str]:
+    """self.md's section on the two default runs back to back."""
+    return [
+        f"## Two default runs back to back ({md(a)}, {md(b)})",
+        "",
+        f"Of {agree['cases']} cases measured in both, the 95% CIs of "
+        f"{agree['cis_overlap']} overlap, and `switchbench compare` calls "
+        f"{agree['not_significant']} not significantly different "
+        f"(details: {md(a)}-vs-{md(b)}/compare.md).",
+        "",
+        *band_lines(agree),
+    ]
+
+
+def band_lines(agree: dict[str, Any]) -> list[str]:
     """self.md's lines on the bands two default runs support, raw and at one level."""
-    rows = agree.get("by_band") or []
-    if not isinstance(rows, list) or not rows:
-        return []
-    lines = [
-        "Cases called the same at each noise band, by the raw medians and at one mood "
-        f"level ({agree['adjusted_in_both']} cases adjusted in both runs; README: "
-        "*How noisy was this machine*):",
-        "",
-        "| band | raw | at one level |",
-        "|---|---:|---:|",
-    ]
-    lines += [f"| ±{r['band']:.0%} | {r['raw']} | {r['headline']} |" for r in rows]
-    shown = {
-        key: "none of them" if agree.get(key) is None else f"±{agree[key]:.0%}"
-        for key in ("supported_band_raw", "supported_band_at_one_level")
-    }
-    lines += [
-        "",
-        f"The narrowest band that calls at least {mood_compare.SUPPORTED_SHARE:.0%} of the "
-        f"cases the same: {shown['supported_band_raw']} raw, "
-        f"{shown['supported_band_at_one_level']} at one level.",
-        "",
-    ]
+    lines: list[str] = []
+    slope = agree.get("canary_slope")
+    titles = {"all": "every case", "one_cpu": "the cases on one CPU (set at one level)"}
+    for name, title in titles.items():
+        bands = agree.get(f"bands_{name}") or {}
+        rows = bands.get("by_band") or []
+        if not rows:
+            continue
+        shown = {
+            k: "none of them" if bands.get(k) is None else f"±{bands[k]:.0%}"
+            for k in ("supported_raw", "supported_at_one_level")
+        }
+        lines += [
+            f"Cases called the same at each noise band, {title}: {bands['cases']}, by the "
+            "raw medians and at one canary level (README: *How noisy was this machine*; "
+            f"the machine's canary slope {slope:.2f}):"
+            if slope is not None
+            else f"Cases called the same at each noise band, {title}: {bands['cases']}:",
+            "",
+            "| band | raw | at one level |",
+            "|---|---:|---:|",
+            *(f"| ±{r['band']:.0%} | {r['raw']} | {r['headline']} |" for r in rows),
+            "",
+            f"The narrowest band that calls at least {mood_compare.SUPPORTED_SHARE:.0%} of "
+            f"them the same: {shown['supported_raw']} raw, "
+            f"{shown['supported_at_one_level']} at one level.",
+            "",
+        ]
     return lines
 
 
@@ -339,16 +367,7 @@ def selfbench(
         a, b = defaults[:2]
         agree = _agreement(run_dirs[a], run_dirs[b], out / f"{a}-vs-{b}")
         (out / "agreement.json").write_text(json.dumps(agree, indent=2) + "\n")
-        lines += [
-            f"## Two default runs back to back ({md(a)}, {md(b)})",
-            "",
-            f"Of {agree['cases']} cases measured in both, the 95% CIs of "
-            f"{agree['cis_overlap']} overlap, and `switchbench compare` calls "
-            f"{agree['not_significant']} not significantly different "
-            f"(details: {md(a)}-vs-{md(b)}/compare.md).",
-            "",
-            *band_lines(agree),
-        ]
+        lines += default_pair_lines(a, b, agree)
 
     if go_rounds > 0:
         print("selfbench: the suite against go test -bench, interleaved", file=sys.stderr)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from bench.analysis import mood_compare
 from bench.analysis.comparison import NOISE_BAND, RunData, metadata_diff, point_cases, verdict
-from bench.analysis.mood import adjusted_at, common_levels, reference_level
+from bench.analysis.mood import reference_level
 from bench.render.fmt import code, md, ns
 
 # The host facts that make two runs "the same machine" for the canary: what sets its
@@ -59,69 +59,79 @@ def section_lines(
             "is itself a hardware difference: the runs are not adjusted to one level.",
             "",
         ]
-    samples = [r.samples for r in runs]
-    lines += [
-        "One machine: each case's values moved to common levels, the case's median canary "
-        "and (where the CPU share is in its fit) median share over the runs: the adjusted "
-        "median and its CI's half-width in **bold** where the adjustment is trusted for "
-        "that run; elsewhere the raw "
-        "median, with the adjusted figure in brackets. *at one level* is the second run "
-        "over the first: the adjusted medians' ratio where both are trusted (its CI from "
-        "both adjustments' bootstrap draws), else compare's raw one, and the verdict at "
-        f"the ±{noise_band:.0%} band.",
-        "",
-        "| case | " + " | ".join(md(r.label) for r in runs) + " | at one level |",
-        "|---|" + "---|" * (len(runs) + 1),
-    ]
     ratios = mood_compare.headline_ratios(runs, table)
+    if ratios.empty:
+        return [*lines, "No case was measured in both of the first two runs.", ""]
+    beta = ratios.attrs.get("beta", math.nan)
+    slope = (
+        "could not be fitted (too few cases on one CPU in both runs, or no canary shift)"
+        if math.isnan(beta)
+        else f"{beta:.2f} (95% CI {ratios.attrs['beta_low']:.2f} – {ratios.attrs['beta_high']:.2f})"
+    )
+    lines += [
+        "One machine: the second run set beside the first at one canary level. The warmed "
+        "canary is a latency in ns: when the machine's CPUs run slower or faster between "
+        "two runs, it moves with every switch that keeps one CPU busy. Each such case's "
+        "ratio is divided by its canary's ratio raised to the machine's slope, fitted "
+        f"across those cases through the origin: {slope}. The CI resamples both runs' "
+        "values and canaries and the cases the slope rests on. Cases spread over CPUs and "
+        "sweep points keep their raw ratio (the scheduler, not the clock, moves them). "
+        f"Verdicts at the ±{noise_band:.0%} band.",
+        "",
+        "| case | canary ratio | raw ratio (95% CI) | at one level (95% CI) |",
+        "|---|---:|---|---|",
+    ]
     for case in point_cases(table, runs):
-        cells = []
-        case_levels = common_levels(samples, case)
-        for run in runs:
-            a = adjusted_at(run.samples, case, case_levels)
-            adjusted = _half(a.adjusted_ns, a.ci_low, a.ci_high)
-            raw = ns(run.median(case))
-            cells.append(f"**{adjusted}**" if a.trusted else f"{raw} raw ({adjusted}, not trusted)")
-        cells.append(_ratio_cell(ratios, case, noise_band))
-        lines.append(f"| {code(case)} | " + " | ".join(cells) + " |")
+        if case not in ratios.index:
+            continue
+        r = ratios.loc[case]
+        lines.append(
+            f"| {code(case)} | {_number(r['canary_ratio'])} | "
+            f"{_ratio(r['raw_ratio'], r['raw_low'], r['raw_high'], noise_band)} | "
+            + (_ratio(r["ratio"], r["low"], r["high"], noise_band) if r["adjusted"] else "raw")
+            + " |"
+        )
     return [*lines, "", *_band_lines(ratios, noise_band)]
 
 
-def _ratio_cell(ratios: pd.DataFrame, case: str, noise_band: float) -> str:
-    if case not in ratios.index:
-        return "—"
-    r = ratios.loc[case]
-    words = verdict(r["ratio"], r["low"], r["high"], noise_band)[1]
-    kind = "adjusted" if r["adjusted"] else "raw"
-    return f"{r['ratio']:.3f} ({r['low']:.3f} – {r['high']:.3f}, {kind}): {words}"
+def _number(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:.3f}"
+
+
+def _ratio(ratio: float, low: float, high: float, noise_band: float) -> str:
+    words = verdict(ratio, low, high, noise_band)[1]
+    ci = "" if math.isnan(low) else f" ({low:.3f} – {high:.3f})"
+    return f"{ratio:.3f}{ci}: {words}"
 
 
 def _band_lines(ratios: pd.DataFrame, noise_band: float) -> list[str]:
-    """How far apart the two runs are, raw and at one level, and the band they support."""
-    if ratios.empty:
-        return []
-    by_band = mood_compare.agreement_by_band(ratios)
-    raw_mid, raw_p90 = mood_compare.spread(ratios, "raw_ratio")
-    mid, p90 = mood_compare.spread(ratios, "ratio")
-    bands = {c: mood_compare.supported_band(by_band, c) for c in ("raw", "headline")}
-    shown = {c: "none of them" if math.isnan(b) else f"±{b:.0%}" for c, b in bands.items()}
-    lines = [
-        f"**How far apart the runs are.** Over the {len(ratios)} cases judged, the second "
-        f"run differs from the first by {raw_mid:.1%} in the median case and {raw_p90:.1%} "
-        f"at the 90th percentile on the raw medians; at one level, {mid:.1%} and "
-        f"{p90:.1%} ({int(ratios['adjusted'].sum())} cases adjusted in both runs). Cases "
-        "called the same (not significantly different) at each band:",
-        "",
-        "| band | raw | at one level |",
-        "|---|---:|---:|",
-    ]
-    for _, row in by_band.iterrows():
-        lines.append(f"| ±{row['band']:.0%} | {int(row['raw'])} | {int(row['headline'])} |")
-    lines += [
-        "",
-        f"The narrowest band at which at least {mood_compare.SUPPORTED_SHARE:.0%} of the "
-        f"cases are called the same: {shown['raw']} raw, {shown['headline']} at one level "
-        f"(compare used ±{noise_band:.0%}; `--noise-band` sets it).",
-        "",
-    ]
-    return lines
+    """How far apart the two runs are, raw and at one level, and the bands they
+    support: over every case judged, and over the cases on one CPU."""
+    on_one = ratios[ratios["adjusted"]]
+    lines = []
+    for title, subset in (("every case judged", ratios), ("the cases on one CPU", on_one)):
+        if subset.empty:
+            continue
+        by_band = mood_compare.agreement_by_band(subset)
+        raw_mid, raw_p90 = mood_compare.spread(subset, "raw_ratio")
+        mid, p90 = mood_compare.spread(subset, "ratio")
+        bands = {c: mood_compare.supported_band(by_band, c) for c in ("raw", "headline")}
+        shown = {c: "none of them" if math.isnan(b) else f"±{b:.0%}" for c, b in bands.items()}
+        lines += [
+            f"**How far apart the runs are: {title}** ({len(subset)}). The second run "
+            f"differs from the first by {raw_mid:.1%} in the median case and {raw_p90:.1%} "
+            f"at the 90th percentile, raw; at one canary level, {mid:.1%} and {p90:.1%}. "
+            "Cases called the same (not significantly different) at each band:",
+            "",
+            "| band | raw | at one level |",
+            "|---|---:|---:|",
+            *(
+                f"| ±{row['band']:.0%} | {int(row['raw'])} | {int(row['headline'])} |"
+                for _, row in by_band.iterrows()
+            ),
+            "",
+            f"The narrowest band that calls at least {mood_compare.SUPPORTED_SHARE:.0%} of "
+            f"them the same: {shown['raw']} raw, {shown['headline']} at one level.",
+            "",
+        ]
+    return [*lines, f"(compare judged at ±{noise_band:.0%}; `--noise-band` sets it.)", ""]

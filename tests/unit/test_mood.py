@@ -206,7 +206,7 @@ def test_compare_adjusts_one_machine_only() -> None:
     )
     same = compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "X")], table)
     text = "\n".join(same)
-    assert "common levels" in text and "`go.chan.p1`" in text
+    assert "at one canary level" in text and "`go.chan.p1`" in text
     assert "| band | raw | at one level |" in text  # how far apart the runs are, by band
     other = "\n".join(compare_mood.section_lines([_run("a", 1, "X"), _run("b", 2, "Y")], table))
     assert "different hardware" in other and "`go.chan.p1`" not in other
@@ -424,3 +424,92 @@ def test_the_band_two_runs_support_is_the_narrowest_that_calls_nine_in_ten_the_s
     assert mood_compare.supported_band(by_band, "headline") == 0.03
     mid, p90 = mood_compare.spread(ratios, "raw_ratio")
     assert 0.04 < mid < 0.06 and p90 > mid
+
+
+def _clocked_runs(
+    seed: int, clock_shift: np.ndarray, canary_shift: np.ndarray
+) -> tuple[list[object], pd.DataFrame]:
+    """Two runs of the one-CPU cases: in the second, each case's values are moved by its
+    clock_shift (log scale) and its canaries by its canary_shift; and compare's table of
+    their raw ratios."""
+    from pathlib import Path
+
+    from bench.analysis import comparison
+    from bench.analysis.mood_compare import ONE_CPU
+
+    rng = np.random.Generator(np.random.PCG64(seed))
+    cases = sorted(ONE_CPU)[: len(clock_shift)]
+    runs, frames = [], []
+    for run in range(2):
+        parts = []
+        for i, case in enumerate(cases):
+            values, canaries, groups = simulated(rng, 4, 0.0)
+            if run:
+                values, canaries = (
+                    values * np.exp(clock_shift[i]),
+                    canaries * np.exp(canary_shift[i]),
+                )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "case": case,
+                        "kind": "timed",
+                        "process": groups,
+                        "ns_per_switch": values,
+                        "canary_before_ns": canaries,
+                        "canary_after_ns": canaries,
+                    }
+                )
+            )
+        frames.append(pd.concat(parts, ignore_index=True))
+        summary = pd.DataFrame({"case": cases, "status": "ok", "sweep": ""})
+        host = {"cpu_model": "X", "logical_cpus": 2}
+        runs.append(
+            comparison.RunData(
+                str(run), Path(str(run)), host, {}, summary, frames[-1], pd.DataFrame()
+            )
+        )
+    rows = []
+    for case in cases:
+        a, b = (f[f["case"] == case] for f in frames)
+        ratio, low, high = comparison.ratio_ci(
+            a["ns_per_switch"], b["ns_per_switch"], a["process"], b["process"]
+        )
+        rows.append(
+            {
+                "case": case,
+                "run": 1,
+                "ratio_to_first": ratio,
+                "ratio_ci_low": low,
+                "ratio_ci_high": high,
+            }
+        )
+    return runs, pd.DataFrame(rows)
+
+
+def test_two_runs_at_one_canary_level_take_out_the_machines_clock() -> None:
+    from bench.analysis import mood_compare
+
+    # Between the runs the machine's clock moved each case by 5-15%, and its canary with
+    # it: at one canary level the runs are the same again, within a band the raw runs
+    # could not hold.
+    shift = np.log(1 + np.linspace(0.05, 0.15, 10))
+    runs, table = _clocked_runs(43, shift, shift)
+    ratios = mood_compare.headline_ratios(runs, table)
+    assert 0.7 < ratios.attrs["beta"] < 1.3 and ratios["adjusted"].all()
+    by_band = mood_compare.agreement_by_band(ratios).set_index("band")
+    assert by_band.loc[0.05, "headline"] > by_band.loc[0.05, "raw"]
+    assert mood_compare.spread(ratios, "ratio")[0] < mood_compare.spread(ratios, "raw_ratio")[0] / 2
+
+
+def test_a_canary_that_moved_for_no_reason_adjusts_nothing() -> None:
+    from bench.analysis import mood_compare
+
+    # The canaries moved by chance and the values did not: the slope comes out near 0,
+    # and so does what it takes out.
+    rng = np.random.Generator(np.random.PCG64(47))
+    runs, table = _clocked_runs(53, np.zeros(10), rng.normal(0, 0.03, 10))
+    ratios = mood_compare.headline_ratios(runs, table)
+    assert abs(ratios.attrs["beta"]) < 0.5
+    moved = np.abs(np.log(ratios["ratio"] / ratios["raw_ratio"]))
+    assert moved.max() < 0.02
