@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.analysis.host_facts import CLOCK, clock_text, host_clock_ghz, machine_facts
+from bench.analysis.mood import reference_level
 from bench.analysis.stats import (
     bootstrap_medians,
     percentile_ci,
@@ -211,6 +212,8 @@ def host_facts(run: RunData) -> dict[str, object]:
     cycles figures rest on, and the run's profile."""
     facts = machine_facts(run.host)
     facts[CLOCK] = clock_text(*run_clock_ghz(run))
+    level = reference_level(run.samples)
+    facts[CANARY] = "not measured" if math.isnan(level) else f"{level:.2f}"
     facts["profile"] = run.run.get("profile")
     return facts
 
@@ -219,6 +222,12 @@ def host_facts(run: RunData) -> dict[str, object]:
 # moves a little from run to run (boost, the host's load); the diff calls two rates from
 # the same source different only beyond this share.
 CLOCK_SAME_WITHIN = 0.05
+# The mood canary's median over a run (bench.analysis.mood): across different hardware
+# it is itself a hardware difference (other caches, other memory), so the diff shows
+# it; between two runs of one machine it moves by a few percent with the machine's
+# mood, so, like the clock, it is called different only beyond CANARY_SAME_WITHIN.
+CANARY = "mood canary (median ns per load)"
+CANARY_SAME_WITHIN = 0.05
 
 
 def run_clock_ghz(run: RunData) -> tuple[float, str]:
@@ -252,6 +261,11 @@ def metadata_diff(runs: list[RunData]) -> list[tuple[str, list[object], bool]]:
     def differs(name: str) -> bool:
         if name == CLOCK:
             return _clocks_differ(runs)
+        if name == CANARY:
+            levels = [reference_level(r.samples) for r in runs]
+            if any(math.isnan(x) for x in levels):
+                return not all(math.isnan(x) for x in levels)
+            return max(levels) > min(levels) * (1 + CANARY_SAME_WITHIN)
         return len({str(f[name]) for f in facts}) > 1
 
     return [(name, [f[name] for f in facts], differs(name)) for name in facts[0]]
