@@ -167,11 +167,10 @@ class Precision:
         known = [h for h in (self.half_width, self.adjusted_half_width) if not math.isnan(h)]
         return min(known) if known else math.nan
 
-    @property
-    def stop_word(self) -> str:
-        """'target', or 'target (mood-adjusted)' when only the adjusted CI is within it."""
-        adjusted = self.adjusted_half_width < self.half_width
-        return "target (mood-adjusted)" if adjusted else "target"
+    def stop_word(self, target: float) -> str:
+        """Why a case that reached `target` stopped: 'target', or 'target (mood-adjusted)'
+        when only the adjusted CI is within it (the raw one alone would have sampled on)."""
+        return "target" if self.half_width <= target else "target (mood-adjusted)"
 
 
 def measured(raw_json: Path) -> Precision:
@@ -252,7 +251,7 @@ def run_case(
     if adaptive and sampling.budget_s > 0:
         batches, stop, now = _sample_on(case, sampling, artifacts, tmp, now, clock, on_start)
     elif now.reaches <= sampling.target_ci:
-        stop = now.stop_word
+        stop = now.stop_word(sampling.target_ci)
     tmp.replace(out)
     return CaseOutcome(
         case,
@@ -297,7 +296,7 @@ def _sample_on(
     while True:
         spent = clock.spent()
         if now.reaches <= sampling.target_ci:
-            return batches, now.stop_word, now
+            return batches, now.stop_word(sampling.target_ci), now
         # Another batch costs about what the last one did; stop before the budget.
         per_batch = spent / batches * sampling.more_processes / sampling.processes
         if spent + per_batch > sampling.budget_s:
