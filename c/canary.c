@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define SB_CANARY_LINE 64
+#define SB_CANARY_MAX_LAPS 64
 
 struct sb_canary {
     unsigned char *buf;
@@ -74,10 +75,23 @@ void sb_canary_free(void *canary)
     free(c);
 }
 
-double sb_canary_ns(void *canary, uint64_t warm, uint64_t loads, int cpu)
+static double median_of(double *v, uint64_t n)
+{
+    /* Insertion sort: n is at most SB_CANARY_MAX_LAPS. */
+    for (uint64_t i = 1; i < n; i++) {
+        double x = v[i];
+        uint64_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double sb_canary_ns(void *canary, uint64_t warm, uint64_t loads, uint64_t laps, int cpu)
 {
     struct sb_canary *c = canary;
-    if (!c || loads < 1)
+    if (!c || laps < 1 || laps > SB_CANARY_MAX_LAPS || loads < laps)
         return -EINVAL;
     pthread_t self = pthread_self();
     cpu_set_t before;
@@ -98,17 +112,27 @@ double sb_canary_ns(void *canary, uint64_t warm, uint64_t loads, int cpu)
     void *volatile *p = c->at;
     for (uint64_t i = 0; i < warm; i++)
         p = (void *volatile *)*p;
-    uint64_t start = sb_now_ns();
-    for (uint64_t i = 0; i < loads; i++)
-        p = (void *volatile *)*p;
-    uint64_t elapsed = sb_now_ns() - start;
+    /* The timed loads in `laps` consecutive stretches, each timed on its own:
+     * an interrupt or a preemption lands in one stretch and the median drops
+     * it, while a mood of the machine (lasting milliseconds) slows them all. */
+    double per_load[SB_CANARY_MAX_LAPS];
+    uint64_t per_lap = loads / laps;
+    int stalled = 0;
+    for (uint64_t lap = 0; lap < laps; lap++) {
+        uint64_t start = sb_now_ns();
+        for (uint64_t i = 0; i < per_lap; i++)
+            p = (void *volatile *)*p;
+        uint64_t elapsed = sb_now_ns() - start;
+        stalled |= elapsed == 0;
+        per_load[lap] = (double)elapsed / (double)per_lap;
+    }
     c->at = (void *)p;
     if (restore) {
         int err = pthread_setaffinity_np(self, sizeof before, &before);
         if (err != 0)
             return -err;
     }
-    if (elapsed == 0)
+    if (stalled)
         return -ERANGE;
-    return (double)elapsed / (double)loads;
+    return median_of(per_load, laps);
 }

@@ -190,13 +190,15 @@ int sb_ring_accounted(const char *primitive, uint64_t rings, uint64_t ring_size,
  * buffer of `bytes` (one pointer per 64-byte line), made once per process.
  * sb_canary_new returns NULL if it cannot allocate (or bytes < 128). */
 void *sb_canary_new(uint64_t bytes, uint64_t seed);
-/* `warm` dependent loads of the chase, untimed, then `loads` more, timed,
- * on `cpu` (the calling thread's affinity is restored after; cpu < 0: where
- * it runs). Returns ns per load (> 0), or a negative errno if it could not
- * run. The warm loads bring the buffer back into cache first, so that the
- * timed ones see the machine's caches as they are now, not how much of the
- * buffer the case ran in between had evicted. */
-double sb_canary_ns(void *canary, uint64_t warm, uint64_t loads, int cpu);
+/* `warm` dependent loads of the chase, untimed, then `loads` more, timed
+ * in `laps` equal stretches (1 to 64, loads / laps loads each), on `cpu`
+ * (the calling thread's affinity is restored after; cpu < 0: where it
+ * runs). Returns the median stretch's ns per load (> 0), or a negative errno
+ * if it could not run. The warm loads bring the buffer back into cache
+ * first, so that the timed ones see the machine's caches as they are now,
+ * not how much of the buffer the case ran in between had evicted; the
+ * median leaves out a stretch that an interrupt or preemption landed in. */
+double sb_canary_ns(void *canary, uint64_t warm, uint64_t loads, uint64_t laps, int cpu);
 void sb_canary_free(void *canary);
 
 #endif

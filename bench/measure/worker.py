@@ -172,7 +172,10 @@ class _CountersHookEntry:
 
 def _shape_text() -> str:
     shape = SHAPES[CHOSEN]
-    return f"{shape.name}: {shape.bytes} bytes, {shape.loads} loads ({shape.why})"
+    return (
+        f"{shape.name}: {shape.bytes} bytes, {shape.loads} loads"
+        f" timed in {shape.laps} stretches, median ({shape.why})"
+    )
 
 
 def _add_worker_args(cmd: list[str], args: Any) -> None:

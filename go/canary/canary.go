@@ -8,7 +8,9 @@ package canary
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -50,13 +52,18 @@ func New(bytes int, seed uint64) (*Chase, error) {
 	return &Chase{buf: buf, at: order[0] * lineWords}, nil
 }
 
+// MaxLaps is the most stretches one chase may be timed in, as in c/canary.c.
+const MaxLaps = 64
+
 // NsPerLoad walks warm dependent loads of the chase untimed (to bring the
-// buffer back into cache, as c/canary.c does), then times loads more on the
-// calling goroutine, locked to its OS thread for the while, and returns ns
-// per load.
-func (c *Chase) NsPerLoad(warm, loads int) (float64, error) {
-	if loads < 1 {
-		return 0, errors.New("canary: loads must be at least 1")
+// buffer back into cache, as c/canary.c does), then times loads more in laps
+// equal stretches, on the calling goroutine locked to its OS thread for the
+// while, and returns the median stretch's ns per load: an interrupt or a
+// preemption lands in one stretch and is left out, while a mood of the
+// machine (lasting milliseconds) slows them all.
+func (c *Chase) NsPerLoad(warm, loads, laps int) (float64, error) {
+	if laps < 1 || laps > MaxLaps || loads < laps {
+		return 0, fmt.Errorf("canary: want 1 to %d laps and at least a load a lap, got %d loads in %d laps", MaxLaps, loads, laps)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -64,14 +71,23 @@ func (c *Chase) NsPerLoad(warm, loads int) (float64, error) {
 	for i := 0; i < warm; i++ {
 		at = buf[at]
 	}
-	start := time.Now()
-	for i := 0; i < loads; i++ {
-		at = buf[at]
+	perLap := loads / laps
+	perLoad := make([]float64, laps) // made before the first stretch is timed
+	for lap := range perLoad {
+		start := time.Now()
+		for i := 0; i < perLap; i++ {
+			at = buf[at]
+		}
+		elapsed := time.Since(start)
+		if elapsed <= 0 {
+			return 0, errors.New("canary: the clock did not advance")
+		}
+		perLoad[lap] = float64(elapsed.Nanoseconds()) / float64(perLap)
 	}
-	elapsed := time.Since(start)
 	c.at = at
-	if elapsed <= 0 {
-		return 0, errors.New("canary: the clock did not advance")
+	slices.Sort(perLoad)
+	if laps%2 == 1 {
+		return perLoad[laps/2], nil
 	}
-	return float64(elapsed.Nanoseconds()) / float64(loads), nil
+	return (perLoad[laps/2-1] + perLoad[laps/2]) / 2, nil
 }

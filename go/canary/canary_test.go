@@ -26,7 +26,7 @@ func TestNsPerLoadIsPositive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := c.NsPerLoad(4096, 10000)
+	ns, err := c.NsPerLoad(4096, 10000, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,9 @@ func TestRefusesTooSmall(t *testing.T) {
 		t.Fatal("a one-line buffer was accepted")
 	}
 	c, _ := New(1024, 1)
-	if _, err := c.NsPerLoad(0, 0); err == nil {
-		t.Fatal("zero loads were accepted")
+	for _, bad := range [][2]int{{0, 1}, {10, 0}, {5, 9}, {1000, MaxLaps + 1}} {
+		if _, err := c.NsPerLoad(0, bad[0], bad[1]); err == nil {
+			t.Fatalf("%d loads in %d laps were accepted", bad[0], bad[1])
+		}
 	}
 }

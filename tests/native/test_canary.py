@@ -44,8 +44,12 @@ def test_the_c_chase_reports_errors_as_negative(artifacts):
     assert lib.sb_canary_new(64, 1) == ffi.NULL
     handle = lib.sb_canary_new(SHAPES[CHOSEN].bytes or 1 << 20, 1)
     try:
-        assert lib.sb_canary_ns(handle, 0, 0, -1) < 0
-        assert lib.sb_canary_ns(handle, 0, 1000, -1) > 0
+        assert lib.sb_canary_ns(handle, 0, 0, 1, -1) < 0
+        assert lib.sb_canary_ns(handle, 0, 1000, 0, -1) < 0  # no stretch to time
+        assert lib.sb_canary_ns(handle, 0, 5, 9, -1) < 0  # fewer loads than stretches
+        assert lib.sb_canary_ns(handle, 0, 1000, 65, -1) < 0  # more than 64 stretches
+        assert lib.sb_canary_ns(handle, 0, 1000, 1, -1) > 0
+        assert lib.sb_canary_ns(handle, 0, 1000, 9, -1) > 0
     finally:
         lib.sb_canary_free(handle)
 
@@ -69,9 +73,10 @@ def test_the_warm_lap_takes_the_eviction_out_of_the_chase(artifacts):
         cold, warm = [], []
         for _ in range(3):
             _evict_caches()
-            cold.append(lib.sb_canary_ns(handle, 0, shape.warm_loads, -1))
+            lap = shape.warm_loads
+            cold.append(lib.sb_canary_ns(handle, 0, lap, shape.laps, -1))
             _evict_caches()
-            warm.append(lib.sb_canary_ns(handle, shape.warm_loads, shape.warm_loads, -1))
+            warm.append(lib.sb_canary_ns(handle, lap, lap, shape.laps, -1))
         assert min(cold) > 0 and min(warm) > 0
         assert sorted(cold)[1] > 1.5 * sorted(warm)[1], (cold, warm)
     finally:

@@ -8,7 +8,7 @@ import (
 	"switchbench/go/canary"
 )
 
-// CanaryAnswer is the answer to a "canary BYTES WARM LOADS" request: the mood
+// CanaryAnswer is the answer to a "canary BYTES WARM LOADS LAPS" request: the mood
 // canary's ns per load, or why it could not run (then no figure: the
 // orchestrator records it as unavailable, never as 0).
 type CanaryAnswer struct {
@@ -25,17 +25,19 @@ func isCanaryRequest(line string) bool {
 	return strings.HasPrefix(strings.TrimSpace(line), "canary")
 }
 
-// answer runs "canary BYTES WARM LOADS": WARM untimed loads, then LOADS timed.
+// answer runs "canary BYTES WARM LOADS LAPS": WARM untimed loads, then LOADS
+// timed in LAPS stretches (canary.Chase.NsPerLoad).
 func (c canaries) answer(line string) CanaryAnswer {
-	const want = "want \"canary BYTES WARM LOADS\", got %q"
+	const want = "want \"canary BYTES WARM LOADS LAPS\", got %q"
 	fields := strings.Fields(line)
-	if len(fields) != 4 {
+	if len(fields) != 5 {
 		return CanaryAnswer{Error: fmt.Sprintf(want, line)}
 	}
 	bytes, errB := strconv.Atoi(fields[1])
 	warm, errW := strconv.Atoi(fields[2])
 	loads, errL := strconv.Atoi(fields[3])
-	if errB != nil || errW != nil || errL != nil || warm < 0 {
+	laps, errP := strconv.Atoi(fields[4])
+	if errB != nil || errW != nil || errL != nil || errP != nil || warm < 0 {
 		return CanaryAnswer{Error: fmt.Sprintf(want, line)}
 	}
 	chase := c[bytes]
@@ -46,7 +48,7 @@ func (c canaries) answer(line string) CanaryAnswer {
 		}
 		c[bytes] = chase
 	}
-	ns, err := chase.NsPerLoad(warm, loads)
+	ns, err := chase.NsPerLoad(warm, loads, laps)
 	if err != nil {
 		return CanaryAnswer{Error: err.Error()}
 	}

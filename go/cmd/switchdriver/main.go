@@ -170,7 +170,7 @@ func parseFlags(args []string) options {
 	fs.IntVar(&o.pairs, "pairs", 1, "independent pairs (chan.pairs)")
 	fs.IntVar(&o.ringSize, "ring-size", 2, "goroutines in the ring (chan.ring), buffers touched in turn (touch.ring)")
 	fs.IntVar(&o.workingSet, "working-set", 0, "bytes each goroutine touches per turn (chan.ring), bytes per buffer (touch.ring, at least 64)")
-	fs.BoolVar(&o.serve, "serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too; \"canary BYTES WARM LOADS\" times the mood canary after WARM untimed loads), and answer each with a JSON sample")
+	fs.BoolVar(&o.serve, "serve", false, "read op counts from stdin, one per line (\"N\" or \"N perf\" to read perf counters too; \"canary BYTES WARM LOADS LAPS\" times the mood canary after WARM untimed loads, in LAPS stretches, and answers the median stretch), and answer each with a JSON sample")
 	fs.IntVar(&o.ops, "ops", 0, "run once with this many ops and exit")
 	fs.IntVar(&o.park, "park", 0, "park this many goroutines, print what they cost in memory, and exit")
 	fs.IntVar(&o.grow, "grow", 0, "grow one goroutine's stack to this many bytes, print the cost, and exit")
